@@ -1,0 +1,13 @@
+# The two commands a new machine needs (see README.md): `make demo` and `make test`.
+.PHONY: demo test setup size
+demo:
+	./scripts/demo.sh
+
+test:
+	./scripts/test.sh
+
+setup:
+	./scripts/setup.sh
+
+size:
+	. scripts/env.sh && wasm-pack build --target web --release && ./scripts/size-report.sh

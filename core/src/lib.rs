@@ -1,0 +1,68 @@
+//! loyalty-core: the rules of a shop's loyalty program, as pure functions.
+//!
+//! The same code runs in the shopper's browser (compiled to WebAssembly, to show "earn 120 points") and on
+//! the server (natively, to award those 120 points), so what is shown and what is awarded never disagree.
+//! This crate knows nothing of browsers, HTTP or storage; time is passed in as UTC seconds, money is integer
+//! minor units with an ISO 4217 currency, points are integers.
+//!
+//! ```
+//! use loyalty_core::{points_for_product, EarnContext, Program, ProductOffer, Currency};
+//!
+//! let program = Program::from_json(r#"{
+//!     "version": 1, "currency": "CNY", "locales": ["zh-CN", "en"],
+//!     "name": {"zh-CN": "会员俱乐部", "en": "Members club"},
+//!     "earn": {"rate": {"points": 1, "perAmount": 100}}
+//! }"#).unwrap();
+//! let offer = ProductOffer {
+//!     product_id: "tea-1".into(), variant_id: None, categories: vec![], tags: vec![],
+//!     price: 12_900, currency: Currency::CNY, exchange_rate: None, quantity: 1,
+//! };
+//! let earned = points_for_product(&program, &offer, &EarnContext { now: 1_700_000_000, tier_id: None }).unwrap();
+//! assert_eq!(earned.points, 129); // ¥129.00 at 1 point per ¥1
+//! ```
+
+mod balance;
+mod earn;
+mod money;
+mod problems;
+mod program;
+mod rewards;
+mod tier;
+pub mod time;
+
+pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
+pub use earn::{
+    points_for_cart, points_for_product, points_to_reverse, Cart, CartLine, EarnComponent, EarnComponentKind,
+    EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,
+};
+pub use money::{Currency, ExchangeRate, Money};
+pub use problems::{Problem, Problems};
+pub use program::{
+    Bonus, Campaign, EarnBasis, EarnRate, EarnRules, EarnSource, Expiry, ExpiryMode, LocalizedText,
+    PointsLifecycle, ProductMatch, Program, ProgramConfig, Reward, RewardKind, Rounding, RoundingScope, Tier,
+    TierMetric, TierPeriod, TierPeriodKind, TierQualification, MAX_AMOUNT, MAX_MULTIPLIER_PERCENT,
+    PROGRAM_VERSION,
+};
+pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
+pub use tier::{tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
+pub use time::Timestamp;
+
+/// Decodes any input with serde, reporting a failure as a [`Problem`] at the path where it happened
+/// (`tiers[2].threshold: invalid type ...`). Works with any deserializer: JSON natively, JS values in wasm.
+pub fn deserialize_with_path<'de, T, D>(deserializer: D) -> Result<T, Problems>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let message = err.into_inner().to_string();
+        // serde_json appends " at line L column C"; the path already says where.
+        let message = match message.find(" at line ") {
+            Some(i) => message[..i].to_owned(),
+            None => message,
+        };
+        Problems(vec![Problem { path, message }])
+    })
+}

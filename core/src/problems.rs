@@ -1,0 +1,174 @@
+//! Collects every problem found while validating input, each with the JSON path it concerns.
+//!
+//! Validation never stops at the first problem: a merchant fixing a program wants the whole list at once,
+//! e.g. `tiers[2].threshold: must be greater than tiers[1].threshold (500)`.
+
+use serde::Serialize;
+use std::fmt;
+
+/// One problem in an input document: where (a JSON path in the names the document uses) and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// JSON path such as `tiers[2].threshold`; empty for the document itself.
+    pub path: String,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in one input, in document order. Never empty when returned as an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+/// Walks a document, tracking the current path, and records problems against it.
+#[derive(Default)]
+pub(crate) struct Checker {
+    path: Vec<Segment>,
+    problems: Vec<Problem>,
+}
+
+enum Segment {
+    Field(&'static str),
+    Index(usize),
+    Key(String),
+}
+
+impl Checker {
+    /// Runs `f` with `field` appended to the current path.
+    pub(crate) fn field(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Field(field));
+        f(self);
+        self.path.pop();
+    }
+
+    /// Runs `f` for every item of a list, with `[i]` appended to the current path.
+    pub(crate) fn each<T>(
+        &mut self,
+        field: &'static str,
+        items: &[T],
+        mut f: impl FnMut(&mut Self, usize, &T),
+    ) {
+        self.path.push(Segment::Field(field));
+        for (i, item) in items.iter().enumerate() {
+            self.path.push(Segment::Index(i));
+            f(self, i, item);
+            self.path.pop();
+        }
+        self.path.pop();
+    }
+
+    /// Runs `f` with a map key appended to the current path.
+    pub(crate) fn key(&mut self, key: &str, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Key(key.to_owned()));
+        f(self);
+        self.path.pop();
+    }
+
+    /// Records a problem at the current path.
+    pub(crate) fn fail(&mut self, message: impl Into<String>) {
+        let path = self.render_path();
+        self.problems.push(Problem { path, message: message.into() });
+    }
+
+    /// Records a problem at `field` under the current path.
+    pub(crate) fn fail_at(&mut self, field: &'static str, message: impl Into<String>) {
+        self.field(field, |c| c.fail(message));
+    }
+
+    /// Records a problem unless `ok`.
+    pub(crate) fn require(&mut self, field: &'static str, ok: bool, message: impl FnOnce() -> String) {
+        if !ok {
+            self.fail_at(field, message());
+        }
+    }
+
+    /// The current path as text, e.g. `tiers[2].name.en`.
+    pub(crate) fn render_path(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            match segment {
+                Segment::Field(name) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(name);
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+                Segment::Key(key) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+            }
+        }
+        out
+    }
+
+    /// Ends the walk: `Ok` when nothing was recorded, else every problem.
+    pub(crate) fn finish(self) -> Result<(), Problems> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(self.problems))
+        }
+    }
+}
+
+/// Checks an identifier chosen by the merchant (tier, reward, bonus, campaign, product ids).
+pub(crate) fn check_id(c: &mut Checker, field: &'static str, id: &str) {
+    if id.is_empty() {
+        c.fail_at(field, "must not be empty");
+    } else if id.len() > 128 {
+        c.fail_at(field, format!("must be at most 128 bytes long, got {}", id.len()));
+    } else if id.chars().any(char::is_control) {
+        c.fail_at(field, "must not contain control characters");
+    }
+}
+
+/// Checks that an integer lies in `min..=max`.
+pub(crate) fn check_range(c: &mut Checker, field: &'static str, value: i64, min: i64, max: i64) {
+    if value < min || value > max {
+        c.fail_at(field, format!("must be between {min} and {max}, got {value}"));
+    }
+}
+
+/// Checks that ids in a list are unique; reports each repeat at its own index.
+pub(crate) fn check_unique<'a>(c: &mut Checker, list: &'static str, ids: impl Iterator<Item = &'a str>) {
+    let mut seen: Vec<&str> = Vec::new();
+    let ids: Vec<&str> = ids.collect();
+    c.each(list, &ids, |c, i, id| {
+        if let Some(first) = seen.iter().position(|s| s == id) {
+            c.fail_at("id", format!("duplicate id {id:?} (also at index {first})"));
+        }
+        seen.push(ids[i]);
+    });
+}

@@ -1,0 +1,706 @@
+//! The loyalty program a merchant configures: earn rules, point lifecycle, tiers, rewards and the texts a
+//! shopper reads, in every locale the shop offers.
+//!
+//! [`ProgramConfig`] is the document as written (JSON, camelCase keys, `"version": 1`). [`Program`] is a
+//! config that passed [`ProgramConfig::validate`]; every rule in this crate takes a `&Program`, so nothing
+//! downstream re-checks. Parsing reports every problem at once, each with its path.
+
+use crate::money::Currency;
+use crate::problems::{check_id, check_range, check_unique, Checker, Problems};
+use crate::time::{check_timestamp, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The config format version this build reads.
+pub const PROGRAM_VERSION: u32 = 1;
+
+/// Largest multiplier accepted, in percent (100x).
+pub const MAX_MULTIPLIER_PERCENT: u32 = 10_000;
+
+/// Text in each of the program's locales, keyed by BCP 47 tag: `{"en": "Gold", "zh-CN": "黄金会员"}`.
+pub type LocalizedText = BTreeMap<String, String>;
+
+/// A loyalty program as the merchant writes it. Use [`Program::from_json`] or [`ProgramConfig::validate`]
+/// to get a [`Program`] the rules accept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProgramConfig {
+    /// Format version; must be [`PROGRAM_VERSION`].
+    pub version: u32,
+    /// The base currency: earn rules, minimum orders and spend tiers are counted in it.
+    pub currency: Currency,
+    /// Locales the texts are given in; the first is the fallback. Every text must exist in each of them.
+    pub locales: Vec<String>,
+    /// The program's name as shoppers see it.
+    pub name: LocalizedText,
+    /// How purchases earn points.
+    pub earn: EarnRules,
+    /// When earned points become available and when they expire.
+    #[serde(default)]
+    pub lifecycle: PointsLifecycle,
+    /// How shoppers qualify for tiers.
+    #[serde(default)]
+    pub tier_qualification: TierQualification,
+    /// VIP tiers, lowest first, with strictly increasing thresholds. May be empty.
+    #[serde(default)]
+    pub tiers: Vec<Tier>,
+    /// What points can buy.
+    #[serde(default)]
+    pub rewards: Vec<Reward>,
+}
+
+/// How purchases earn points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EarnRules {
+    /// `points` for every `perAmount` minor units of the base currency: 1 point per ¥1 is
+    /// `{"points": 1, "perAmount": 100}`.
+    pub rate: EarnRate,
+    /// How fractional points are rounded.
+    #[serde(default)]
+    pub rounding: Rounding,
+    /// Whether rounding happens once per order (default) or for each line.
+    #[serde(default)]
+    pub rounding_scope: RoundingScope,
+    /// Which parts of an order's amount earn.
+    #[serde(default)]
+    pub basis: EarnBasis,
+    /// Extra points for some products, categories or tags.
+    #[serde(default)]
+    pub bonuses: Vec<Bonus>,
+    /// Time-boxed multipliers such as "double points this weekend".
+    #[serde(default)]
+    pub campaigns: Vec<Campaign>,
+    /// Products, categories or tags that earn nothing (gift cards, say).
+    #[serde(default)]
+    pub exclusions: ProductMatch,
+    /// Most points one order can earn, all bonuses included.
+    #[serde(default)]
+    pub max_points_per_order: Option<i64>,
+    /// Orders whose merchandise subtotal (after discounts, in base minor units) is below this earn nothing.
+    #[serde(default)]
+    pub minimum_order: Option<i64>,
+}
+
+/// The base earn rate: `points` per `per_amount` minor units of the base currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EarnRate {
+    /// Points earned ...
+    pub points: i64,
+    /// ... for this many minor units.
+    pub per_amount: i64,
+}
+
+/// How fractional points become whole points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Rounding {
+    /// Down (the default): 12.9 points earn 12.
+    #[default]
+    Floor,
+    /// To the nearest whole point, halves up.
+    Nearest,
+    /// Up: 12.1 points earn 13.
+    Ceil,
+}
+
+/// Where rounding happens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RoundingScope {
+    /// Once for the whole order (the default), so splitting a cart never loses points.
+    #[default]
+    Order,
+    /// For each line, as some shops print per-line points on receipts.
+    Line,
+}
+
+/// Which parts of an order's amount earn points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EarnBasis {
+    /// Discounts reduce the amount that earns (default true).
+    #[serde(default = "yes")]
+    pub after_discounts: bool,
+    /// Tax earns points (default false).
+    #[serde(default)]
+    pub include_tax: bool,
+    /// Shipping earns points (default false).
+    #[serde(default)]
+    pub include_shipping: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for EarnBasis {
+    fn default() -> Self {
+        EarnBasis { after_discounts: true, include_tax: false, include_shipping: false }
+    }
+}
+
+/// A set of products by id, category or tag. A product matches when any of its attributes is listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductMatch {
+    /// Product ids (a variant matches through its product id).
+    #[serde(default)]
+    pub product_ids: Vec<String>,
+    /// Category ids or handles.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+impl ProductMatch {
+    /// True when nothing is listed (matches no product).
+    pub fn is_empty(&self) -> bool {
+        self.product_ids.is_empty() && self.categories.is_empty() && self.tags.is_empty()
+    }
+
+    /// Whether a product with these attributes is in the set.
+    pub fn matches(&self, product_id: &str, categories: &[String], tags: &[String]) -> bool {
+        self.product_ids.iter().any(|p| p == product_id)
+            || categories.iter().any(|c| self.categories.contains(c))
+            || tags.iter().any(|t| self.tags.contains(t))
+    }
+}
+
+/// Extra points for matching products: a multiplier on their base points, a fixed number per unit, or both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bonus {
+    /// Stable id, shown in earn breakdowns.
+    pub id: String,
+    /// What the shopper reads, e.g. "Bonus points on tea".
+    pub name: LocalizedText,
+    /// The products it applies to.
+    pub applies_to: ProductMatch,
+    /// Earn this percentage of the base points in total (200 = double); the bonus is the part above 100.
+    #[serde(default)]
+    pub multiplier_percent: Option<u32>,
+    /// Fixed extra points per unit bought.
+    #[serde(default)]
+    pub extra_points_per_unit: Option<i64>,
+}
+
+/// A multiplier active from `starts_at` (inclusive) to `ends_at` (exclusive).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Campaign {
+    /// Stable id, shown in earn breakdowns.
+    pub id: String,
+    /// What the shopper reads, e.g. "Double points weekend".
+    pub name: LocalizedText,
+    /// Start, UTC seconds (the backend resolves the shop's time zone).
+    pub starts_at: Timestamp,
+    /// End (exclusive), UTC seconds.
+    pub ends_at: Timestamp,
+    /// Earn this percentage of base points in total while active (200 = double points).
+    pub multiplier_percent: u32,
+    /// Only these products; absent means the whole order (shipping too, when shipping earns).
+    #[serde(default)]
+    pub applies_to: Option<ProductMatch>,
+}
+
+impl Campaign {
+    /// Whether the campaign runs at `now`.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.starts_at <= now && now < self.ends_at
+    }
+}
+
+/// When earned points become available and when they expire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PointsLifecycle {
+    /// Points from a purchase stay pending this many days (the return window) before they can be spent.
+    #[serde(default)]
+    pub pending_days: u32,
+    /// When points expire.
+    #[serde(default)]
+    pub expiry: Expiry,
+    /// Points expiring within this many days are shown as "expiring soon" (default 30).
+    #[serde(default = "thirty")]
+    pub expiring_soon_days: u32,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+impl Default for PointsLifecycle {
+    fn default() -> Self {
+        PointsLifecycle { pending_days: 0, expiry: Expiry::default(), expiring_soon_days: thirty() }
+    }
+}
+
+/// When points expire.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Expiry {
+    /// The expiry policy.
+    #[serde(default)]
+    pub mode: ExpiryMode,
+    /// Months, for the modes that need them.
+    #[serde(default)]
+    pub months: u32,
+}
+
+/// The expiry policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExpiryMode {
+    /// Points never expire.
+    #[default]
+    Never,
+    /// Each earning expires `months` after it was earned.
+    AfterEarning,
+    /// All points expire `months` after the shopper's last purchase.
+    AfterInactivity,
+}
+
+/// How tier standing is measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierQualification {
+    /// What is counted.
+    #[serde(default)]
+    pub metric: TierMetric,
+    /// Over which period.
+    #[serde(default)]
+    pub period: TierPeriod,
+    /// Which earn sources count for `pointsEarned` (purchases and referrals by default; never a birthday gift
+    /// unless listed).
+    #[serde(default = "default_sources")]
+    pub sources: Vec<EarnSource>,
+}
+
+fn default_sources() -> Vec<EarnSource> {
+    vec![EarnSource::Purchase, EarnSource::Referral]
+}
+
+impl Default for TierQualification {
+    fn default() -> Self {
+        TierQualification {
+            metric: TierMetric::default(),
+            period: TierPeriod::default(),
+            sources: default_sources(),
+        }
+    }
+}
+
+/// What tier thresholds count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TierMetric {
+    /// Spend in base-currency minor units (the default).
+    #[default]
+    Spend,
+    /// Points earned from the qualifying sources.
+    PointsEarned,
+    /// Number of paid orders.
+    Orders,
+}
+
+/// The period over which the tier metric is counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierPeriod {
+    /// The kind of period.
+    #[serde(default)]
+    pub kind: TierPeriodKind,
+    /// Months, for `rollingMonths`.
+    #[serde(default)]
+    pub months: u32,
+    /// Start of the current period, UTC seconds, for `calendarYear` (the backend resolves the shop's time zone).
+    #[serde(default)]
+    pub starts_at: Option<Timestamp>,
+    /// End (exclusive) of the current period, for `calendarYear`.
+    #[serde(default)]
+    pub ends_at: Option<Timestamp>,
+}
+
+/// The kind of tier qualifying period.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TierPeriodKind {
+    /// Everything ever counted; a tier once reached is kept.
+    #[default]
+    Lifetime,
+    /// The current calendar year, as `startsAt`..`endsAt`; a tier reached is kept through the next year.
+    CalendarYear,
+    /// The last `months` months.
+    RollingMonths,
+}
+
+/// Where points came from. Tier qualification counts only the sources the program lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EarnSource {
+    /// A paid order.
+    Purchase,
+    /// A referred friend's first order.
+    Referral,
+    /// The birthday gift.
+    Birthday,
+    /// Joining the program.
+    Signup,
+    /// A product review.
+    Review,
+    /// A manual adjustment by the shop.
+    Adjustment,
+}
+
+/// One VIP tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tier {
+    /// Stable id.
+    pub id: String,
+    /// Name, e.g. `{"en": "Gold", "zh-CN": "黄金会员"}`.
+    pub name: LocalizedText,
+    /// Metric value needed, in the metric's unit (minor units for spend).
+    pub threshold: i64,
+    /// Members of this tier earn this percentage of base points (150 = 1.5x); default 100.
+    #[serde(default = "hundred")]
+    pub earn_multiplier_percent: u32,
+    /// Benefits as shoppers read them.
+    #[serde(default)]
+    pub benefits: Vec<LocalizedText>,
+}
+
+fn hundred() -> u32 {
+    100
+}
+
+/// Something points can buy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Reward {
+    /// Stable id.
+    pub id: String,
+    /// Name, e.g. `{"en": "¥10 off", "zh-CN": "立减 10 元"}`.
+    pub name: LocalizedText,
+    /// What it gives.
+    pub kind: RewardKind,
+    /// Points it costs.
+    pub cost: i64,
+    /// For `amountOff`: minor units of the base currency.
+    #[serde(default)]
+    pub amount_off: Option<i64>,
+    /// For `percentOff`: 1..=100.
+    #[serde(default)]
+    pub percent_off: Option<u32>,
+    /// For `freeProduct`: the product given.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// The discount applies to orders of at least this many base minor units.
+    #[serde(default)]
+    pub minimum_order: Option<i64>,
+}
+
+/// What a reward gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RewardKind {
+    /// A fixed amount off an order.
+    AmountOff,
+    /// A percentage off an order.
+    PercentOff,
+    /// Free shipping on an order.
+    FreeShipping,
+    /// A product for free.
+    FreeProduct,
+}
+
+/// A program that passed validation. Build one with [`Program::from_json`] or [`ProgramConfig::validate`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Program {
+    config: ProgramConfig,
+}
+
+impl std::ops::Deref for Program {
+    type Target = ProgramConfig;
+
+    fn deref(&self) -> &ProgramConfig {
+        &self.config
+    }
+}
+
+/// Largest amount (minor units) or point count a program may state.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+impl Program {
+    /// Parses and validates a program from JSON text.
+    ///
+    /// ```
+    /// let json = r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "Club"},
+    ///                "earn": {"rate": {"points": 1, "perAmount": 100}}}"#;
+    /// let program = loyalty_core::Program::from_json(json).unwrap();
+    /// assert_eq!(program.earn.rate.points, 1);
+    /// ```
+    pub fn from_json(json: &str) -> Result<Program, Problems> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let config: ProgramConfig = crate::deserialize_with_path(&mut de)?;
+        config.validate()
+    }
+
+    /// Validates a program already decoded into a JSON value.
+    pub fn from_value(value: serde_json::Value) -> Result<Program, Problems> {
+        let config: ProgramConfig = crate::deserialize_with_path(value)?;
+        config.validate()
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &ProgramConfig {
+        &self.config
+    }
+
+    /// The tier with this id.
+    pub fn tier(&self, id: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.id == id)
+    }
+
+    /// The reward with this id.
+    pub fn reward(&self, id: &str) -> Option<&Reward> {
+        self.rewards.iter().find(|r| r.id == id)
+    }
+}
+
+impl ProgramConfig {
+    /// Checks every rule of the format and returns a [`Program`], or every problem found with its path.
+    pub fn validate(self) -> Result<Program, Problems> {
+        let mut c = Checker::default();
+        if self.version != PROGRAM_VERSION {
+            c.fail_at(
+                "version",
+                format!("unsupported version {} (this build reads {PROGRAM_VERSION})", self.version),
+            );
+        }
+        self.check_locales(&mut c);
+        let locales = &self.locales;
+        c.field("name", |c| check_text(c, locales, &self.name));
+        c.field("earn", |c| self.earn.check(c, locales));
+        c.field("lifecycle", |c| self.lifecycle.check(c));
+        c.field("tierQualification", |c| self.tier_qualification.check(c));
+        self.check_tiers(&mut c);
+        self.check_rewards(&mut c);
+        c.finish()?;
+        Ok(Program { config: self })
+    }
+
+    fn check_locales(&self, c: &mut Checker) {
+        if self.locales.is_empty() {
+            c.fail_at("locales", "must list at least one locale, e.g. [\"zh-CN\", \"en\"]");
+        }
+        c.each("locales", &self.locales, |c, i, tag| {
+            let well_formed = !tag.is_empty()
+                && tag.len() <= 35
+                && tag
+                    .split('-')
+                    .all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
+            if !well_formed {
+                c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got {tag:?}"));
+            } else if self.locales[..i].contains(tag) {
+                c.fail(format!("duplicate locale {tag:?}"));
+            }
+        });
+    }
+
+    fn check_tiers(&self, c: &mut Checker) {
+        let locales = &self.locales;
+        check_unique(c, "tiers", self.tiers.iter().map(|t| t.id.as_str()));
+        c.each("tiers", &self.tiers, |c, i, tier| {
+            check_id(c, "id", &tier.id);
+            c.field("name", |c| check_text(c, locales, &tier.name));
+            check_range(c, "threshold", tier.threshold, 0, MAX_AMOUNT);
+            if i > 0 {
+                let previous = self.tiers[i - 1].threshold;
+                c.require("threshold", tier.threshold > previous, || {
+                    format!("must be greater than tiers[{}].threshold ({previous})", i - 1)
+                });
+            }
+            check_multiplier(c, "earnMultiplierPercent", tier.earn_multiplier_percent);
+            c.each("benefits", &tier.benefits, |c, _, text| check_text(c, locales, text));
+        });
+    }
+
+    fn check_rewards(&self, c: &mut Checker) {
+        let locales = &self.locales;
+        check_unique(c, "rewards", self.rewards.iter().map(|r| r.id.as_str()));
+        c.each("rewards", &self.rewards, |c, _, reward| {
+            check_id(c, "id", &reward.id);
+            c.field("name", |c| check_text(c, locales, &reward.name));
+            check_range(c, "cost", reward.cost, 1, MAX_AMOUNT);
+            let kind = reward.kind;
+            let wants = |field| match field {
+                "amountOff" => kind == RewardKind::AmountOff,
+                "percentOff" => kind == RewardKind::PercentOff,
+                _ => kind == RewardKind::FreeProduct,
+            };
+            for (field, present) in [
+                ("amountOff", reward.amount_off.is_some()),
+                ("percentOff", reward.percent_off.is_some()),
+                ("productId", reward.product_id.is_some()),
+            ] {
+                let kind_name = kind_name(kind);
+                if wants(field) && !present {
+                    c.fail_at(field, format!("is required for kind {kind_name:?}"));
+                } else if !wants(field) && present {
+                    c.fail_at(field, format!("does not apply to kind {kind_name:?}"));
+                }
+            }
+            if let Some(amount) = reward.amount_off {
+                check_range(c, "amountOff", amount, 1, MAX_AMOUNT);
+            }
+            if let Some(percent) = reward.percent_off {
+                check_range(c, "percentOff", i64::from(percent), 1, 100);
+            }
+            if let Some(product) = &reward.product_id {
+                check_id(c, "productId", product);
+            }
+            if let Some(minimum) = reward.minimum_order {
+                check_range(c, "minimumOrder", minimum, 0, MAX_AMOUNT);
+            }
+        });
+    }
+}
+
+fn kind_name(kind: RewardKind) -> &'static str {
+    match kind {
+        RewardKind::AmountOff => "amountOff",
+        RewardKind::PercentOff => "percentOff",
+        RewardKind::FreeShipping => "freeShipping",
+        RewardKind::FreeProduct => "freeProduct",
+    }
+}
+
+impl EarnRules {
+    fn check(&self, c: &mut Checker, locales: &[String]) {
+        c.field("rate", |c| {
+            check_range(c, "points", self.rate.points, 0, 1_000_000);
+            check_range(c, "perAmount", self.rate.per_amount, 1, 1_000_000_000);
+        });
+        check_unique(c, "bonuses", self.bonuses.iter().map(|b| b.id.as_str()));
+        c.each("bonuses", &self.bonuses, |c, _, bonus| {
+            check_id(c, "id", &bonus.id);
+            c.field("name", |c| check_text(c, locales, &bonus.name));
+            c.field("appliesTo", |c| check_match(c, &bonus.applies_to, true));
+            if let Some(m) = bonus.multiplier_percent {
+                check_multiplier(c, "multiplierPercent", m);
+            }
+            if let Some(extra) = bonus.extra_points_per_unit {
+                check_range(c, "extraPointsPerUnit", extra, 0, 1_000_000);
+            }
+            if bonus.multiplier_percent.is_none() && bonus.extra_points_per_unit.is_none() {
+                c.fail("must set multiplierPercent, extraPointsPerUnit or both");
+            }
+        });
+        check_unique(c, "campaigns", self.campaigns.iter().map(|b| b.id.as_str()));
+        c.each("campaigns", &self.campaigns, |c, _, campaign| {
+            check_id(c, "id", &campaign.id);
+            c.field("name", |c| check_text(c, locales, &campaign.name));
+            check_instant(c, "startsAt", campaign.starts_at);
+            check_instant(c, "endsAt", campaign.ends_at);
+            c.require("endsAt", campaign.ends_at > campaign.starts_at, || {
+                format!("must be after startsAt ({})", campaign.starts_at)
+            });
+            check_multiplier(c, "multiplierPercent", campaign.multiplier_percent);
+            if let Some(scope) = &campaign.applies_to {
+                c.field("appliesTo", |c| check_match(c, scope, true));
+            }
+        });
+        c.field("exclusions", |c| check_match(c, &self.exclusions, false));
+        if let Some(cap) = self.max_points_per_order {
+            check_range(c, "maxPointsPerOrder", cap, 1, MAX_AMOUNT);
+        }
+        if let Some(minimum) = self.minimum_order {
+            check_range(c, "minimumOrder", minimum, 0, MAX_AMOUNT);
+        }
+    }
+}
+
+impl PointsLifecycle {
+    fn check(&self, c: &mut Checker) {
+        check_range(c, "pendingDays", i64::from(self.pending_days), 0, 365);
+        check_range(c, "expiringSoonDays", i64::from(self.expiring_soon_days), 0, 365);
+        c.field("expiry", |c| match self.expiry.mode {
+            ExpiryMode::Never => c.require("months", self.expiry.months == 0, || {
+                "must be absent when mode is \"never\"".into()
+            }),
+            _ => check_range(c, "months", i64::from(self.expiry.months), 1, 120),
+        });
+    }
+}
+
+impl TierQualification {
+    fn check(&self, c: &mut Checker) {
+        c.field("period", |c| {
+            let p = &self.period;
+            match p.kind {
+                TierPeriodKind::Lifetime => {}
+                TierPeriodKind::RollingMonths => check_range(c, "months", i64::from(p.months), 1, 120),
+                TierPeriodKind::CalendarYear => match (p.starts_at, p.ends_at) {
+                    (Some(start), Some(end)) => {
+                        check_instant(c, "startsAt", start);
+                        check_instant(c, "endsAt", end);
+                        c.require("endsAt", end > start, || format!("must be after startsAt ({start})"));
+                    }
+                    _ => c.fail("calendarYear needs startsAt and endsAt: the current period in UTC seconds"),
+                },
+            }
+        });
+        c.each("sources", &self.sources, |c, i, source| {
+            if self.sources[..i].contains(source) {
+                c.fail("duplicate source");
+            }
+        });
+    }
+}
+
+fn check_multiplier(c: &mut Checker, field: &'static str, percent: u32) {
+    check_range(c, field, i64::from(percent), 100, i64::from(MAX_MULTIPLIER_PERCENT));
+}
+
+fn check_instant(c: &mut Checker, field: &'static str, t: Timestamp) {
+    if let Err(message) = check_timestamp(t) {
+        c.fail_at(field, message);
+    }
+}
+
+fn check_match(c: &mut Checker, m: &ProductMatch, required: bool) {
+    if required && m.is_empty() {
+        c.fail("must list at least one of productIds, categories, tags");
+    }
+    c.each("productIds", &m.product_ids, |c, _, id| check_id_here(c, id));
+    c.each("categories", &m.categories, |c, _, id| check_id_here(c, id));
+    c.each("tags", &m.tags, |c, _, id| check_id_here(c, id));
+}
+
+fn check_id_here(c: &mut Checker, id: &str) {
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        c.fail("must be 1 to 128 bytes without control characters");
+    }
+}
+
+fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedText) {
+    for locale in locales {
+        match text.get(locale) {
+            None => c.fail(format!("missing the {locale:?} text")),
+            Some(s) if s.trim().is_empty() => c.key(locale, |c| c.fail("must not be empty")),
+            Some(s) if s.len() > 2000 => c.key(locale, |c| c.fail("must be at most 2000 bytes long")),
+            Some(_) => {}
+        }
+    }
+    for key in text.keys() {
+        if !locales.contains(key) {
+            c.key(key, |c| c.fail(format!("locale {key:?} is not in the program's locales")));
+        }
+    }
+}

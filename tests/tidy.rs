@@ -1,0 +1,81 @@
+//! Project conventions, checked as ordinary tests (STYLE.md rule 17): every Rust file opens with a `//!`
+//! line saying what it is for; the rules core names no browser crate; no closure is leaked with `forget()`;
+//! no string reaches the DOM as HTML.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable source dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn sources(dirs: &[&str]) -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in dirs {
+        let dir = root.join(dir);
+        if dir.exists() {
+            rust_files(&dir, &mut files);
+        }
+    }
+    assert!(!files.is_empty(), "found no sources under {dirs:?}");
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable source");
+            (p, text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_source_file_opens_with_a_module_doc() {
+    let missing: Vec<_> = sources(&["src", "core/src", "core/tests", "tests", "server/src"])
+        .into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(p, _)| p)
+        .collect();
+    assert!(missing.is_empty(), "files without a leading //! line: {missing:?}");
+}
+
+#[test]
+fn core_names_no_browser_crate() {
+    for (path, text) in sources(&["core"]) {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for banned in ["wasm_bindgen", "web_sys", "js_sys", "gloo"] {
+                assert!(!code.contains(banned), "{}:{}: core must not use {banned}", path.display(), n + 1);
+            }
+        }
+    }
+    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/Cargo.toml"))
+        .expect("core manifest");
+    for banned in ["wasm-bindgen", "web-sys", "js-sys", "gloo"] {
+        assert!(!manifest.contains(banned), "core/Cargo.toml must not depend on {banned}");
+    }
+}
+
+#[test]
+fn no_leaked_closures_and_no_html_injection() {
+    for (path, text) in sources(&["src"]) {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(!code.contains(".forget()"), "{}:{}: give the closure an owner", path.display(), n + 1);
+            for banned in ["set_inner_html", "innerHTML", "insertAdjacentHTML", "set_outer_html"] {
+                assert!(
+                    !code.contains(banned),
+                    "{}:{}: strings reach the DOM only as text",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+}

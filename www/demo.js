@@ -1,0 +1,184 @@
+// The demo shop: a static product page that asks the widget's headless API what each product and the cart
+// earn, and where the sample shopper stands. Every string reaches the page through textContent.
+import init, { validateProgram, pointsForProduct, pointsForCart, tierProgress, rewardsOverview } from "/pkg/storefront_loyalty.js";
+
+const PRODUCTS = [
+  { productId: "longjing", name: { "zh-CN": "明前龙井 250g", en: "Longjing green tea 250g" }, price: 12800, categories: ["green-tea"], tags: ["winter"] },
+  { productId: "puer", name: { "zh-CN": "云南普洱 357g", en: "Yunnan Pu'er cake 357g" }, price: 26800, categories: ["dark-tea"], tags: [] },
+  { productId: "gaiwan", name: { "zh-CN": "青瓷盖碗", en: "Celadon gaiwan" }, price: 8900, categories: ["teaware"], tags: [] },
+  { productId: "gift-200", name: { "zh-CN": "礼品卡 ¥200", en: "Gift card ¥200" }, price: 20000, categories: [], tags: ["gift-card"] },
+];
+
+const TEXT = {
+  "zh-CN": {
+    switchTo: "English", products: "商品", loyalty: "会员积分", add: "加入购物车", earn: (n) => `购买可得 ${n} 积分`,
+    excluded: "此商品不参与积分", minimum: (m) => `（订单满 ${m} 可得）`, tier: "会员等级", toNext: (m, t) => `再消费 ${m} 升级为${t}`,
+    top: "已是最高等级", keep: (m, d) => `${d} 前再消费 ${m} 可保级`, cart: "购物车", empty: "购物车是空的",
+    cartEarn: (n) => `本单可得 ${n} 积分`, capped: "已达每单积分上限", rewards: "积分可兑换", balance: (n) => `可用积分 ${n}`,
+    affordable: "现在可兑换：", next: (n, r) => `再得 ${n} 积分可兑换「${r}」`, none: "暂无可兑换奖励",
+    error: "积分暂时无法显示", footer: "演示页面：积分由浏览器中的 WebAssembly 规则计算，与服务器发放一致。",
+    parts: { base: "基础积分", tier: "会员加成", bonus: "商品奖励", campaign: "活动奖励", cap: "上限扣减" },
+  },
+  en: {
+    switchTo: "中文", products: "Products", loyalty: "Loyalty", add: "Add to cart", earn: (n) => `Earn ${n} points`,
+    excluded: "This product earns no points", minimum: (m) => ` (on orders from ${m})`, tier: "Your tier", toNext: (m, t) => `Spend ${m} more to reach ${t}`,
+    top: "You are at the top tier", keep: (m, d) => `Spend ${m} by ${d} to keep your tier`, cart: "Cart", empty: "Your cart is empty",
+    cartEarn: (n) => `This order earns ${n} points`, capped: "Per-order points cap reached", rewards: "Rewards", balance: (n) => `${n} points available`,
+    affordable: "Redeemable now: ", next: (n, r) => `${n} more points for “${r}”`, none: "No rewards yet",
+    error: "Points are unavailable right now", footer: "Demo page: points are computed in the browser by the same WebAssembly rules the server awards with.",
+    parts: { base: "Base", tier: "Tier bonus", bonus: "Product bonus", campaign: "Campaign", cap: "Cap" },
+  },
+};
+
+// The sample shopper: purchases over the last year (spend in fen) and their points balance.
+const NOW = Math.floor(Date.now() / 1000);
+const DAY = 86400;
+const ACTIVITY = {
+  events: [
+    { at: NOW - 300 * DAY, source: "purchase", spend: 38000, orders: 1 },
+    { at: NOW - 120 * DAY, source: "purchase", spend: 52000, orders: 1 },
+    { at: NOW - 20 * DAY, source: "purchase", spend: 24000, orders: 1 },
+  ],
+};
+const BALANCE = 420;
+
+let locale = "zh-CN";
+let program = null;
+const cart = new Map();
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, text, className) => {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+};
+const money = (minor) => new Intl.NumberFormat(locale, { style: "currency", currency: "CNY" }).format(minor / 100);
+const date = (t) => new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(new Date(t * 1000));
+const tierName = (id) => program.tiers.find((t) => t.id === id)?.name[locale] ?? id;
+const t = () => TEXT[locale];
+
+function renderProducts() {
+  const list = $("products");
+  list.replaceChildren();
+  for (const product of PRODUCTS) {
+    const item = el("li");
+    item.append(el("span", product.name[locale], "product-name"), el("span", money(product.price), "price"));
+    const earn = el("span", "", "earn");
+    try {
+      const result = pointsForProduct(program, { ...product, currency: "CNY" }, { now: NOW, tierId: currentTier() });
+      if (result.points === 0) {
+        earn.textContent = t().excluded;
+      } else {
+        earn.textContent = t().earn(result.points);
+        if (!result.minimumOrderMet) earn.append(el("small", t().minimum(money(result.minimumOrder))));
+      }
+    } catch (error) {
+      console.error(error);
+      earn.textContent = t().error;
+    }
+    const add = el("button", t().add);
+    add.type = "button";
+    add.addEventListener("click", () => {
+      cart.set(product.productId, (cart.get(product.productId) ?? 0) + 1);
+      renderCart();
+    });
+    item.append(earn, add);
+    list.append(item);
+  }
+}
+
+let tierCache = null;
+function currentTier() {
+  return tierCache?.currentTierId ?? null;
+}
+
+function renderTier() {
+  const card = $("tier");
+  card.replaceChildren(el("h3", t().tier));
+  tierCache = tierProgress(program, ACTIVITY, NOW);
+  card.append(el("p", tierName(tierCache.currentTierId)));
+  const bar = el("div", undefined, "bar");
+  bar.setAttribute("role", "progressbar");
+  bar.setAttribute("aria-valuemin", "0");
+  bar.setAttribute("aria-valuemax", "100");
+  bar.setAttribute("aria-valuenow", String(Math.round(tierCache.progress * 100)));
+  const fill = el("span");
+  fill.style.width = `${tierCache.progress * 100}%`;
+  bar.append(fill);
+  card.append(bar);
+  card.append(el("p", tierCache.nextTierId ? t().toNext(money(tierCache.remaining), tierName(tierCache.nextTierId)) : t().top, "muted"));
+  if (tierCache.keep && tierCache.keep.needed > 0) card.append(el("p", t().keep(money(tierCache.keep.needed), date(tierCache.keep.by)), "muted"));
+}
+
+function renderCart() {
+  const card = $("cart");
+  card.replaceChildren(el("h3", t().cart));
+  if (cart.size === 0) {
+    card.append(el("p", t().empty, "muted"));
+    return;
+  }
+  const lines = [...cart].map(([id, quantity]) => {
+    const p = PRODUCTS.find((x) => x.productId === id);
+    return { productId: id, categories: p.categories, tags: p.tags, unitPrice: p.price, quantity };
+  });
+  const list = el("ul", undefined, "breakdown");
+  for (const line of lines) {
+    const p = PRODUCTS.find((x) => x.productId === line.productId);
+    list.append(el("li", `${p.name[locale]} × ${line.quantity}`));
+  }
+  card.append(list);
+  try {
+    const result = pointsForCart(program, { currency: "CNY", lines }, { now: NOW, tierId: currentTier() });
+    card.append(el("p", t().cartEarn(result.points), "earn"));
+    if (!result.minimumOrderMet) card.append(el("p", t().minimum(money(result.minimumOrder)), "muted"));
+    if (result.capped) card.append(el("p", t().capped, "muted"));
+    const parts = el("ul", undefined, "breakdown");
+    for (const part of result.components) parts.append(el("li", `${t().parts[part.kind]}: ${part.points}`));
+    card.append(parts);
+  } catch (error) {
+    console.error(error);
+    card.append(el("p", t().error));
+  }
+}
+
+function renderRewards() {
+  const card = $("rewards");
+  card.replaceChildren(el("h3", t().rewards), el("p", t().balance(BALANCE)));
+  const overview = rewardsOverview(program, BALANCE);
+  const name = (id) => program.rewards.find((r) => r.id === id).name[locale];
+  if (overview.affordable.length) card.append(el("p", t().affordable + overview.affordable.map(name).join(locale === "en" ? ", " : "、")));
+  if (overview.next) card.append(el("p", t().next(overview.next.missing, name(overview.next.rewardId)), "muted"));
+  if (!overview.affordable.length && !overview.next) card.append(el("p", t().none, "muted"));
+}
+
+function render() {
+  document.documentElement.lang = locale;
+  $("shop-name").textContent = program.name[locale];
+  $("lang").textContent = t().switchTo;
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t()[node.dataset.text];
+  renderTier();
+  renderProducts();
+  renderCart();
+  renderRewards();
+}
+
+async function main() {
+  try {
+    await init();
+    const response = await fetch("program.json");
+    program = validateProgram(await response.json());
+    $("lang").addEventListener("click", () => {
+      locale = locale === "zh-CN" ? "en" : "zh-CN";
+      render();
+    });
+    render();
+    document.body.dataset.ready = "true";
+  } catch (error) {
+    // The shop page keeps working; the loyalty parts say they are unavailable.
+    console.error("storefront-loyalty demo:", error);
+    $("status").textContent = TEXT[locale].error;
+  }
+}
+
+main();
