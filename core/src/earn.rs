@@ -250,8 +250,10 @@ fn check_cart<'a>(program: &'a Program, cart: &Cart, context: &EarnContext) -> R
         check_range(c, "quantity", line.quantity, 1, MAX_QUANTITY);
         check_range(c, "unitPrice", line.unit_price, 0, MAX_AMOUNT);
         check_range(c, "tax", line.tax, 0, MAX_AMOUNT);
-        let total =
-            line.unit_price.checked_mul(line.quantity.clamp(0, MAX_QUANTITY)).filter(|t| *t <= MAX_AMOUNT);
+        if line.unit_price < 0 || line.quantity < 1 {
+            return; // Already reported; the line total means nothing.
+        }
+        let total = line.unit_price.checked_mul(line.quantity.min(MAX_QUANTITY)).filter(|t| *t <= MAX_AMOUNT);
         match total {
             None => c.fail(format!("unitPrice × quantity must be at most {MAX_AMOUNT}")),
             Some(total) => {

@@ -483,19 +483,22 @@ impl ProgramConfig {
                 format!("unsupported version {} (this build reads {PROGRAM_VERSION})", self.version),
             );
         }
-        self.check_locales(&mut c);
-        let locales = &self.locales;
+        // Texts are checked against the locales only once the list itself is right; otherwise every text
+        // would repeat the same mistake.
+        let locales: &[String] = if self.check_locales(&mut c) { &self.locales } else { &[] };
         c.field("name", |c| check_text(c, locales, &self.name));
         c.field("earn", |c| self.earn.check(c, locales));
         c.field("lifecycle", |c| self.lifecycle.check(c));
         c.field("tierQualification", |c| self.tier_qualification.check(c));
-        self.check_tiers(&mut c);
-        self.check_rewards(&mut c);
+        self.check_tiers(&mut c, locales);
+        self.check_rewards(&mut c, locales);
         c.finish()?;
         Ok(Program { config: self })
     }
 
-    fn check_locales(&self, c: &mut Checker) {
+    /// Checks the locale list; true when it is usable for checking texts.
+    fn check_locales(&self, c: &mut Checker) -> bool {
+        let mut ok = !self.locales.is_empty();
         if self.locales.is_empty() {
             c.fail_at("locales", "must list at least one locale, e.g. [\"zh-CN\", \"en\"]");
         }
@@ -506,15 +509,17 @@ impl ProgramConfig {
                     .split('-')
                     .all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
             if !well_formed {
+                ok = false;
                 c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got {tag:?}"));
             } else if self.locales[..i].contains(tag) {
+                ok = false;
                 c.fail(format!("duplicate locale {tag:?}"));
             }
         });
+        ok
     }
 
-    fn check_tiers(&self, c: &mut Checker) {
-        let locales = &self.locales;
+    fn check_tiers(&self, c: &mut Checker, locales: &[String]) {
         check_unique(c, "tiers", self.tiers.iter().map(|t| t.id.as_str()));
         c.each("tiers", &self.tiers, |c, i, tier| {
             check_id(c, "id", &tier.id);
@@ -531,8 +536,7 @@ impl ProgramConfig {
         });
     }
 
-    fn check_rewards(&self, c: &mut Checker) {
-        let locales = &self.locales;
+    fn check_rewards(&self, c: &mut Checker, locales: &[String]) {
         check_unique(c, "rewards", self.rewards.iter().map(|r| r.id.as_str()));
         c.each("rewards", &self.rewards, |c, _, reward| {
             check_id(c, "id", &reward.id);
@@ -689,7 +693,11 @@ fn check_id_here(c: &mut Checker, id: &str) {
     }
 }
 
+/// Checks a text has every locale; does nothing when `locales` is empty (the list itself was wrong).
 fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedText) {
+    if locales.is_empty() {
+        return;
+    }
     for locale in locales {
         match text.get(locale) {
             None => c.fail(format!("missing the {locale:?} text")),
