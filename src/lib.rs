@@ -8,57 +8,51 @@
 mod error;
 
 pub use error::WidgetError;
-use loyalty_core::{Problem, Problems, Program};
-use serde::{de::DeserializeOwned, Serialize};
+use loyalty_core::{FromJson, Problems, Program, ProgramConfig};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
 
 /// Decodes a JS value into `T`, naming the argument in every problem's path (`cart.lines[0].quantity`).
-fn decode<T: DeserializeOwned>(argument: &str, value: JsValue) -> Result<T, Problems> {
-    let de = serde_wasm_bindgen::Deserializer::from(value);
-    loyalty_core::deserialize_with_path(de).map_err(|mut problems| {
-        // serde-wasm-bindgen's messages come from a JS Error and start with its name.
-        for problem in &mut problems.0 {
-            if let Some(rest) = problem.message.strip_prefix("Error: ") {
-                problem.message = rest.to_owned();
+///
+/// The value crosses as JSON text (the browser's own `JSON.stringify`) and is read by loyalty-core's reader:
+/// one lean decode path for the whole widget, which reports every problem rather than the first.
+fn decode<T: FromJson>(argument: &str, value: &JsValue) -> Result<T, Problems> {
+    let text = if value.is_undefined() {
+        None
+    } else {
+        match js_sys::JSON::stringify(value) {
+            Ok(text) => JsValue::from(text).as_string(),
+            Err(_) => {
+                return Err(Problems::one(argument, "cannot be read as JSON (it holds a BigInt or a cycle)"));
             }
         }
-        prefix(argument, problems)
-    })
+    };
+    let text = text.ok_or_else(|| Problems::one(argument, "is required"))?;
+    T::from_json_str(&text).map_err(|p| p.under(argument))
 }
 
-fn prefix(argument: &str, mut problems: Problems) -> Problems {
-    for problem in &mut problems.0 {
-        problem.path = if problem.path.is_empty() {
-            argument.to_owned()
-        } else {
-            format!("{argument}.{}", problem.path)
-        };
-    }
-    problems
+fn program(value: &JsValue) -> Result<Program, WidgetError> {
+    let config: ProgramConfig = decode("program", value).map_err(WidgetError::InvalidProgram)?;
+    config.validate().map_err(|p| WidgetError::InvalidProgram(p.under("program")))
 }
 
-fn program(value: JsValue) -> Result<Program, WidgetError> {
-    let config: loyalty_core::ProgramConfig =
-        decode("program", value).map_err(WidgetError::InvalidProgram)?;
-    config.validate().map_err(|p| WidgetError::InvalidProgram(prefix("program", p)))
-}
-
-fn input<T: DeserializeOwned>(argument: &str, value: JsValue) -> Result<T, WidgetError> {
+fn input<T: FromJson>(argument: &str, value: &JsValue) -> Result<T, WidgetError> {
     decode(argument, value).map_err(WidgetError::InvalidInput)
 }
 
-fn now(value: f64) -> Result<i64, WidgetError> {
-    // JS numbers are floats; a Unix time in seconds is a whole number well inside the safe integer range.
-    if value.fract() != 0.0 || !value.is_finite() || value.abs() > 9.0e15 {
-        return Err(WidgetError::InvalidInput(Problems(vec![Problem {
-            path: "now".into(),
-            message: format!("must be whole Unix seconds, got {value}"),
-        }])));
+/// Reads a JS number that must be a whole number (Unix seconds, points) into an `i64`.
+fn whole(argument: &str, value: f64, what: &str) -> Result<i64, WidgetError> {
+    // 2^53: beyond it a JS number is no longer exact.
+    if value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0 {
+        return Ok(value as i64);
     }
-    Ok(value as i64)
+    // Format with JS's own number printing: Rust's float formatting would add kilobytes to the wasm.
+    let shown: String =
+        js_sys::Number::from(value).to_string_with_radix(10).map(String::from).unwrap_or_default();
+    Err(WidgetError::InvalidInput(Problems::one(argument, format!("must be {what}, got {shown}"))))
 }
 
 fn output<T: Serialize>(value: &T) -> Result<JsValue, WidgetError> {
@@ -73,7 +67,7 @@ fn output<T: Serialize>(value: &T) -> Result<JsValue, WidgetError> {
 pub fn validate_program(
     #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
 ) -> Result<JsValue, WidgetError> {
-    output(&program(program_config)?)
+    output(&program(&program_config)?)
 }
 
 /// What buying a product (in the given quantity) earns, with the breakdown, as its page shows it.
@@ -83,11 +77,11 @@ pub fn points_for_product(
     #[wasm_bindgen(unchecked_param_type = "ProductOffer")] offer: JsValue,
     #[wasm_bindgen(unchecked_param_type = "EarnContext")] context: JsValue,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(program_config)?;
-    let offer = input("offer", offer)?;
-    let context = input("context", context)?;
+    let program = program(&program_config)?;
+    let offer = input("offer", &offer)?;
+    let context = input("context", &context)?;
     let result = loyalty_core::points_for_product(&program, &offer, &context)
-        .map_err(|p| WidgetError::InvalidInput(prefix("offer", p)))?;
+        .map_err(|p| WidgetError::InvalidInput(p.under("offer")))?;
     output(&result)
 }
 
@@ -98,11 +92,11 @@ pub fn points_for_cart(
     #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
     #[wasm_bindgen(unchecked_param_type = "EarnContext")] context: JsValue,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(program_config)?;
-    let cart = input("cart", cart)?;
-    let context = input("context", context)?;
+    let program = program(&program_config)?;
+    let cart = input("cart", &cart)?;
+    let context = input("context", &context)?;
     let result = loyalty_core::points_for_cart(&program, &cart, &context)
-        .map_err(|p| WidgetError::InvalidInput(prefix("cart", p)))?;
+        .map_err(|p| WidgetError::InvalidInput(p.under("cart")))?;
     output(&result)
 }
 
@@ -113,10 +107,11 @@ pub fn tier_progress(
     #[wasm_bindgen(unchecked_param_type = "TierActivity")] activity: JsValue,
     now_seconds: f64,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(program_config)?;
-    let activity = input("activity", activity)?;
-    let result = loyalty_core::tier_progress(&program, &activity, now(now_seconds)?)
-        .map_err(|p| WidgetError::InvalidInput(prefix("activity", p)))?;
+    let program = program(&program_config)?;
+    let activity = input("activity", &activity)?;
+    let result =
+        loyalty_core::tier_progress(&program, &activity, whole("now", now_seconds, "whole Unix seconds")?)
+            .map_err(|p| WidgetError::InvalidInput(p.under("activity")))?;
     output(&result)
 }
 
@@ -126,12 +121,7 @@ pub fn rewards_overview(
     #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
     available: f64,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(program_config)?;
-    let available = now(available).map_err(|_| {
-        WidgetError::InvalidInput(Problems(vec![Problem {
-            path: "available".into(),
-            message: format!("must be a whole number of points, got {available}"),
-        }]))
-    })?;
+    let program = program(&program_config)?;
+    let available = whole("available", available, "a whole number of points")?;
     output(&loyalty_core::rewards_overview(&program, available))
 }

@@ -10,68 +10,77 @@
 use crate::problems::{Checker, Problems};
 use crate::program::{EarnSource, ExpiryMode, Program};
 use crate::time::{add_months, check_timestamp, Timestamp, DAY};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// What a ledger entry records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum LedgerKind {
-    /// Points earned (`points` > 0). Purchase points stay pending for the program's return window.
-    Earn,
-    /// Points spent on a reward (`points` > 0 is the amount spent).
-    Redeem,
-    /// Points taken back after a refund or cancellation (`points` > 0 is the amount taken back).
-    Reverse,
-    /// A manual correction by the shop, either sign.
-    Adjust,
+wire_enum! {
+    /// What a ledger entry records.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum LedgerKind {
+        /// Points earned (`points` > 0). Purchase points stay pending for the program's return window.
+        Earn,
+        /// Points spent on a reward (`points` > 0 is the amount spent).
+        Redeem,
+        /// Points taken back after a refund or cancellation (`points` > 0 is the amount taken back).
+        Reverse,
+        /// A manual correction by the shop, either sign.
+        Adjust,
+    }
 }
 
-/// One fact in a shopper's points ledger.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LedgerEntry {
-    /// When it happened, UTC seconds.
-    pub at: Timestamp,
-    /// What it records.
-    pub kind: LedgerKind,
-    /// How many points (see [`LedgerKind`] for the sign).
-    pub points: i64,
-    /// For earnings: where the points came from (default purchase).
-    #[serde(default = "purchase")]
-    pub source: EarnSource,
-    /// The order an earning or reversal belongs to; a reversal takes from that order's points first.
-    #[serde(default)]
-    pub order_id: Option<String>,
+wire_struct! {
+    lenient;
+    /// One fact in a shopper's points ledger.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct LedgerEntry {
+        /// When it happened, UTC seconds.
+        pub at: Timestamp,
+        /// What it records.
+        pub kind: LedgerKind,
+        /// How many points (see [`LedgerKind`] for the sign).
+        pub points: i64,
+        /// For earnings: where the points came from (default purchase).
+        pub source: EarnSource = purchase(),
+        /// The order an earning or reversal belongs to; a reversal takes from that order's points first.
+        pub order_id: Option<String>,
+    }
 }
 
 fn purchase() -> EarnSource {
     EarnSource::Purchase
 }
 
-/// Points that become available at a date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DatedPoints {
-    /// How many.
-    pub points: i64,
-    /// When, UTC seconds.
-    pub at: Timestamp,
+wire_struct! {
+    lenient;
+    /// Points that become available at a date.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct DatedPoints {
+        /// How many.
+        pub points: i64,
+        /// When, UTC seconds.
+        pub at: Timestamp,
+    }
 }
 
-/// The balance as a shopper sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BalanceView {
-    /// Points that can be spent now; negative when a reversal took back points already spent.
-    pub available: i64,
-    /// Points not yet available, earliest first, with the date each becomes available.
-    pub pending: Vec<DatedPoints>,
-    /// Available points that expire within the program's "expiring soon" window, earliest first.
-    pub expiring: Vec<DatedPoints>,
-    /// Points that have expired so far.
-    pub expired: i64,
-    /// Points earned in all (before spending, reversals and expiry).
-    pub lifetime_earned: i64,
+wire_struct! {
+    lenient;
+    /// The balance as a shopper sees it.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct BalanceView {
+        /// Points that can be spent now; negative when a reversal took back points already spent.
+        pub available: i64,
+        /// Points not yet available, earliest first, with the date each becomes available.
+        pub pending: Vec<DatedPoints>,
+        /// Available points that expire within the program's "expiring soon" window, earliest first.
+        pub expiring: Vec<DatedPoints>,
+        /// Points that have expired so far.
+        pub expired: i64,
+        /// Points earned in all (before spending, reversals and expiry).
+        pub lifetime_earned: i64,
+    }
 }
 
 struct Lot {
@@ -89,7 +98,7 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
     let pending_seconds = i64::from(lifecycle.pending_days) * DAY;
 
     let mut entries: Vec<&LedgerEntry> = ledger.iter().filter(|e| e.at <= now).collect();
-    entries.sort_by_key(|e| e.at);
+    crate::sort::sort_by_key(&mut entries, |e| e.at);
 
     let mut state = State { lots: Vec::new(), debt: 0, expired: 0, last_purchase: None };
     let mut lifetime_earned = 0;
@@ -141,8 +150,8 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
             push_dated(&mut expiring, lot.remaining, at);
         }
     }
-    pending.sort_by_key(|p| p.at);
-    expiring.sort_by_key(|p| p.at);
+    crate::sort::sort_by_key(&mut pending, |p| p.at);
+    crate::sort::sort_by_key(&mut expiring, |p| p.at);
     Ok(BalanceView {
         available: available_lots - state.debt,
         pending,
@@ -232,7 +241,7 @@ impl State {
     fn take_available(&mut self, amount: i64, t: Timestamp) -> i64 {
         let mut order: Vec<usize> =
             (0..self.lots.len()).filter(|i| self.lots[*i].available_at <= t).collect();
-        order.sort_by_key(|i| {
+        crate::sort::sort_by_key(&mut order, |i| {
             (self.lots[*i].expires_at.unwrap_or(Timestamp::MAX), self.lots[*i].available_at)
         });
         let mut taken = 0;

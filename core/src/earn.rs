@@ -14,7 +14,7 @@ use crate::money::{Currency, ExchangeRate, Money};
 use crate::problems::{check_range, Checker, Problems};
 use crate::program::{Bonus, Campaign, EarnRules, Program, Rounding, RoundingScope, MAX_AMOUNT};
 use crate::time::{check_timestamp, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Most lines a cart may have.
 pub const MAX_LINES: usize = 10_000;
@@ -22,139 +22,145 @@ pub const MAX_LINES: usize = 10_000;
 /// Most units one line may have.
 pub const MAX_QUANTITY: i64 = 1_000_000;
 
-/// One line of a cart or order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CartLine {
-    /// The product id (bonuses and exclusions by id match it).
-    pub product_id: String,
-    /// The variant bought, if the product has variants.
-    #[serde(default)]
-    pub variant_id: Option<String>,
-    /// The product's categories.
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// The product's tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Price of one unit in the cart's currency, minor units, before discounts and without tax.
-    pub unit_price: i64,
-    /// Units bought.
-    pub quantity: i64,
-    /// Discount on this line in total (not per unit), minor units.
-    #[serde(default)]
-    pub discount: i64,
-    /// Tax on this line, minor units.
-    #[serde(default)]
-    pub tax: i64,
+wire_struct! {
+    lenient;
+    /// One line of a cart or order.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CartLine {
+        /// The product id (bonuses and exclusions by id match it).
+        pub product_id: String,
+        /// The variant bought, if the product has variants.
+        pub variant_id: Option<String>,
+        /// The product's categories.
+        pub categories: Vec<String> = Vec::new(),
+        /// The product's tags.
+        pub tags: Vec<String> = Vec::new(),
+        /// Price of one unit in the cart's currency, minor units, before discounts and without tax.
+        pub unit_price: i64,
+        /// Units bought.
+        pub quantity: i64,
+        /// Discount on this line in total (not per unit), minor units.
+        pub discount: i64 = Default::default(),
+        /// Tax on this line, minor units.
+        pub tax: i64 = Default::default(),
+    }
 }
 
-/// A cart, or the lines of an order being awarded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Cart {
-    /// The currency of every amount in the cart.
-    pub currency: Currency,
-    /// Required when `currency` is not the program's: converts cart amounts into the base currency.
-    #[serde(default)]
-    pub exchange_rate: Option<ExchangeRate>,
-    /// The lines.
-    pub lines: Vec<CartLine>,
-    /// Order-level discount (a coupon), minor units; shared among lines in proportion to their amounts.
-    #[serde(default)]
-    pub order_discount: i64,
-    /// Shipping charged, minor units.
-    #[serde(default)]
-    pub shipping: i64,
+wire_struct! {
+    lenient;
+    /// A cart, or the lines of an order being awarded.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Cart {
+        /// The currency of every amount in the cart.
+        pub currency: Currency,
+        /// Required when `currency` is not the program's: converts cart amounts into the base currency.
+        pub exchange_rate: Option<ExchangeRate>,
+        /// The lines.
+        pub lines: Vec<CartLine>,
+        /// Order-level discount (a coupon), minor units; shared among lines in proportion to their amounts.
+        pub order_discount: i64 = Default::default(),
+        /// Shipping charged, minor units.
+        pub shipping: i64 = Default::default(),
+    }
 }
 
-/// A product as shown on its page: what buying `quantity` of it earns.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductOffer {
-    /// The product id.
-    pub product_id: String,
-    /// The selected variant, if any.
-    #[serde(default)]
-    pub variant_id: Option<String>,
-    /// The product's categories.
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// The product's tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Price of one unit (of the selected variant), minor units of `currency`, after any sale price.
-    pub price: i64,
-    /// The currency of `price`.
-    pub currency: Currency,
-    /// Required when `currency` is not the program's.
-    #[serde(default)]
-    pub exchange_rate: Option<ExchangeRate>,
-    /// Units (default 1).
-    #[serde(default = "one")]
-    pub quantity: i64,
+wire_struct! {
+    lenient;
+    /// A product as shown on its page: what buying `quantity` of it earns.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ProductOffer {
+        /// The product id.
+        pub product_id: String,
+        /// The selected variant, if any.
+        pub variant_id: Option<String>,
+        /// The product's categories.
+        pub categories: Vec<String> = Vec::new(),
+        /// The product's tags.
+        pub tags: Vec<String> = Vec::new(),
+        /// Price of one unit (of the selected variant), minor units of `currency`, after any sale price.
+        pub price: i64,
+        /// The currency of `price`.
+        pub currency: Currency,
+        /// Required when `currency` is not the program's.
+        pub exchange_rate: Option<ExchangeRate>,
+        /// Units (default 1).
+        pub quantity: i64 = one(),
+    }
 }
 
 fn one() -> i64 {
     1
 }
 
-/// Who is buying and when: the inputs that change earnings besides the cart.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EarnContext {
-    /// The instant of the purchase (or of the page view), UTC seconds: campaigns are active or not at it.
-    pub now: Timestamp,
-    /// The shopper's current tier, if any (guests have none).
-    #[serde(default)]
-    pub tier_id: Option<String>,
+wire_struct! {
+    lenient;
+    /// Who is buying and when: the inputs that change earnings besides the cart.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct EarnContext {
+        /// The instant of the purchase (or of the page view), UTC seconds: campaigns are active or not at it.
+        pub now: Timestamp,
+        /// The shopper's current tier, if any (guests have none).
+        pub tier_id: Option<String>,
+    }
 }
 
-/// What a component of the earnings is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum EarnComponentKind {
-    /// The base rate.
-    Base,
-    /// The shopper's tier multiplier.
-    Tier,
-    /// A product, category or tag bonus.
-    Bonus,
-    /// A campaign.
-    Campaign,
-    /// The per-order cap (negative: what the cap took away).
-    Cap,
+wire_enum! {
+    /// What a component of the earnings is.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum EarnComponentKind {
+        /// The base rate.
+        Base,
+        /// The shopper's tier multiplier.
+        Tier,
+        /// A product, category or tag bonus.
+        Bonus,
+        /// A campaign.
+        Campaign,
+        /// The per-order cap (negative: what the cap took away).
+        Cap,
+    }
 }
 
-/// One part of the points, so the page can explain them ("120 base + 60 Gold + 120 double weekend").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EarnComponent {
-    /// What it is.
-    pub kind: EarnComponentKind,
-    /// The tier, bonus or campaign id; absent for base and cap.
-    pub id: Option<String>,
-    /// Points (negative only for the cap).
-    pub points: i64,
+wire_struct! {
+    lenient;
+    /// One part of the points, so the page can explain them ("120 base + 60 Gold + 120 double weekend").
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct EarnComponent {
+        /// What it is.
+        pub kind: EarnComponentKind,
+        /// The tier, bonus or campaign id; absent for base and cap.
+        pub id: Option<String>,
+        /// Points (negative only for the cap).
+        pub points: i64,
+    }
 }
 
-/// Points earned, with the breakdown. `points` always equals the sum of `components`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EarnResult {
-    /// Total points.
-    pub points: i64,
-    /// The parts, in order: base, tier, bonuses, campaigns, cap. Parts worth 0 are left out.
-    pub components: Vec<EarnComponent>,
-    /// The amount that earned, in base-currency minor units (rounded down).
-    pub eligible_amount: Money,
-    /// The program's minimum order, if it has one.
-    pub minimum_order: Option<i64>,
-    /// False when the order is below the minimum. A cart below it earns 0; a product keeps its points,
-    /// which then hold "on orders from `minimum_order`".
-    pub minimum_order_met: bool,
-    /// True when the per-order cap cut the points.
-    pub capped: bool,
+wire_struct! {
+    lenient;
+    /// Points earned, with the breakdown. `points` always equals the sum of `components`.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct EarnResult {
+        /// Total points.
+        pub points: i64,
+        /// The parts, in order: base, tier, bonuses, campaigns, cap. Parts worth 0 are left out.
+        pub components: Vec<EarnComponent>,
+        /// The amount that earned, in base-currency minor units (rounded down).
+        pub eligible_amount: Money,
+        /// The program's minimum order, if it has one.
+        pub minimum_order: Option<i64>,
+        /// False when the order is below the minimum. A cart below it earns 0; a product keeps its points,
+        /// which then hold "on orders from `minimum_order`".
+        pub minimum_order_met: bool,
+        /// True when the per-order cap cut the points.
+        pub capped: bool,
+    }
 }
 
 /// Points for buying `offer.quantity` units of one product, as its page shows them.
@@ -287,7 +293,7 @@ fn check_cart<'a>(program: &'a Program, cart: &Cart, context: &EarnContext) -> R
     if let Some(id) = &context.tier_id {
         match program.tier(id) {
             Some(tier) => tier_multiplier = tier.earn_multiplier_percent,
-            None => c.fail_at("tierId", format!("unknown tier {id:?}")),
+            None => c.fail_at("tierId", format!("unknown tier \"{id}\"")),
         }
     }
     c.finish()?;
@@ -384,7 +390,7 @@ fn share_discount(amounts: &[i64], discount: i64) -> Vec<i64> {
     let mut shares: Vec<i64> = exact.iter().map(|(q, _)| i64::try_from(*q).unwrap_or(0)).collect();
     let mut left = discount - shares.iter().sum::<i64>();
     let mut order: Vec<usize> = (0..amounts.len()).collect();
-    order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    crate::sort::sort_by_key(&mut order, |i| std::cmp::Reverse(exact[*i].1));
     for i in order {
         if left == 0 {
             break;

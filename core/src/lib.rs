@@ -21,12 +21,15 @@
 //! assert_eq!(earned.points, 129); // ¥129.00 at 1 point per ¥1
 //! ```
 
+#[macro_use]
+pub mod json;
 mod balance;
 mod earn;
 mod money;
 mod problems;
 mod program;
 mod rewards;
+mod sort;
 mod tier;
 pub mod time;
 
@@ -35,8 +38,9 @@ pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, Cart, CartLine, EarnComponent, EarnComponentKind,
     EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,
 };
+pub use json::{FromJson, Json};
 pub use money::{Currency, ExchangeRate, Money};
-pub use problems::{Problem, Problems};
+pub use problems::{Checker, Problem, Problems};
 pub use program::{
     Bonus, Campaign, EarnBasis, EarnRate, EarnRules, EarnSource, Expiry, ExpiryMode, LocalizedText,
     PointsLifecycle, ProductMatch, Program, ProgramConfig, Reward, RewardKind, Rounding, RoundingScope, Tier,
@@ -46,23 +50,3 @@ pub use program::{
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
 pub use tier::{tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
 pub use time::Timestamp;
-
-/// Decodes any input with serde, reporting a failure as a [`Problem`] at the path where it happened
-/// (`tiers[2].threshold: invalid type ...`). Works with any deserializer: JSON natively, JS values in wasm.
-pub fn deserialize_with_path<'de, T, D>(deserializer: D) -> Result<T, Problems>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        let message = err.into_inner().to_string();
-        // serde_json appends " at line L column C"; the path already says where.
-        let message = match message.find(" at line ") {
-            Some(i) => message[..i].to_owned(),
-            None => message,
-        };
-        Problems(vec![Problem { path, message }])
-    })
-}

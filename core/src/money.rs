@@ -5,7 +5,9 @@
 //! backend as a fraction of minor units, so points are always counted in the program's base currency and
 //! never per unit of whatever currency the page displays.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use crate::json::{FromJson, Json};
+use crate::problems::Checker;
+use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// An ISO 4217 currency code that this build knows the minor-unit exponent of.
@@ -84,10 +86,10 @@ impl Currency {
         match code.as_bytes() {
             [a, b, c] if known => Ok(Currency([*a, *b, *c])),
             _ if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
-                Err(format!("unsupported currency {code:?}"))
+                Err(format!("unsupported currency \"{code}\""))
             }
             _ => Err(format!(
-                "must be an ISO 4217 code of three capital letters such as \"CNY\", got {code:?}"
+                "must be an ISO 4217 code of three capital letters such as \"CNY\", got \"{code}\""
             )),
         }
     }
@@ -121,21 +123,24 @@ impl Serialize for Currency {
     }
 }
 
-impl<'de> Deserialize<'de> for Currency {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let code = String::deserialize(deserializer)?;
-        Currency::parse(&code).map_err(serde::de::Error::custom)
+impl FromJson for Currency {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        let code = String::from_json(value, c)?;
+        Currency::parse(&code).map_err(|message| c.fail(message)).ok()
     }
 }
 
-/// An amount of money: integer minor units of one currency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Money {
-    /// Minor units (fen for CNY, cents for USD, yen for JPY). Negative for refunds.
-    pub amount: i64,
-    /// The currency the amount is in.
-    pub currency: Currency,
+wire_struct! {
+    lenient;
+    /// An amount of money: integer minor units of one currency.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Money {
+        /// Minor units (fen for CNY, cents for USD, yen for JPY). Negative for refunds.
+        pub amount: i64,
+        /// The currency the amount is in.
+        pub currency: Currency,
+    }
 }
 
 impl fmt::Display for Money {
@@ -152,17 +157,20 @@ impl fmt::Display for Money {
     }
 }
 
-/// Converts amounts of another currency into the program's base currency:
-/// `base minor units = other minor units × numerator / denominator`, kept exact until points are rounded.
-///
-/// Example: 1 USD cent is worth 7.2 fen, so USD -> CNY is `{ numerator: 36, denominator: 5 }`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExchangeRate {
-    /// Minor units of the base currency ...
-    pub numerator: i64,
-    /// ... per this many minor units of the other currency.
-    pub denominator: i64,
+wire_struct! {
+    lenient;
+    /// Converts amounts of another currency into the program's base currency:
+    /// `base minor units = other minor units × numerator / denominator`, kept exact until points are rounded.
+    ///
+    /// Example: 1 USD cent is worth 7.2 fen, so USD -> CNY is `{ numerator: 36, denominator: 5 }`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ExchangeRate {
+        /// Minor units of the base currency ...
+        pub numerator: i64,
+        /// ... per this many minor units of the other currency.
+        pub denominator: i64,
+    }
 }
 
 impl ExchangeRate {

@@ -44,9 +44,31 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
-/// Walks a document, tracking the current path, and records problems against it.
+impl Problems {
+    /// A single problem.
+    pub fn one(path: impl Into<String>, message: impl Into<String>) -> Problems {
+        Problems(vec![Problem { path: path.into(), message: message.into() }])
+    }
+
+    /// Prefixes every path with `root` (the name of the argument or document the problems are in).
+    pub fn under(mut self, root: &str) -> Problems {
+        for problem in &mut self.0 {
+            problem.path = if problem.path.is_empty() {
+                root.to_owned()
+            } else if problem.path.starts_with('[') {
+                format!("{root}{}", problem.path)
+            } else {
+                format!("{root}.{}", problem.path)
+            };
+        }
+        self
+    }
+}
+
+/// Walks a document, tracking the current path, and records every problem against it. Used by decoding
+/// ([`crate::json::FromJson`]) and by validation.
 #[derive(Default)]
-pub(crate) struct Checker {
+pub struct Checker {
     path: Vec<Segment>,
     problems: Vec<Problem>,
 }
@@ -78,6 +100,13 @@ impl Checker {
             f(self, i, item);
             self.path.pop();
         }
+        self.path.pop();
+    }
+
+    /// Runs `f` with `[i]` appended to the current path.
+    pub(crate) fn index(&mut self, i: usize, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Index(i));
+        f(self);
         self.path.pop();
     }
 
@@ -167,7 +196,7 @@ pub(crate) fn check_unique<'a>(c: &mut Checker, list: &'static str, ids: impl It
     let ids: Vec<&str> = ids.collect();
     c.each(list, &ids, |c, i, id| {
         if let Some(first) = seen.iter().position(|s| s == id) {
-            c.fail_at("id", format!("duplicate id {id:?} (also at index {first})"));
+            c.fail_at("id", format!("duplicate id \"{id}\" (also at index {first})"));
         }
         seen.push(ids[i]);
     });

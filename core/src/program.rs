@@ -5,10 +5,11 @@
 //! config that passed [`ProgramConfig::validate`]; every rule in this crate takes a `&Program`, so nothing
 //! downstream re-checks. Parsing reports every problem at once, each with its path.
 
+use crate::json::{FromJson, Json};
 use crate::money::Currency;
 use crate::problems::{check_id, check_range, check_unique, Checker, Problems};
 use crate::time::{check_timestamp, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The config format version this build reads.
@@ -20,115 +21,116 @@ pub const MAX_MULTIPLIER_PERCENT: u32 = 10_000;
 /// Text in each of the program's locales, keyed by BCP 47 tag: `{"en": "Gold", "zh-CN": "黄金会员"}`.
 pub type LocalizedText = BTreeMap<String, String>;
 
-/// A loyalty program as the merchant writes it. Use [`Program::from_json`] or [`ProgramConfig::validate`]
-/// to get a [`Program`] the rules accept.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProgramConfig {
-    /// Format version; must be [`PROGRAM_VERSION`].
-    pub version: u32,
-    /// The base currency: earn rules, minimum orders and spend tiers are counted in it.
-    pub currency: Currency,
-    /// Locales the texts are given in; the first is the fallback. Every text must exist in each of them.
-    pub locales: Vec<String>,
-    /// The program's name as shoppers see it.
-    pub name: LocalizedText,
+wire_struct! {
+    strict;
+    /// A loyalty program as the merchant writes it. Use [`Program::from_json`] or [`ProgramConfig::validate`]
+    /// to get a [`Program`] the rules accept.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ProgramConfig {
+        /// Format version; must be [`PROGRAM_VERSION`].
+        pub version: u32,
+        /// The base currency: earn rules, minimum orders and spend tiers are counted in it.
+        pub currency: Currency,
+        /// Locales the texts are given in; the first is the fallback. Every text must exist in each of them.
+        pub locales: Vec<String>,
+        /// The program's name as shoppers see it.
+        pub name: LocalizedText,
+        /// How purchases earn points.
+        pub earn: EarnRules,
+        /// When earned points become available and when they expire.
+        pub lifecycle: PointsLifecycle = Default::default(),
+        /// How shoppers qualify for tiers.
+        pub tier_qualification: TierQualification = Default::default(),
+        /// VIP tiers, lowest first, with strictly increasing thresholds. May be empty.
+        pub tiers: Vec<Tier> = Vec::new(),
+        /// What points can buy.
+        pub rewards: Vec<Reward> = Vec::new(),
+    }
+}
+
+wire_struct! {
+    strict;
     /// How purchases earn points.
-    pub earn: EarnRules,
-    /// When earned points become available and when they expire.
-    #[serde(default)]
-    pub lifecycle: PointsLifecycle,
-    /// How shoppers qualify for tiers.
-    #[serde(default)]
-    pub tier_qualification: TierQualification,
-    /// VIP tiers, lowest first, with strictly increasing thresholds. May be empty.
-    #[serde(default)]
-    pub tiers: Vec<Tier>,
-    /// What points can buy.
-    #[serde(default)]
-    pub rewards: Vec<Reward>,
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct EarnRules {
+        /// `points` for every `perAmount` minor units of the base currency: 1 point per ¥1 is
+        /// `{"points": 1, "perAmount": 100}`.
+        pub rate: EarnRate,
+        /// How fractional points are rounded.
+        pub rounding: Rounding = Default::default(),
+        /// Whether rounding happens once per order (default) or for each line.
+        pub rounding_scope: RoundingScope = Default::default(),
+        /// Which parts of an order's amount earn.
+        pub basis: EarnBasis = Default::default(),
+        /// Extra points for some products, categories or tags.
+        pub bonuses: Vec<Bonus> = Vec::new(),
+        /// Time-boxed multipliers such as "double points this weekend".
+        pub campaigns: Vec<Campaign> = Vec::new(),
+        /// Products, categories or tags that earn nothing (gift cards, say).
+        pub exclusions: ProductMatch = Default::default(),
+        /// Most points one order can earn, all bonuses included.
+        pub max_points_per_order: Option<i64>,
+        /// Orders whose merchandise subtotal (after discounts, in base minor units) is below this earn nothing.
+        pub minimum_order: Option<i64>,
+    }
 }
 
-/// How purchases earn points.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EarnRules {
-    /// `points` for every `perAmount` minor units of the base currency: 1 point per ¥1 is
-    /// `{"points": 1, "perAmount": 100}`.
-    pub rate: EarnRate,
-    /// How fractional points are rounded.
-    #[serde(default)]
-    pub rounding: Rounding,
-    /// Whether rounding happens once per order (default) or for each line.
-    #[serde(default)]
-    pub rounding_scope: RoundingScope,
-    /// Which parts of an order's amount earn.
-    #[serde(default)]
-    pub basis: EarnBasis,
-    /// Extra points for some products, categories or tags.
-    #[serde(default)]
-    pub bonuses: Vec<Bonus>,
-    /// Time-boxed multipliers such as "double points this weekend".
-    #[serde(default)]
-    pub campaigns: Vec<Campaign>,
-    /// Products, categories or tags that earn nothing (gift cards, say).
-    #[serde(default)]
-    pub exclusions: ProductMatch,
-    /// Most points one order can earn, all bonuses included.
-    #[serde(default)]
-    pub max_points_per_order: Option<i64>,
-    /// Orders whose merchandise subtotal (after discounts, in base minor units) is below this earn nothing.
-    #[serde(default)]
-    pub minimum_order: Option<i64>,
+wire_struct! {
+    strict;
+    /// The base earn rate: `points` per `per_amount` minor units of the base currency.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct EarnRate {
+        /// Points earned ...
+        pub points: i64,
+        /// ... for this many minor units.
+        pub per_amount: i64,
+    }
 }
 
-/// The base earn rate: `points` per `per_amount` minor units of the base currency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EarnRate {
-    /// Points earned ...
-    pub points: i64,
-    /// ... for this many minor units.
-    pub per_amount: i64,
+wire_enum! {
+    /// How fractional points become whole points.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum Rounding {
+        /// Down (the default): 12.9 points earn 12.
+        #[default]
+        Floor,
+        /// To the nearest whole point, halves up.
+        Nearest,
+        /// Up: 12.1 points earn 13.
+        Ceil,
+    }
 }
 
-/// How fractional points become whole points.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Rounding {
-    /// Down (the default): 12.9 points earn 12.
-    #[default]
-    Floor,
-    /// To the nearest whole point, halves up.
-    Nearest,
-    /// Up: 12.1 points earn 13.
-    Ceil,
+wire_enum! {
+    /// Where rounding happens.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum RoundingScope {
+        /// Once for the whole order (the default), so splitting a cart never loses points.
+        #[default]
+        Order,
+        /// For each line, as some shops print per-line points on receipts.
+        Line,
+    }
 }
 
-/// Where rounding happens.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum RoundingScope {
-    /// Once for the whole order (the default), so splitting a cart never loses points.
-    #[default]
-    Order,
-    /// For each line, as some shops print per-line points on receipts.
-    Line,
-}
-
-/// Which parts of an order's amount earn points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EarnBasis {
-    /// Discounts reduce the amount that earns (default true).
-    #[serde(default = "yes")]
-    pub after_discounts: bool,
-    /// Tax earns points (default false).
-    #[serde(default)]
-    pub include_tax: bool,
-    /// Shipping earns points (default false).
-    #[serde(default)]
-    pub include_shipping: bool,
+wire_struct! {
+    strict;
+    /// Which parts of an order's amount earn points.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct EarnBasis {
+        /// Discounts reduce the amount that earns (default true).
+        pub after_discounts: bool = yes(),
+        /// Tax earns points (default false).
+        pub include_tax: bool = Default::default(),
+        /// Shipping earns points (default false).
+        pub include_shipping: bool = Default::default(),
+    }
 }
 
 fn yes() -> bool {
@@ -141,19 +143,19 @@ impl Default for EarnBasis {
     }
 }
 
-/// A set of products by id, category or tag. A product matches when any of its attributes is listed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProductMatch {
-    /// Product ids (a variant matches through its product id).
-    #[serde(default)]
-    pub product_ids: Vec<String>,
-    /// Category ids or handles.
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// Tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
+wire_struct! {
+    strict;
+    /// A set of products by id, category or tag. A product matches when any of its attributes is listed.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ProductMatch {
+        /// Product ids (a variant matches through its product id).
+        pub product_ids: Vec<String> = Vec::new(),
+        /// Category ids or handles.
+        pub categories: Vec<String> = Vec::new(),
+        /// Tags.
+        pub tags: Vec<String> = Vec::new(),
+    }
 }
 
 impl ProductMatch {
@@ -170,41 +172,44 @@ impl ProductMatch {
     }
 }
 
-/// Extra points for matching products: a multiplier on their base points, a fixed number per unit, or both.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Bonus {
-    /// Stable id, shown in earn breakdowns.
-    pub id: String,
-    /// What the shopper reads, e.g. "Bonus points on tea".
-    pub name: LocalizedText,
-    /// The products it applies to.
-    pub applies_to: ProductMatch,
-    /// Earn this percentage of the base points in total (200 = double); the bonus is the part above 100.
-    #[serde(default)]
-    pub multiplier_percent: Option<u32>,
-    /// Fixed extra points per unit bought.
-    #[serde(default)]
-    pub extra_points_per_unit: Option<i64>,
+wire_struct! {
+    strict;
+    /// Extra points for matching products: a multiplier on their base points, a fixed number per unit, or both.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Bonus {
+        /// Stable id, shown in earn breakdowns.
+        pub id: String,
+        /// What the shopper reads, e.g. "Bonus points on tea".
+        pub name: LocalizedText,
+        /// The products it applies to.
+        pub applies_to: ProductMatch,
+        /// Earn this percentage of the base points in total (200 = double); the bonus is the part above 100.
+        pub multiplier_percent: Option<u32>,
+        /// Fixed extra points per unit bought.
+        pub extra_points_per_unit: Option<i64>,
+    }
 }
 
-/// A multiplier active from `starts_at` (inclusive) to `ends_at` (exclusive).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Campaign {
-    /// Stable id, shown in earn breakdowns.
-    pub id: String,
-    /// What the shopper reads, e.g. "Double points weekend".
-    pub name: LocalizedText,
-    /// Start, UTC seconds (the backend resolves the shop's time zone).
-    pub starts_at: Timestamp,
-    /// End (exclusive), UTC seconds.
-    pub ends_at: Timestamp,
-    /// Earn this percentage of base points in total while active (200 = double points).
-    pub multiplier_percent: u32,
-    /// Only these products; absent means the whole order (shipping too, when shipping earns).
-    #[serde(default)]
-    pub applies_to: Option<ProductMatch>,
+wire_struct! {
+    strict;
+    /// A multiplier active from `starts_at` (inclusive) to `ends_at` (exclusive).
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Campaign {
+        /// Stable id, shown in earn breakdowns.
+        pub id: String,
+        /// What the shopper reads, e.g. "Double points weekend".
+        pub name: LocalizedText,
+        /// Start, UTC seconds (the backend resolves the shop's time zone).
+        pub starts_at: Timestamp,
+        /// End (exclusive), UTC seconds.
+        pub ends_at: Timestamp,
+        /// Earn this percentage of base points in total while active (200 = double points).
+        pub multiplier_percent: u32,
+        /// Only these products; absent means the whole order (shipping too, when shipping earns).
+        pub applies_to: Option<ProductMatch>,
+    }
 }
 
 impl Campaign {
@@ -214,19 +219,19 @@ impl Campaign {
     }
 }
 
-/// When earned points become available and when they expire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PointsLifecycle {
-    /// Points from a purchase stay pending this many days (the return window) before they can be spent.
-    #[serde(default)]
-    pub pending_days: u32,
-    /// When points expire.
-    #[serde(default)]
-    pub expiry: Expiry,
-    /// Points expiring within this many days are shown as "expiring soon" (default 30).
-    #[serde(default = "thirty")]
-    pub expiring_soon_days: u32,
+wire_struct! {
+    strict;
+    /// When earned points become available and when they expire.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PointsLifecycle {
+        /// Points from a purchase stay pending this many days (the return window) before they can be spent.
+        pub pending_days: u32 = Default::default(),
+        /// When points expire.
+        pub expiry: Expiry = Default::default(),
+        /// Points expiring within this many days are shown as "expiring soon" (default 30).
+        pub expiring_soon_days: u32 = thirty(),
+    }
 }
 
 fn thirty() -> u32 {
@@ -239,45 +244,48 @@ impl Default for PointsLifecycle {
     }
 }
 
-/// When points expire.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Expiry {
+wire_struct! {
+    strict;
+    /// When points expire.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Expiry {
+        /// The expiry policy.
+        pub mode: ExpiryMode = Default::default(),
+        /// Months, for the modes that need them.
+        pub months: u32 = Default::default(),
+    }
+}
+
+wire_enum! {
     /// The expiry policy.
-    #[serde(default)]
-    pub mode: ExpiryMode,
-    /// Months, for the modes that need them.
-    #[serde(default)]
-    pub months: u32,
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum ExpiryMode {
+        /// Points never expire.
+        #[default]
+        Never,
+        /// Each earning expires `months` after it was earned.
+        AfterEarning,
+        /// All points expire `months` after the shopper's last purchase.
+        AfterInactivity,
+    }
 }
 
-/// The expiry policy.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ExpiryMode {
-    /// Points never expire.
-    #[default]
-    Never,
-    /// Each earning expires `months` after it was earned.
-    AfterEarning,
-    /// All points expire `months` after the shopper's last purchase.
-    AfterInactivity,
-}
-
-/// How tier standing is measured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TierQualification {
-    /// What is counted.
-    #[serde(default)]
-    pub metric: TierMetric,
-    /// Over which period.
-    #[serde(default)]
-    pub period: TierPeriod,
-    /// Which earn sources count for `pointsEarned` (purchases and referrals by default; never a birthday gift
-    /// unless listed).
-    #[serde(default = "default_sources")]
-    pub sources: Vec<EarnSource>,
+wire_struct! {
+    strict;
+    /// How tier standing is measured.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TierQualification {
+        /// What is counted.
+        pub metric: TierMetric = Default::default(),
+        /// Over which period.
+        pub period: TierPeriod = Default::default(),
+        /// Which earn sources count for `pointsEarned` (purchases and referrals by default; never a birthday gift
+        /// unless listed).
+        pub sources: Vec<EarnSource> = default_sources(),
+    }
 }
 
 fn default_sources() -> Vec<EarnSource> {
@@ -294,128 +302,135 @@ impl Default for TierQualification {
     }
 }
 
-/// What tier thresholds count.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum TierMetric {
-    /// Spend in base-currency minor units (the default).
-    #[default]
-    Spend,
-    /// Points earned from the qualifying sources.
-    PointsEarned,
-    /// Number of paid orders.
-    Orders,
+wire_enum! {
+    /// What tier thresholds count.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum TierMetric {
+        /// Spend in base-currency minor units (the default).
+        #[default]
+        Spend,
+        /// Points earned from the qualifying sources.
+        PointsEarned,
+        /// Number of paid orders.
+        Orders,
+    }
 }
 
-/// The period over which the tier metric is counted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TierPeriod {
-    /// The kind of period.
-    #[serde(default)]
-    pub kind: TierPeriodKind,
-    /// Months, for `rollingMonths`.
-    #[serde(default)]
-    pub months: u32,
-    /// Start of the current period, UTC seconds, for `calendarYear` (the backend resolves the shop's time zone).
-    #[serde(default)]
-    pub starts_at: Option<Timestamp>,
-    /// End (exclusive) of the current period, for `calendarYear`.
-    #[serde(default)]
-    pub ends_at: Option<Timestamp>,
+wire_struct! {
+    strict;
+    /// The period over which the tier metric is counted.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TierPeriod {
+        /// The kind of period.
+        pub kind: TierPeriodKind = Default::default(),
+        /// Months, for `rollingMonths`.
+        pub months: u32 = Default::default(),
+        /// Start of the current period, UTC seconds, for `calendarYear` (the backend resolves the shop's time zone).
+        pub starts_at: Option<Timestamp>,
+        /// End (exclusive) of the current period, for `calendarYear`.
+        pub ends_at: Option<Timestamp>,
+    }
 }
 
-/// The kind of tier qualifying period.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum TierPeriodKind {
-    /// Everything ever counted; a tier once reached is kept.
-    #[default]
-    Lifetime,
-    /// The current calendar year, as `startsAt`..`endsAt`; a tier reached is kept through the next year.
-    CalendarYear,
-    /// The last `months` months.
-    RollingMonths,
+wire_enum! {
+    /// The kind of tier qualifying period.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum TierPeriodKind {
+        /// Everything ever counted; a tier once reached is kept.
+        #[default]
+        Lifetime,
+        /// The current calendar year, as `startsAt`..`endsAt`; a tier reached is kept through the next year.
+        CalendarYear,
+        /// The last `months` months.
+        RollingMonths,
+    }
 }
 
-/// Where points came from. Tier qualification counts only the sources the program lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum EarnSource {
-    /// A paid order.
-    Purchase,
-    /// A referred friend's first order.
-    Referral,
-    /// The birthday gift.
-    Birthday,
-    /// Joining the program.
-    Signup,
-    /// A product review.
-    Review,
-    /// A manual adjustment by the shop.
-    Adjustment,
+wire_enum! {
+    /// Where points came from. Tier qualification counts only the sources the program lists.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum EarnSource {
+        /// A paid order.
+        Purchase,
+        /// A referred friend's first order.
+        Referral,
+        /// The birthday gift.
+        Birthday,
+        /// Joining the program.
+        Signup,
+        /// A product review.
+        Review,
+        /// A manual adjustment by the shop.
+        Adjustment,
+    }
 }
 
-/// One VIP tier.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Tier {
-    /// Stable id.
-    pub id: String,
-    /// Name, e.g. `{"en": "Gold", "zh-CN": "黄金会员"}`.
-    pub name: LocalizedText,
-    /// Metric value needed, in the metric's unit (minor units for spend).
-    pub threshold: i64,
-    /// Members of this tier earn this percentage of base points (150 = 1.5x); default 100.
-    #[serde(default = "hundred")]
-    pub earn_multiplier_percent: u32,
-    /// Benefits as shoppers read them.
-    #[serde(default)]
-    pub benefits: Vec<LocalizedText>,
+wire_struct! {
+    strict;
+    /// One VIP tier.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Tier {
+        /// Stable id.
+        pub id: String,
+        /// Name, e.g. `{"en": "Gold", "zh-CN": "黄金会员"}`.
+        pub name: LocalizedText,
+        /// Metric value needed, in the metric's unit (minor units for spend).
+        pub threshold: i64,
+        /// Members of this tier earn this percentage of base points (150 = 1.5x); default 100.
+        pub earn_multiplier_percent: u32 = hundred(),
+        /// Benefits as shoppers read them.
+        pub benefits: Vec<LocalizedText> = Vec::new(),
+    }
 }
 
 fn hundred() -> u32 {
     100
 }
 
-/// Something points can buy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Reward {
-    /// Stable id.
-    pub id: String,
-    /// Name, e.g. `{"en": "¥10 off", "zh-CN": "立减 10 元"}`.
-    pub name: LocalizedText,
-    /// What it gives.
-    pub kind: RewardKind,
-    /// Points it costs.
-    pub cost: i64,
-    /// For `amountOff`: minor units of the base currency.
-    #[serde(default)]
-    pub amount_off: Option<i64>,
-    /// For `percentOff`: 1..=100.
-    #[serde(default)]
-    pub percent_off: Option<u32>,
-    /// For `freeProduct`: the product given.
-    #[serde(default)]
-    pub product_id: Option<String>,
-    /// The discount applies to orders of at least this many base minor units.
-    #[serde(default)]
-    pub minimum_order: Option<i64>,
+wire_struct! {
+    strict;
+    /// Something points can buy.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Reward {
+        /// Stable id.
+        pub id: String,
+        /// Name, e.g. `{"en": "¥10 off", "zh-CN": "立减 10 元"}`.
+        pub name: LocalizedText,
+        /// What it gives.
+        pub kind: RewardKind,
+        /// Points it costs.
+        pub cost: i64,
+        /// For `amountOff`: minor units of the base currency.
+        pub amount_off: Option<i64>,
+        /// For `percentOff`: 1..=100.
+        pub percent_off: Option<u32>,
+        /// For `freeProduct`: the product given.
+        pub product_id: Option<String>,
+        /// The discount applies to orders of at least this many base minor units.
+        pub minimum_order: Option<i64>,
+    }
 }
 
-/// What a reward gives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum RewardKind {
-    /// A fixed amount off an order.
-    AmountOff,
-    /// A percentage off an order.
-    PercentOff,
-    /// Free shipping on an order.
-    FreeShipping,
-    /// A product for free.
-    FreeProduct,
+wire_enum! {
+    /// What a reward gives.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum RewardKind {
+        /// A fixed amount off an order.
+        AmountOff,
+        /// A percentage off an order.
+        PercentOff,
+        /// Free shipping on an order.
+        FreeShipping,
+        /// A product for free.
+        FreeProduct,
+    }
 }
 
 /// A program that passed validation. Build one with [`Program::from_json`] or [`ProgramConfig::validate`].
@@ -446,15 +461,12 @@ impl Program {
     /// assert_eq!(program.earn.rate.points, 1);
     /// ```
     pub fn from_json(json: &str) -> Result<Program, Problems> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        let config: ProgramConfig = crate::deserialize_with_path(&mut de)?;
-        config.validate()
+        ProgramConfig::from_json_str(json)?.validate()
     }
 
-    /// Validates a program already decoded into a JSON value.
-    pub fn from_value(value: serde_json::Value) -> Result<Program, Problems> {
-        let config: ProgramConfig = crate::deserialize_with_path(value)?;
-        config.validate()
+    /// Decodes and validates a program from a parsed JSON document.
+    pub fn decode(json: &Json) -> Result<Program, Problems> {
+        ProgramConfig::decode(json)?.validate()
     }
 
     /// The validated config.
@@ -510,10 +522,10 @@ impl ProgramConfig {
                     .all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
             if !well_formed {
                 ok = false;
-                c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got {tag:?}"));
+                c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got \"{tag}\""));
             } else if self.locales[..i].contains(tag) {
                 ok = false;
-                c.fail(format!("duplicate locale {tag:?}"));
+                c.fail(format!("duplicate locale \"{tag}\""));
             }
         });
         ok
@@ -555,9 +567,9 @@ impl ProgramConfig {
             ] {
                 let kind_name = kind_name(kind);
                 if wants(field) && !present {
-                    c.fail_at(field, format!("is required for kind {kind_name:?}"));
+                    c.fail_at(field, format!("is required for kind \"{kind_name}\""));
                 } else if !wants(field) && present {
-                    c.fail_at(field, format!("does not apply to kind {kind_name:?}"));
+                    c.fail_at(field, format!("does not apply to kind \"{kind_name}\""));
                 }
             }
             if let Some(amount) = reward.amount_off {
@@ -700,7 +712,7 @@ fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedText) {
     }
     for locale in locales {
         match text.get(locale) {
-            None => c.fail(format!("missing the {locale:?} text")),
+            None => c.fail(format!("missing the \"{locale}\" text")),
             Some(s) if s.trim().is_empty() => c.key(locale, |c| c.fail("must not be empty")),
             Some(s) if s.len() > 2000 => c.key(locale, |c| c.fail("must be at most 2000 bytes long")),
             Some(_) => {}
@@ -708,7 +720,7 @@ fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedText) {
     }
     for key in text.keys() {
         if !locales.contains(key) {
-            c.key(key, |c| c.fail(format!("locale {key:?} is not in the program's locales")));
+            c.key(key, |c| c.fail(format!("locale \"{key}\" is not in the program's locales")));
         }
     }
 }

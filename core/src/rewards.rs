@@ -2,28 +2,34 @@
 //! server runs before it spends points.
 
 use crate::program::{Program, Reward};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// The rewards as a shopper with some balance sees them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RewardsOverview {
-    /// Ids of the rewards the shopper can redeem now, cheapest first.
-    pub affordable: Vec<String>,
-    /// The cheapest reward not yet affordable and the points still missing for it.
-    pub next: Option<NextReward>,
-    /// True when the balance is negative (points reversed after being spent): nothing can be redeemed.
-    pub blocked: bool,
+wire_struct! {
+    lenient;
+    /// The rewards as a shopper with some balance sees them.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RewardsOverview {
+        /// Ids of the rewards the shopper can redeem now, cheapest first.
+        pub affordable: Vec<String>,
+        /// The cheapest reward not yet affordable and the points still missing for it.
+        pub next: Option<NextReward>,
+        /// True when the balance is negative (points reversed after being spent): nothing can be redeemed.
+        pub blocked: bool,
+    }
 }
 
-/// The next reward within reach.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NextReward {
-    /// Its id.
-    pub reward_id: String,
-    /// Points still missing.
-    pub missing: i64,
+wire_struct! {
+    lenient;
+    /// The next reward within reach.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct NextReward {
+        /// Its id.
+        pub reward_id: String,
+        /// Points still missing.
+        pub missing: i64,
+    }
 }
 
 /// Why a redemption is refused.
@@ -44,7 +50,7 @@ pub enum RedeemError {
 impl std::fmt::Display for RedeemError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RedeemError::UnknownReward(id) => write!(f, "unknown reward {id:?}"),
+            RedeemError::UnknownReward(id) => write!(f, "unknown reward \"{id}\""),
             RedeemError::NotEnoughPoints { missing } => write!(f, "not enough points: {missing} more needed"),
             RedeemError::NegativeBalance => {
                 f.write_str("the balance is negative; redemptions resume once it is positive")
@@ -58,7 +64,7 @@ impl std::error::Error for RedeemError {}
 /// Lists what `available` points can buy now and what comes next.
 pub fn rewards_overview(program: &Program, available: i64) -> RewardsOverview {
     let mut rewards: Vec<&Reward> = program.rewards.iter().collect();
-    rewards.sort_by_key(|r| r.cost);
+    crate::sort::sort_by_key(&mut rewards, |r| r.cost);
     let blocked = available < 0;
     let affordable = if blocked {
         Vec::new()

@@ -6,52 +6,56 @@
 use crate::problems::{Checker, Problems};
 use crate::program::{EarnSource, Program, Tier, TierMetric, TierPeriodKind};
 use crate::time::{add_months, check_timestamp, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// One fact that may count toward a tier: a paid order, a refund, or points earned from some source.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QualifyingEvent {
-    /// When it happened, UTC seconds.
-    pub at: Timestamp,
-    /// Where it came from; `points` count only for the program's qualifying sources.
-    pub source: EarnSource,
-    /// Spend in base-currency minor units (negative for a refund).
-    #[serde(default)]
-    pub spend: i64,
-    /// Points earned (negative when reversed).
-    #[serde(default)]
-    pub points: i64,
-    /// Orders: 1 for a paid order, -1 for a cancelled one, 0 otherwise.
-    #[serde(default)]
-    pub orders: i64,
+wire_struct! {
+    lenient;
+    /// One fact that may count toward a tier: a paid order, a refund, or points earned from some source.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct QualifyingEvent {
+        /// When it happened, UTC seconds.
+        pub at: Timestamp,
+        /// Where it came from; `points` count only for the program's qualifying sources.
+        pub source: EarnSource,
+        /// Spend in base-currency minor units (negative for a refund).
+        pub spend: i64 = Default::default(),
+        /// Points earned (negative when reversed).
+        pub points: i64 = Default::default(),
+        /// Orders: 1 for a paid order, -1 for a cancelled one, 0 otherwise.
+        pub orders: i64 = Default::default(),
+    }
 }
 
-/// The shopper's activity as tier standing needs it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TierActivity {
-    /// Qualifying events, in any order.
-    #[serde(default)]
-    pub events: Vec<QualifyingEvent>,
-    /// A tier reached in the previous period and kept through this one (calendar-year and rolling
-    /// programs), as the backend recorded it.
-    #[serde(default)]
-    pub retained_tier_id: Option<String>,
+wire_struct! {
+    lenient;
+    /// The shopper's activity as tier standing needs it.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TierActivity {
+        /// Qualifying events, in any order.
+        pub events: Vec<QualifyingEvent> = Vec::new(),
+        /// A tier reached in the previous period and kept through this one (calendar-year and rolling
+        /// programs), as the backend recorded it.
+        pub retained_tier_id: Option<String>,
+    }
 }
 
-/// What keeps the current tier.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TierKeep {
-    /// Metric still needed (0 when the tier is already secured for the next period).
-    pub needed: i64,
-    /// By when, UTC seconds.
-    pub by: Timestamp,
+wire_struct! {
+    lenient;
+    /// What keeps the current tier.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TierKeep {
+        /// Metric still needed (0 when the tier is already secured for the next period).
+        pub needed: i64,
+        /// By when, UTC seconds.
+        pub by: Timestamp,
+    }
 }
 
 /// Where the shopper stands.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TierProgress {
     /// What the thresholds count.
@@ -152,7 +156,7 @@ fn check_activity(program: &Program, activity: &TierActivity, now: Timestamp) ->
     });
     if let Some(id) = &activity.retained_tier_id {
         if program.tier(id).is_none() {
-            c.fail_at("retainedTierId", format!("unknown tier {id:?}"));
+            c.fail_at("retainedTierId", format!("unknown tier \"{id}\""));
         }
     }
     c.finish()
@@ -204,7 +208,7 @@ fn keep_tier(
             let from = add_months(now, -n) + 1;
             let mut events: Vec<&QualifyingEvent> =
                 activity.events.iter().filter(|e| e.at >= from && e.at <= now).collect();
-            events.sort_by_key(|e| e.at);
+            crate::sort::sort_by_key(&mut events, |e| e.at);
             // Walk forward through the instants at which events leave the window.
             // Events at the same instant leave together.
             let mut remaining_value = value;

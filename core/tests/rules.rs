@@ -43,7 +43,7 @@ fn merge(target: &mut Value, patch: Value) {
 fn program(patch: Value) -> Program {
     let mut value = base_program();
     merge(&mut value, patch);
-    Program::from_value(value).unwrap_or_else(|p| panic!("test program invalid: {p}"))
+    Program::from_json(&value.to_string()).unwrap_or_else(|p| panic!("test program invalid: {p}"))
 }
 
 fn names(text: (&str, &str)) -> Value {
@@ -56,7 +56,7 @@ fn names(text: (&str, &str)) -> Value {
 fn check_invalid(patch: Value, expected: &[&str]) {
     let mut value = base_program();
     merge(&mut value, patch);
-    let problems = Program::from_value(value).expect_err("should be invalid");
+    let problems = Program::from_json(&value.to_string()).expect_err("should be invalid");
     let got: Vec<String> = problems.0.iter().map(ToString::to_string).collect();
     assert_eq!(got, expected, "problems");
 }
@@ -190,26 +190,95 @@ fn lifecycle_tiers_and_rewards_are_validated() {
 }
 
 #[test]
-fn malformed_documents_name_the_field() {
+fn malformed_documents_name_every_field() {
     let check = |json: &str, expected: &str| {
         let problems = Program::from_json(json).expect_err("invalid");
         assert_eq!(problems.to_string(), expected);
     };
-    check("42", "invalid type: integer `42`, expected struct ProgramConfig");
-    check("{\"version\": 1}", "missing field `currency`");
+    check("42", "must be an object, got a number");
     check(
-        r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "x"}, "earn": {"rate": {"points": 1.5, "perAmount": 100}}}"#,
-        "earn.rate.points: invalid type: floating point `1.5`, expected i64",
+        "{\"version\": 1}",
+        "currency: is required; locales: is required; name: is required; earn: is required",
     );
+    // Structural problems are all reported together, each at its path.
     check(
-        r#"{"version": 1, "currency": "XYZ", "locales": ["en"], "name": {"en": "x"}, "earn": {"rate": {"points": 1, "perAmount": 100}}}"#,
-        "currency: unsupported currency \"XYZ\"",
+        r#"{"version": 1, "currency": "XYZ", "locales": ["en", 7], "name": {"en": "x"},
+            "earn": {"rate": {"points": 1.5, "perAmount": "100"}, "rounding": "up", "multipler": 2},
+            "tiers": [{"id": "a", "name": {"en": "A"}, "threshold": 99999999999999999999}]}"#,
+        "currency: unsupported currency \"XYZ\"; locales[1]: must be a string, got a number; \
+         earn.rate.points: must be a whole number, got 1.5; earn.rate.perAmount: must be a number, got a string; \
+         earn.rounding: must be one of \"floor\", \"nearest\", \"ceil\", got \"up\"; \
+         earn.multipler: unknown field, expected one of: rate, rounding, roundingScope, basis, bonuses, campaigns, \
+         exclusions, maxPointsPerOrder, minimumOrder; \
+         tiers[0].threshold: must be a whole number, got 99999999999999999999",
     );
+    check("not json", "invalid JSON: expected a JSON value at byte 0");
+    check("{\"version\": 1,}", "invalid JSON: expected a member name in double quotes at byte 14");
+    // Null means absent: optional members take their default, required ones are reported.
     check(
-        r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "x"}, "earn": {"rate": {"points": 1, "perAmount": 100}, "multipler": 2}}"#,
-        "earn.multipler: unknown field `multipler`, expected one of `rate`, `rounding`, `roundingScope`, `basis`, `bonuses`, `campaigns`, `exclusions`, `maxPointsPerOrder`, `minimumOrder`",
+        r#"{"version": 1, "currency": null, "locales": ["en"], "name": {"en": "x"}, "earn": {"rate": {"points": 1, "perAmount": 100}, "bonuses": null}}"#,
+        "currency: is required",
     );
-    check("not json", "expected ident");
+}
+
+#[test]
+fn every_wire_type_round_trips_through_its_serde_names() {
+    // Output uses serde's Serialize; input uses the wire decoders. The same names must come back.
+    let program = program(json!({"earn": {
+        "bonuses": [{"id": "b", "name": names(("奖", "B")), "appliesTo": {"tags": ["t"]}, "multiplierPercent": 200, "extraPointsPerUnit": 3}],
+        "campaigns": [{"id": "c", "name": names(("活动", "C")), "startsAt": 1, "endsAt": 2, "multiplierPercent": 300, "appliesTo": {"categories": ["x"]}}],
+        "exclusions": {"productIds": ["gift"]}, "maxPointsPerOrder": 10, "minimumOrder": 5,
+        "rounding": "nearest", "roundingScope": "line", "basis": {"afterDiscounts": false, "includeTax": true, "includeShipping": true}},
+        "lifecycle": {"pendingDays": 3, "expiry": {"mode": "afterInactivity", "months": 6}, "expiringSoonDays": 7},
+        "tierQualification": {"metric": "pointsEarned", "period": {"kind": "calendarYear", "startsAt": 10, "endsAt": 20}, "sources": ["review"]},
+        "rewards": [{"id": "p", "name": names(("折", "P")), "kind": "freeProduct", "cost": 9, "productId": "tea", "minimumOrder": 100}]
+    }));
+    let text = serde_json::to_string(&program).expect("serializes");
+    assert_eq!(Program::from_json(&text).as_ref(), Ok(&program));
+
+    fn round_trip<T: FromJson + serde::Serialize + PartialEq + std::fmt::Debug>(value: T) {
+        let text = serde_json::to_string(&value).expect("serializes");
+        assert_eq!(T::from_json_str(&text), Ok(value), "{text}");
+    }
+    let mut full_line = line("a", 100, 2);
+    full_line.variant_id = Some("v".into());
+    full_line.categories = vec!["c".into()];
+    full_line.tags = vec!["t".into()];
+    full_line.discount = 5;
+    full_line.tax = 7;
+    round_trip(Cart {
+        currency: Currency::USD,
+        exchange_rate: Some(ExchangeRate { numerator: 36, denominator: 5 }),
+        lines: vec![full_line],
+        order_discount: 3,
+        shipping: 4,
+    });
+    round_trip(ProductOffer {
+        product_id: "a".into(),
+        variant_id: Some("v".into()),
+        categories: vec!["c".into()],
+        tags: vec![],
+        price: 5,
+        currency: Currency::JPY,
+        exchange_rate: None,
+        quantity: 3,
+    });
+    round_trip(EarnContext { now: NOW, tier_id: Some("gold".into()) });
+    round_trip(TierActivity {
+        events: vec![QualifyingEvent { at: 1, source: EarnSource::Signup, spend: -2, points: 3, orders: -1 }],
+        retained_tier_id: Some("gold".into()),
+    });
+    round_trip(LedgerEntry {
+        at: 1,
+        kind: LedgerKind::Reverse,
+        points: 3,
+        source: EarnSource::Birthday,
+        order_id: Some("o".into()),
+    });
+    let earned = points_for_cart(&program, &cny(vec![line("a", 10_000, 1)]), &ctx(Some("gold"))).expect("ok");
+    round_trip(earned);
+    round_trip(balance(&program, &[earn(NOW - DAY, 10, "o")], NOW).expect("ok"));
+    round_trip(rewards_overview(&program, 3));
 }
 
 // ---------------------------------------------------------------------------------------------------------

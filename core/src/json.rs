@@ -1,0 +1,643 @@
+//! The one JSON reader of the project, and decoding of the wire types with every problem reported at its
+//! path.
+//!
+//! Why not serde's `Deserialize` here: in the browser the decode path is most of the widget's size (serde +
+//! serde-wasm-bindgen + path tracking measured 92 KB gzipped for this crate's API, this reader about a
+//! quarter of that; see ARCHITECTURE.md), serde stops at the first error where a merchant wants every one, and
+//! our wire model has no floats, so numbers are read as exact integers and anything else is an error that
+//! quotes the number as written. Output still goes through serde's `Serialize`, whose camelCase names the
+//! decoders here derive the same way (and a test checks that every type round-trips).
+//!
+//! Wire structs and enums are declared with `wire_struct!` and `wire_enum!`, which write the type and its
+//! decoder from one field list, so names cannot drift between them.
+
+use crate::problems::{Checker, Problems};
+use std::collections::BTreeMap;
+
+/// A parsed JSON document. Numbers that are integers within `i64` are [`Json::Int`]; any other number is
+/// kept as written in [`Json::Number`] so an error can quote it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool(bool),
+    /// An integer in the `i64` range, written without fraction or exponent.
+    Int(i64),
+    /// Any other number, as written (`1.5`, `1e3`, `99999999999999999999`).
+    Number(String),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object, members in document order (keys are unique).
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// What kind of value this is, for messages: "a string", "an array" ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Int(_) | Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// Deepest nesting accepted; deeper documents are refused rather than risking the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses JSON text (RFC 8259). Errors say what was expected and at which byte.
+pub fn parse(text: &str) -> Result<Json, Problems> {
+    let mut parser = Parser { bytes: text.as_bytes(), text, pos: 0 };
+    let result = parser.skip_ws().and_then(|()| parser.value(0)).and_then(|value| {
+        parser.skip_ws()?;
+        if parser.pos < parser.bytes.len() {
+            Err(parser.error("unexpected text after the JSON value"))
+        } else {
+            Ok(value)
+        }
+    });
+    result.map_err(|message| Problems::one("", format!("invalid JSON: {message}")))
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> String {
+        if self.pos >= self.bytes.len() {
+            format!("{what} at the end of the text")
+        } else {
+            format!("{what} at byte {}", self.pos)
+        }
+    }
+
+    fn skip_ws(&mut self) -> Result<(), String> {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, String> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a JSON value"))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
+        }
+        match self.bytes.get(self.pos) {
+            None => Err(self.error("expected a JSON value")),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws()?;
+                if self.bytes.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
+                }
+                loop {
+                    self.skip_ws()?;
+                    items.push(self.value(depth + 1)?);
+                    self.skip_ws()?;
+                    match self.bytes.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(Json::Array(items));
+                        }
+                        _ => return Err(self.error("expected ',' or ']'")),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                let mut members: Vec<(String, Json)> = Vec::new();
+                let mut seen: Option<std::collections::BTreeSet<String>> = None;
+                self.skip_ws()?;
+                if self.bytes.get(self.pos) == Some(&b'}') {
+                    self.pos += 1;
+                    return Ok(Json::Object(members));
+                }
+                loop {
+                    self.skip_ws()?;
+                    if self.bytes.get(self.pos) != Some(&b'"') {
+                        return Err(self.error("expected a member name in double quotes"));
+                    }
+                    let start = self.pos;
+                    let key = self.string()?;
+                    // Duplicate names make a document mean different things to different readers: refuse.
+                    let duplicate = match &mut seen {
+                        Some(set) => !set.insert(key.clone()),
+                        None => {
+                            let dup = members.iter().any(|(k, _)| *k == key);
+                            if members.len() >= 16 {
+                                seen = Some(
+                                    members.iter().map(|(k, _)| k.clone()).chain([key.clone()]).collect(),
+                                );
+                            }
+                            dup
+                        }
+                    };
+                    if duplicate {
+                        self.pos = start;
+                        return Err(self.error(&format!("duplicate member \"{key}\"")));
+                    }
+                    self.skip_ws()?;
+                    if self.bytes.get(self.pos) != Some(&b':') {
+                        return Err(self.error("expected ':'"));
+                    }
+                    self.pos += 1;
+                    self.skip_ws()?;
+                    let value = self.value(depth + 1)?;
+                    members.push((key, value));
+                    self.skip_ws()?;
+                    match self.bytes.get(self.pos) {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(Json::Object(members));
+                        }
+                        _ => return Err(self.error("expected ',' or '}'")),
+                    }
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected a JSON value")),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Json, String> {
+        let start = self.pos;
+        if self.bytes[self.pos] == b'-' {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        let n = self.digits();
+        if n == 0 || (n > 1 && self.bytes[int_start] == b'0') {
+            return Err(self.error("invalid number"));
+        }
+        let mut integral = true;
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            integral = false;
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            integral = false;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        let text = &self.text[start..self.pos];
+        Ok(match text.parse::<i64>() {
+            Ok(n) if integral => Json::Int(n),
+            _ => Json::Number(text.to_owned()),
+        })
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits =
+            self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.error("invalid \\u escape"))?;
+        let mut value = 0;
+        for d in digits {
+            let v = (*d as char).to_digit(16).ok_or_else(|| self.error("invalid \\u escape"))?;
+            value = value * 16 + v;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.pos += 1; // the opening quote
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            while let Some(&b) = self.bytes.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            // The input is a &str and we stopped at an ASCII byte, so this is a char boundary.
+            out.push_str(&self.text[start..self.pos]);
+            match self.bytes.get(self.pos) {
+                None => return Err(self.error("unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let escaped = self.bytes.get(self.pos).copied();
+                    self.pos += 1;
+                    match escaped {
+                        Some(b'"') => out.push('"'),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        Some(b'n') => out.push('\n'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'u') => {
+                            let first = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&first) {
+                                if !self.bytes[self.pos..].starts_with(b"\\u") {
+                                    return Err(self.error("unpaired surrogate in \\u escape"));
+                                }
+                                self.pos += 2;
+                                let second = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&second) {
+                                    return Err(self.error("unpaired surrogate in \\u escape"));
+                                }
+                                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                            } else {
+                                first
+                            };
+                            out.push(
+                                char::from_u32(code)
+                                    .ok_or_else(|| self.error("unpaired surrogate in \\u escape"))?,
+                            );
+                        }
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.error("invalid escape"));
+                        }
+                    }
+                }
+                Some(_) => return Err(self.error("control character in string")),
+            }
+        }
+    }
+}
+
+/// `per_amount` -> `perAmount`, `AfterEarning` -> `afterEarning`: the names serde's `rename_all = "camelCase"`
+/// gives fields and variants.
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper_next = false;
+    for (i, ch) in name.chars().enumerate() {
+        if ch == '_' {
+            upper_next = true;
+        } else if upper_next {
+            out.push(ch.to_ascii_uppercase());
+            upper_next = false;
+        } else if i == 0 {
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// A type read from JSON, reporting every problem into the checker at the current path.
+pub trait FromJson: Sized {
+    /// Decodes `value`; on failure records the problems and returns `None`.
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self>;
+
+    /// The value when the member is absent or null; `None` makes the member required.
+    fn absent() -> Option<Self> {
+        None
+    }
+
+    /// Parses JSON text and decodes it, with every problem. Paths start at the document root.
+    fn from_json_str(text: &str) -> Result<Self, Problems> {
+        let json = parse(text)?;
+        Self::decode(&json)
+    }
+
+    /// Decodes a parsed document, with every problem.
+    fn decode(json: &Json) -> Result<Self, Problems> {
+        let mut c = Checker::default();
+        let value = Self::from_json(json, &mut c);
+        c.finish()?;
+        value.ok_or_else(|| Problems::one("", "could not be decoded"))
+    }
+}
+
+impl Checker {
+    /// The members of an object, or a problem.
+    pub(crate) fn object<'j>(&mut self, value: &'j Json) -> Option<&'j [(String, Json)]> {
+        match value {
+            Json::Object(members) => Some(members),
+            other => {
+                self.fail(format!("must be an object, got {}", other.kind()));
+                None
+            }
+        }
+    }
+
+    /// Decodes the member named after the Rust field `field` (in camelCase). Absent or null uses `default`,
+    /// else the type's own [`FromJson::absent`], else is a problem.
+    pub(crate) fn member<T: FromJson>(
+        &mut self,
+        members: &[(String, Json)],
+        field: &str,
+        default: Option<T>,
+    ) -> Option<T> {
+        let key = camel_case(field);
+        match members.iter().find(|(k, _)| *k == key).map(|(_, v)| v) {
+            None | Some(Json::Null) => match default.or_else(T::absent) {
+                Some(value) => Some(value),
+                None => {
+                    self.key(&key, |c| c.fail("is required"));
+                    None
+                }
+            },
+            Some(value) => {
+                let mut out = None;
+                self.key(&key, |c| out = T::from_json(value, c));
+                out
+            }
+        }
+    }
+
+    /// Reports members that are not among `fields` (Rust names), for documents a merchant writes by hand,
+    /// where a misspelt name would otherwise be silently ignored.
+    pub(crate) fn reject_unknown(&mut self, members: &[(String, Json)], fields: &[&str]) {
+        for (key, _) in members {
+            if !fields.iter().any(|f| camel_case(f) == *key) {
+                let expected: Vec<String> = fields.iter().map(|f| camel_case(f)).collect();
+                self.key(key, |c| c.fail(format!("unknown field, expected one of: {}", expected.join(", "))));
+            }
+        }
+    }
+}
+
+impl FromJson for i64 {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        match value {
+            Json::Int(n) => Some(*n),
+            Json::Number(text) => {
+                c.fail(format!("must be a whole number, got {text}"));
+                None
+            }
+            other => {
+                c.fail(format!("must be a number, got {}", other.kind()));
+                None
+            }
+        }
+    }
+}
+
+impl FromJson for u32 {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        let n = i64::from_json(value, c)?;
+        match u32::try_from(n) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                c.fail(format!("must be between 0 and {}, got {n}", u32::MAX));
+                None
+            }
+        }
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        match value {
+            Json::Bool(b) => Some(*b),
+            other => {
+                c.fail(format!("must be true or false, got {}", other.kind()));
+                None
+            }
+        }
+    }
+}
+
+impl FromJson for String {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        match value {
+            Json::String(s) => Some(s.clone()),
+            other => {
+                c.fail(format!("must be a string, got {}", other.kind()));
+                None
+            }
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        match value {
+            Json::Null => Some(None),
+            value => T::from_json(value, c).map(Some),
+        }
+    }
+
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        let Json::Array(items) = value else {
+            c.fail(format!("must be an array, got {}", value.kind()));
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            c.index(i, |c| match T::from_json(item, c) {
+                Some(v) => out.push(v),
+                None => ok = false,
+            });
+        }
+        ok.then_some(out)
+    }
+}
+
+impl FromJson for BTreeMap<String, String> {
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        let members = c.object(value)?;
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in members {
+            c.key(key, |c| match String::from_json(value, c) {
+                Some(s) => {
+                    out.insert(key.clone(), s);
+                }
+                None => ok = false,
+            });
+        }
+        ok.then_some(out)
+    }
+}
+
+/// Declares a wire struct and its [`FromJson`] decoder from one field list. `strict` rejects unknown members
+/// (documents written by hand); `lenient` ignores them (objects a developer passes, which may carry more).
+/// A field written `name: Type = expr` takes `expr` when absent; `Option` fields are optional; others are
+/// required.
+macro_rules! wire_struct {
+    (
+        $mode:ident;
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $( $(#[$fattr:meta])* pub $field:ident : $ty:ty $(= $default:expr)? ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct $name {
+            $( $(#[$fattr])* pub $field: $ty ),*
+        }
+
+        impl $crate::json::FromJson for $name {
+            fn from_json(value: &$crate::json::Json, c: &mut $crate::problems::Checker) -> Option<Self> {
+                let members = c.object(value)?;
+                $( let $field = c.member::<$ty>(members, stringify!($field), wire_struct!(@default $($default)?)); )*
+                wire_struct!(@unknown $mode, c, members, [$(stringify!($field)),*]);
+                Some($name { $( $field: $field? ),* })
+            }
+        }
+    };
+    (@default) => { None };
+    (@default $default:expr) => { Some($default) };
+    (@unknown strict, $c:ident, $members:ident, [$($f:expr),*]) => { $c.reject_unknown($members, &[$($f),*]) };
+    (@unknown lenient, $c:ident, $members:ident, [$($f:expr),*]) => {};
+}
+
+/// Declares a wire enum of unit variants, written in JSON as camelCase strings, and its decoder.
+macro_rules! wire_enum {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident {
+            $( $(#[$vattr:meta])* $variant:ident ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        pub enum $name {
+            $( $(#[$vattr])* $variant ),*
+        }
+
+        impl $crate::json::FromJson for $name {
+            fn from_json(value: &$crate::json::Json, c: &mut $crate::problems::Checker) -> Option<Self> {
+                const NAMES: &[&str] = &[$(stringify!($variant)),*];
+                const VALUES: &[$name] = &[$($name::$variant),*];
+                if let $crate::json::Json::String(s) = value {
+                    if let Some(i) = NAMES.iter().position(|n| $crate::json::camel_case(n) == *s) {
+                        return Some(VALUES[i]);
+                    }
+                }
+                let names: Vec<String> = NAMES.iter().map(|n| format!("\"{}\"", $crate::json::camel_case(n))).collect();
+                let got = match value {
+                    $crate::json::Json::String(s) => format!("\"{s}\""),
+                    other => other.kind().to_owned(),
+                };
+                c.fail(format!("must be one of {}, got {got}", names.join(", ")));
+                None
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str, expected: Json) {
+        assert_eq!(parse(text).map_err(|p| p.to_string()), Ok(expected), "{text}");
+    }
+
+    fn bad(text: &str, message: &str) {
+        assert_eq!(parse(text).map_err(|p| p.to_string()), Err(message.to_owned()), "{text}");
+    }
+
+    #[test]
+    fn parses_json() {
+        ok(" null ", Json::Null);
+        ok(
+            "[true, false, -0, 12, -9223372036854775808]",
+            Json::Array(vec![
+                Json::Bool(true),
+                Json::Bool(false),
+                Json::Int(0),
+                Json::Int(12),
+                Json::Int(i64::MIN),
+            ]),
+        );
+        ok(
+            "[1.5, 1e3, 9223372036854775808]",
+            Json::Array(vec![
+                Json::Number("1.5".into()),
+                Json::Number("1e3".into()),
+                Json::Number("9223372036854775808".into()),
+            ]),
+        );
+        ok(
+            r#"{"a": {"b": []}, "c": "\u4F1A\u5458 \ud83c\udf75 \"\\\/\n"}"#,
+            Json::Object(vec![
+                ("a".into(), Json::Object(vec![("b".into(), Json::Array(vec![]))])),
+                ("c".into(), Json::String("会员 🍵 \"\\/\n".into())),
+            ]),
+        );
+        ok("\"会员\"", Json::String("会员".into()));
+    }
+
+    #[test]
+    fn refuses_what_is_not_json() {
+        bad("", "invalid JSON: expected a JSON value at the end of the text");
+        bad("{\"a\": 1,}", "invalid JSON: expected a member name in double quotes at byte 8");
+        bad("[01]", "invalid JSON: invalid number at byte 3");
+        bad("[1.]", "invalid JSON: invalid number at byte 3");
+        bad("{\"a\": 1, \"a\": 2}", "invalid JSON: duplicate member \"a\" at byte 9");
+        bad("\"\\ud800\"", "invalid JSON: unpaired surrogate in \\u escape at byte 7");
+        bad("\"a\nb\"", "invalid JSON: control character in string at byte 2");
+        bad("nul", "invalid JSON: expected a JSON value at byte 0");
+        bad("1 2", "invalid JSON: unexpected text after the JSON value at byte 2");
+        bad(&"[".repeat(100), "invalid JSON: nesting deeper than 64 at byte 65");
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{}\": 1", i % 39)).collect();
+        bad(&format!("{{{}}}", many.join(",")), "invalid JSON: duplicate member \"k0\" at byte 342");
+    }
+
+    #[test]
+    fn names_follow_serde_camel_case() {
+        for (rust, json) in
+            [("per_amount", "perAmount"), ("id", "id"), ("AfterEarning", "afterEarning"), ("Floor", "floor")]
+        {
+            assert_eq!(camel_case(rust), json);
+        }
+    }
+}
