@@ -47,6 +47,7 @@ step "cargo test (native)" cargo test --workspace --locked
 step "browser tests (wasm-pack test, headless Chromium)" wasm-pack test --headless --chrome
 step "release build (wasm-pack)" wasm-pack build --target web --release
 step "size report" ./scripts/size-report.sh
+step "TypeScript declarations (tsc --strict)" tsc -p tests/types
 step "end-to-end (demo shop, headless Chromium)" ./scripts/e2e.sh
 
 echo

@@ -34,7 +34,7 @@ fn decode<T: FromJson>(argument: &str, value: &JsValue) -> Result<T, Problems> {
     T::from_json_str(&text).map_err(|p| p.under(argument))
 }
 
-fn program(value: &JsValue) -> Result<Program, WidgetError> {
+fn parse_program(value: &JsValue) -> Result<Program, WidgetError> {
     let config: ProgramConfig = decode("program", value).map_err(WidgetError::InvalidProgram)?;
     config.validate().map_err(|p| WidgetError::InvalidProgram(p.under("program")))
 }
@@ -65,19 +65,19 @@ fn output<T: Serialize>(value: &T) -> Result<JsValue, WidgetError> {
 /// Throws a `LoyaltyError` with code `invalid_program` listing every problem with its path.
 #[wasm_bindgen(js_name = validateProgram, unchecked_return_type = "Program")]
 pub fn validate_program(
-    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program: JsValue,
 ) -> Result<JsValue, WidgetError> {
-    output(&program(&program_config)?)
+    output(&parse_program(&program)?)
 }
 
 /// What buying a product (in the given quantity) earns, with the breakdown, as its page shows it.
 #[wasm_bindgen(js_name = pointsForProduct, unchecked_return_type = "EarnResult")]
 pub fn points_for_product(
-    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ProductOffer")] offer: JsValue,
     #[wasm_bindgen(unchecked_param_type = "EarnContext")] context: JsValue,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(&program_config)?;
+    let program = parse_program(&program)?;
     let offer = input("offer", &offer)?;
     let context = input("context", &context)?;
     let result = loyalty_core::points_for_product(&program, &offer, &context)
@@ -88,11 +88,11 @@ pub fn points_for_product(
 /// What a cart earns, with the breakdown. The server awards exactly this for the order.
 #[wasm_bindgen(js_name = pointsForCart, unchecked_return_type = "EarnResult")]
 pub fn points_for_cart(
-    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
     #[wasm_bindgen(unchecked_param_type = "EarnContext")] context: JsValue,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(&program_config)?;
+    let program = parse_program(&program)?;
     let cart = input("cart", &cart)?;
     let context = input("context", &context)?;
     let result = loyalty_core::points_for_cart(&program, &cart, &context)
@@ -103,25 +103,24 @@ pub fn points_for_cart(
 /// The shopper's tier standing at `now` (Unix seconds): current and next tier, what is left, what keeps it.
 #[wasm_bindgen(js_name = tierProgress, unchecked_return_type = "TierProgress")]
 pub fn tier_progress(
-    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program: JsValue,
     #[wasm_bindgen(unchecked_param_type = "TierActivity")] activity: JsValue,
-    now_seconds: f64,
+    now: f64,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(&program_config)?;
+    let program = parse_program(&program)?;
     let activity = input("activity", &activity)?;
-    let result =
-        loyalty_core::tier_progress(&program, &activity, whole("now", now_seconds, "whole Unix seconds")?)
-            .map_err(|p| WidgetError::InvalidInput(p.under("activity")))?;
+    let result = loyalty_core::tier_progress(&program, &activity, whole("now", now, "whole Unix seconds")?)
+        .map_err(|p| WidgetError::InvalidInput(p.under("activity")))?;
     output(&result)
 }
 
 /// What `available` points can buy now, and how many are missing for the next reward.
 #[wasm_bindgen(js_name = rewardsOverview, unchecked_return_type = "RewardsOverview")]
 pub fn rewards_overview(
-    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program_config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ProgramInput")] program: JsValue,
     available: f64,
 ) -> Result<JsValue, WidgetError> {
-    let program = program(&program_config)?;
+    let program = parse_program(&program)?;
     let available = whole("available", available, "a whole number of points")?;
     output(&loyalty_core::rewards_overview(&program, available))
 }

@@ -304,6 +304,24 @@ proptest! {
     }
 
     #[test]
+    fn reading_never_panics_on_arbitrary_text(text in ".{0,64}", bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = Program::from_json(&text);
+        let _ = Cart::from_json_str(&text);
+        let lossy = String::from_utf8_lossy(&bytes);
+        let _ = json::parse(&lossy);
+        // Truncating a valid document anywhere gives an error, never a panic.
+        let doc = serde_json::to_string(&arb_base()).expect("serializes");
+        let cut = bytes.len() * doc.len() / 64;
+        let mut end = cut.min(doc.len());
+        while !doc.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end < doc.len() {
+            prop_assert!(Program::from_json(&doc[..end]).is_err());
+        }
+    }
+
+    #[test]
     fn validation_never_panics_on_arbitrary_json(value in arb_json()) {
         let _ = Program::from_json(&value.to_string());
     }
