@@ -312,6 +312,92 @@ impl Parser<'_> {
     }
 }
 
+/// Any serde data as a [`Json`] tree, so that every wire type is also `serde::Deserialize` through its one
+/// decoder (`serde_json::from_str::<Cart>(..)`, axum's `Json<Cart>` ...) with the same rules and messages.
+/// In the browser nothing calls it, and it is left out of the wasm.
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(i64::try_from(v).map_or_else(|_| Json::Number(v.to_string()), Json::Int))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(Json::Number(v.to_string()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut members: Vec<(String, Json)> = Vec::new();
+        while let Some((key, value)) = map.next_entry::<String, Json>()? {
+            if members.iter().any(|(k, _)| *k == key) {
+                return Err(serde::de::Error::custom(format!("duplicate member \"{key}\"")));
+            }
+            members.push((key, value));
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+/// Implements `serde::Deserialize` for a [`FromJson`] type by way of [`Json`]: one decoder, two doors.
+macro_rules! serde_through_json {
+    ($name:ty) => {
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let json = <$crate::json::Json as ::serde::Deserialize>::deserialize(deserializer)?;
+                <$name as $crate::json::FromJson>::decode(&json).map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 /// `per_amount` -> `perAmount`, `AfterEarning` -> `afterEarning`: the names serde's `rename_all = "camelCase"`
 /// gives fields and variants.
 pub fn camel_case(name: &str) -> String {
@@ -532,6 +618,8 @@ macro_rules! wire_struct {
                 Some($name { $( $field: $field? ),* })
             }
         }
+
+        serde_through_json!($name);
     };
     (@default) => { None };
     (@default $default:expr) => { Some($default) };
@@ -570,6 +658,8 @@ macro_rules! wire_enum {
                 None
             }
         }
+
+        serde_through_json!($name);
     };
 }
 

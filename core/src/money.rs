@@ -130,6 +130,8 @@ impl FromJson for Currency {
     }
 }
 
+serde_through_json!(Currency);
+
 wire_struct! {
     lenient;
     /// An amount of money: integer minor units of one currency.

@@ -440,6 +440,15 @@ pub struct Program {
     config: ProgramConfig,
 }
 
+/// Reading a `Program` with serde decodes and validates it: an invalid program is an error, listing every
+/// problem.
+impl<'de> serde::Deserialize<'de> for Program {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = <Json as serde::Deserialize>::deserialize(deserializer)?;
+        Program::decode(&json).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::ops::Deref for Program {
     type Target = ProgramConfig;
 

@@ -786,3 +786,29 @@ fn rewards_the_balance_can_buy() {
     assert_eq!(check_redemption(&p, "nope", 799), Err(RedeemError::UnknownReward("nope".into())));
     assert_eq!(check_redemption(&p, "ship", 800).map(|r| r.cost), Ok(800));
 }
+
+#[test]
+fn serde_reads_through_the_same_decoders() {
+    // serde_json (and so axum's Json extractor) decodes with the same rules and messages.
+    let cart: Cart = serde_json::from_str(
+        r#"{"currency": "CNY", "lines": [{"productId": "a", "unitPrice": 5, "quantity": 2}]}"#,
+    )
+    .expect("decodes");
+    assert_eq!(cart.lines[0].quantity, 2);
+    let err = serde_json::from_str::<Cart>(
+        r#"{"currency": "CNY", "lines": [{"productId": "a", "unitPrice": 1.5}]}"#,
+    )
+    .expect_err("invalid");
+    assert_eq!(
+        err.to_string(),
+        "lines[0].unitPrice: must be a whole number, got 1.5; lines[0].quantity: is required"
+    );
+    let program: Program = serde_json::from_value(base_program()).expect("valid program");
+    assert_eq!(program.tiers.len(), 3);
+    let mut invalid = base_program();
+    merge(&mut invalid, json!({"tiers": [{"id": "a", "name": names(("甲", "A")), "threshold": -1}]}));
+    let err = serde_json::from_value::<Program>(invalid).expect_err("invalid");
+    assert_eq!(err.to_string(), "tiers[0].threshold: must be between 0 and 1000000000000000, got -1");
+    assert_eq!(serde_json::from_str::<Rounding>("\"ceil\"").expect("decodes"), Rounding::Ceil);
+    assert!(serde_json::from_str::<Currency>("\"cny\"").is_err());
+}
