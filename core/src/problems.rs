@@ -174,12 +174,17 @@ impl Checker {
 
 /// Checks an identifier chosen by the merchant (tier, reward, bonus, campaign, product ids).
 pub(crate) fn check_id(c: &mut Checker, field: &'static str, id: &str) {
+    c.field(field, |c| check_id_here(c, id));
+}
+
+/// Checks an identifier at the current path (an item of a list of ids).
+pub(crate) fn check_id_here(c: &mut Checker, id: &str) {
     if id.is_empty() {
-        c.fail_at(field, "must not be empty");
+        c.fail("must not be empty");
     } else if id.len() > 128 {
-        c.fail_at(field, format!("must be at most 128 bytes long, got {}", id.len()));
+        c.fail(format!("must be at most 128 bytes long, got {}", id.len()));
     } else if id.chars().any(char::is_control) {
-        c.fail_at(field, "must not contain control characters");
+        c.fail("must not contain control characters");
     }
 }
 

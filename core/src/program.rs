@@ -7,7 +7,7 @@
 
 use crate::json::{FromJson, Json};
 use crate::money::Currency;
-use crate::problems::{check_id, check_range, check_unique, Checker, Problems};
+use crate::problems::{check_id, check_id_here, check_range, check_unique, Checker, Problems};
 use crate::time::{check_timestamp, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -706,12 +706,6 @@ fn check_match(c: &mut Checker, m: &ProductMatch, required: bool) {
     c.each("productIds", &m.product_ids, |c, _, id| check_id_here(c, id));
     c.each("categories", &m.categories, |c, _, id| check_id_here(c, id));
     c.each("tags", &m.tags, |c, _, id| check_id_here(c, id));
-}
-
-fn check_id_here(c: &mut Checker, id: &str) {
-    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
-        c.fail("must be 1 to 128 bytes without control characters");
-    }
 }
 
 /// Checks a text has every locale; does nothing when `locales` is empty (the list itself was wrong).
