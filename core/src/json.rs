@@ -387,6 +387,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
 }
 
 /// Implements `serde::Deserialize` for a [`FromJson`] type by way of [`Json`]: one decoder, two doors.
+#[macro_export]
 macro_rules! serde_through_json {
     ($name:ty) => {
         impl<'de> ::serde::Deserialize<'de> for $name {
@@ -445,7 +446,7 @@ pub trait FromJson: Sized {
 
 impl Checker {
     /// The members of an object, or a problem.
-    pub(crate) fn object<'j>(&mut self, value: &'j Json) -> Option<&'j [(String, Json)]> {
+    pub fn object<'j>(&mut self, value: &'j Json) -> Option<&'j [(String, Json)]> {
         match value {
             Json::Object(members) => Some(members),
             other => {
@@ -457,7 +458,7 @@ impl Checker {
 
     /// Decodes the member named after the Rust field `field` (in camelCase). Absent or null uses `default`,
     /// else the type's own [`FromJson::absent`], else is a problem.
-    pub(crate) fn member<T: FromJson>(
+    pub fn member<T: FromJson>(
         &mut self,
         members: &[(String, Json)],
         field: &str,
@@ -482,7 +483,7 @@ impl Checker {
 
     /// Reports members that are not among `fields` (Rust names), for documents a merchant writes by hand,
     /// where a misspelt name would otherwise be silently ignored.
-    pub(crate) fn reject_unknown(&mut self, members: &[(String, Json)], fields: &[&str]) {
+    pub fn reject_unknown(&mut self, members: &[(String, Json)], fields: &[&str]) {
         for (key, _) in members {
             if !fields.iter().any(|f| camel_case(f) == *key) {
                 let expected: Vec<String> = fields.iter().map(|f| camel_case(f)).collect();
@@ -596,7 +597,8 @@ impl FromJson for BTreeMap<String, String> {
 /// Declares a wire struct and its [`FromJson`] decoder from one field list. `strict` rejects unknown members
 /// (documents written by hand); `lenient` ignores them (objects a developer passes, which may carry more).
 /// A field written `name: Type = expr` takes `expr` when absent; `Option` fields are optional; others are
-/// required.
+/// required. Exported so the server declares its own wire types the same way.
+#[macro_export]
 macro_rules! wire_struct {
     (
         $mode:ident;
@@ -611,15 +613,15 @@ macro_rules! wire_struct {
         }
 
         impl $crate::json::FromJson for $name {
-            fn from_json(value: &$crate::json::Json, c: &mut $crate::problems::Checker) -> Option<Self> {
+            fn from_json(value: &$crate::json::Json, c: &mut $crate::Checker) -> Option<Self> {
                 let members = c.object(value)?;
-                $( let $field = c.member::<$ty>(members, stringify!($field), wire_struct!(@default $($default)?)); )*
-                wire_struct!(@unknown $mode, c, members, [$(stringify!($field)),*]);
+                $( let $field = c.member::<$ty>(members, stringify!($field), $crate::wire_struct!(@default $($default)?)); )*
+                $crate::wire_struct!(@unknown $mode, c, members, [$(stringify!($field)),*]);
                 Some($name { $( $field: $field? ),* })
             }
         }
 
-        serde_through_json!($name);
+        $crate::serde_through_json!($name);
     };
     (@default) => { None };
     (@default $default:expr) => { Some($default) };
@@ -628,6 +630,7 @@ macro_rules! wire_struct {
 }
 
 /// Declares a wire enum of unit variants, written in JSON as camelCase strings, and its decoder.
+#[macro_export]
 macro_rules! wire_enum {
     (
         $(#[$attr:meta])*
@@ -641,7 +644,7 @@ macro_rules! wire_enum {
         }
 
         impl $crate::json::FromJson for $name {
-            fn from_json(value: &$crate::json::Json, c: &mut $crate::problems::Checker) -> Option<Self> {
+            fn from_json(value: &$crate::json::Json, c: &mut $crate::Checker) -> Option<Self> {
                 const NAMES: &[&str] = &[$(stringify!($variant)),*];
                 const VALUES: &[$name] = &[$($name::$variant),*];
                 if let $crate::json::Json::String(s) = value {
@@ -659,7 +662,7 @@ macro_rules! wire_enum {
             }
         }
 
-        serde_through_json!($name);
+        $crate::serde_through_json!($name);
     };
 }
 

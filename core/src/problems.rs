@@ -118,7 +118,7 @@ impl Checker {
     }
 
     /// Records a problem at the current path.
-    pub(crate) fn fail(&mut self, message: impl Into<String>) {
+    pub fn fail(&mut self, message: impl Into<String>) {
         let path = self.render_path();
         self.problems.push(Problem { path, message: message.into() });
     }

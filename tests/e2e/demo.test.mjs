@@ -1,5 +1,7 @@
-// End-to-end: the demo shop in real headless Chromium. The page loads the release build, shows what each
-// product earns (bonuses and exclusions counted), switches between zh-CN and en, and computes the cart.
+// End-to-end: the demo shop in real headless Chromium against the reference server in demo mode. The page
+// loads the release build and the program from the server, shows what each product earns (tier, bonuses,
+// campaigns and exclusions counted), signs in demo shoppers with server-signed identities, switches between
+// zh-CN and en, and computes the cart.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -25,28 +27,36 @@ after(async () => browser?.close());
 
 const earnTexts = () => page.$$eval(".products .earn", (nodes) => nodes.map((n) => n.textContent));
 
-test("product pages show every rule: tier multiplier, bonus, campaign, exclusion", async () => {
+test("a guest sees what products earn, exclusions included, and no balance", async () => {
   const texts = await earnTexts();
-  // Longjing ¥128 for a Silver shopper (1.25x): 128 base + 32 tier + 128 green-tea bonus + 256 winter campaign.
-  assert.equal(texts[0], "购买可得 544 积分");
-  // The gift card is excluded.
+  // Longjing ¥128: 128 base + 128 green-tea bonus + 256 winter campaign.
+  assert.equal(texts[0], "购买可得 512 积分");
   assert.equal(texts[3], "此商品不参与积分");
+  assert.equal(await page.textContent("#rewards"), "积分可兑换");
+  assert.deepEqual(errors, []);
+});
+
+test("a signed-in shopper sees the server's numbers and earns with their tier", async () => {
+  await page.click("#shoppers button:has-text('demo-gold')");
+  await page.waitForFunction(() => document.querySelector("#tier")?.textContent.includes("黄金会员"));
+  // Gold earns 1.5x base: 128 + 64 + 128 + 256.
+  assert.equal((await earnTexts())[0], "购买可得 576 积分");
+  assert.match(await page.textContent("#rewards"), /可用积分 \d+/);
   assert.deepEqual(errors, []);
 });
 
 test("switching to English re-renders every text", async () => {
   await page.click("#lang");
   assert.equal(await page.getAttribute("html", "lang"), "en");
-  const texts = await earnTexts();
-  assert.equal(texts[0], "Earn 544 points");
-  assert.match(await page.textContent("#tier"), /Silver/);
+  assert.equal((await earnTexts())[0], "Earn 576 points");
+  assert.match(await page.textContent("#tier"), /Gold/);
   await page.click("#lang");
 });
 
 test("the cart earns the sum of its parts", async () => {
-  await page.click(".products li:nth-child(3) button"); // gaiwan ¥89: 89 base + 22 tier + 20 bonus
+  await page.click(".products li:nth-child(3) button"); // gaiwan ¥89: 89 base + 44 gold + 20 bonus
   await page.click(".products li:nth-child(4) button"); // gift card: nothing
   const cartText = await page.textContent("#cart");
-  assert.match(cartText, /本单可得 131 积分/);
+  assert.match(cartText, /本单可得 153 积分/);
   assert.deepEqual(errors, []);
 });

@@ -1,0 +1,232 @@
+//! Server configuration: a TOML file (optional) overridden by `LOYALTY_*` environment variables, checked
+//! once at start. A missing or weak secret stops the server with a message naming it, except in demo mode,
+//! which generates throwaway secrets and says so.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Shortest secret accepted, in bytes: HMAC-SHA256 keys below 32 bytes are weak.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// e.g. `sqlite://data/loyalty.db` (created with its folder if missing).
+    pub database_url: String,
+    /// The shop's id, part of every shopper digest.
+    pub shop_id: String,
+    /// Shopper-identity secrets: the current one, and the previous one during a rotation.
+    pub shop_secrets: Vec<Vec<u8>>,
+    /// Signs order and customer webhooks (server to server).
+    pub webhook_secret: Vec<u8>,
+    /// Bearer key for the admin API (server to server).
+    pub admin_key: String,
+    /// Origins allowed to call from the browser (CORS).
+    pub allowed_origins: Vec<String>,
+    /// How long a shopper digest stays valid, seconds (default 3600).
+    pub identity_max_age: i64,
+    /// Clock skew tolerated on digests and webhook signatures, seconds (default 300).
+    pub clock_skew: i64,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+    /// Demo mode: demo data, the demo sign-in route, and the demo shop's static files.
+    pub demo: bool,
+    /// Static files served at `/` (the demo shop), if any.
+    pub static_dir: Option<PathBuf>,
+    /// The widget build served at `/pkg/`, if any.
+    pub pkg_dir: Option<PathBuf>,
+}
+
+/// The file format; every field optional, environment wins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    shop_id: Option<String>,
+    shop_secret: Option<String>,
+    shop_secret_previous: Option<String>,
+    webhook_secret: Option<String>,
+    admin_key: Option<String>,
+    allowed_origins: Option<Vec<String>>,
+    identity_max_age_seconds: Option<i64>,
+    clock_skew_seconds: Option<i64>,
+    max_body_bytes: Option<usize>,
+    demo: Option<bool>,
+    static_dir: Option<PathBuf>,
+    pkg_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the file (if given) and the environment (`env` is a lookup so tests can pass their own).
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let file: FileConfig = match file {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
+        let var = |name: &str| env(name).filter(|v| !v.is_empty());
+        let demo = match var("LOYALTY_DEMO") {
+            Some(v) => v == "1" || v == "true",
+            None => file.demo.unwrap_or(false),
+        };
+        let number = |name: &str, default: i64| -> Result<i64, String> {
+            match var(name) {
+                Some(v) => v.parse().map_err(|_| format!("{name} must be a whole number, got {v:?}")),
+                None => Ok(default),
+            }
+        };
+        let secret = |name: &str, from_file: Option<String>| -> Result<Option<Vec<u8>>, String> {
+            match var(name).or(from_file) {
+                None => Ok(None),
+                Some(s) if s.len() < MIN_SECRET_LEN => Err(format!(
+                    "{name} is too weak: {} bytes, at least {MIN_SECRET_LEN} needed (e.g. 64 hex digits from `openssl rand -hex 32`)",
+                    s.len()
+                )),
+                Some(s) => Ok(Some(s.into_bytes())),
+            }
+        };
+        let required = |name: &str, value: Option<Vec<u8>>| -> Result<Vec<u8>, String> {
+            match value {
+                Some(v) => Ok(v),
+                None if demo => {
+                    tracing::warn!(
+                        "demo mode: generated a throwaway {name}; never use demo mode for a real shop"
+                    );
+                    Ok(random_hex(32).into_bytes())
+                }
+                None => Err(format!("{name} is not set: set it in the config file or the environment")),
+            }
+        };
+        let mut shop_secrets =
+            vec![required("LOYALTY_SHOP_SECRET", secret("LOYALTY_SHOP_SECRET", file.shop_secret)?)?];
+        if let Some(previous) = secret("LOYALTY_SHOP_SECRET_PREVIOUS", file.shop_secret_previous)? {
+            shop_secrets.push(previous);
+        }
+        let webhook_secret =
+            required("LOYALTY_WEBHOOK_SECRET", secret("LOYALTY_WEBHOOK_SECRET", file.webhook_secret)?)?;
+        let admin_key = required("LOYALTY_ADMIN_KEY", secret("LOYALTY_ADMIN_KEY", file.admin_key)?)?;
+        let admin_key =
+            String::from_utf8(admin_key).map_err(|_| "LOYALTY_ADMIN_KEY must be text".to_owned())?;
+        let allowed_origins = match var("LOYALTY_ALLOWED_ORIGINS") {
+            Some(list) => list.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            None => file.allowed_origins.unwrap_or_default(),
+        };
+        for origin in &allowed_origins {
+            if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.ends_with('/') {
+                return Err(format!(
+                    "allowed origin {origin:?} must look like https://shop.example (no path)"
+                ));
+            }
+        }
+        let shop_id = var("LOYALTY_SHOP_ID").or(file.shop_id).unwrap_or_else(|| {
+            if demo {
+                "demo-shop".into()
+            } else {
+                String::new()
+            }
+        });
+        if shop_id.is_empty() || shop_id.contains('\n') {
+            return Err("LOYALTY_SHOP_ID is not set (or contains a newline)".into());
+        }
+        let identity_max_age =
+            number("LOYALTY_IDENTITY_MAX_AGE_SECONDS", file.identity_max_age_seconds.unwrap_or(3600))?;
+        let clock_skew = number("LOYALTY_CLOCK_SKEW_SECONDS", file.clock_skew_seconds.unwrap_or(300))?;
+        if identity_max_age <= 0 || clock_skew < 0 {
+            return Err("identity max age must be positive and clock skew not negative".into());
+        }
+        let max_body_bytes = match var("LOYALTY_MAX_BODY_BYTES") {
+            Some(v) => {
+                v.parse().map_err(|_| format!("LOYALTY_MAX_BODY_BYTES must be a whole number, got {v:?}"))?
+            }
+            None => file.max_body_bytes.unwrap_or(1 << 20),
+        };
+        Ok(Config {
+            listen: var("LOYALTY_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url: var("LOYALTY_DATABASE_URL")
+                .or(file.database_url)
+                .unwrap_or_else(|| "sqlite://data/loyalty.db".into()),
+            shop_id,
+            shop_secrets,
+            webhook_secret,
+            admin_key,
+            allowed_origins,
+            identity_max_age,
+            clock_skew,
+            max_body_bytes,
+            demo,
+            static_dir: var("LOYALTY_STATIC_DIR").map(PathBuf::from).or(file.static_dir),
+            pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),
+        })
+    }
+}
+
+/// `n` random bytes as hex, from the operating system's generator.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    // The OS generator failing is not recoverable for a server that must mint secrets and codes.
+    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::load(None, &move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    const S: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn refuses_missing_and_weak_secrets_outside_demo_mode() {
+        assert_eq!(
+            load(&[]).unwrap_err(),
+            "LOYALTY_SHOP_SECRET is not set: set it in the config file or the environment"
+        );
+        let weak = load(&[("LOYALTY_SHOP_SECRET", "short")]).unwrap_err();
+        assert!(weak.starts_with("LOYALTY_SHOP_SECRET is too weak: 5 bytes"), "{weak}");
+        let no_shop =
+            load(&[("LOYALTY_SHOP_SECRET", S), ("LOYALTY_WEBHOOK_SECRET", S), ("LOYALTY_ADMIN_KEY", S)]);
+        assert_eq!(no_shop.unwrap_err(), "LOYALTY_SHOP_ID is not set (or contains a newline)");
+        let ok = load(&[
+            ("LOYALTY_SHOP_SECRET", S),
+            ("LOYALTY_SHOP_SECRET_PREVIOUS", "fedcba9876543210fedcba9876543210"),
+            ("LOYALTY_WEBHOOK_SECRET", S),
+            ("LOYALTY_ADMIN_KEY", S),
+            ("LOYALTY_SHOP_ID", "tea-house"),
+            ("LOYALTY_ALLOWED_ORIGINS", "https://tea.example, https://www.tea.example"),
+        ])
+        .unwrap();
+        assert_eq!(ok.shop_secrets.len(), 2);
+        assert_eq!(ok.allowed_origins, ["https://tea.example", "https://www.tea.example"]);
+        assert!(!ok.demo);
+    }
+
+    #[test]
+    fn demo_mode_generates_secrets() {
+        let demo = load(&[("LOYALTY_DEMO", "1")]).unwrap();
+        assert!(demo.demo);
+        assert_eq!(demo.shop_secrets[0].len(), 64);
+        assert_ne!(demo.shop_secrets[0], demo.webhook_secret);
+        assert_eq!(demo.shop_id, "demo-shop");
+    }
+
+    #[test]
+    fn refuses_bad_origins() {
+        let err =
+            load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", "https://tea.example/")]).unwrap_err();
+        assert!(err.contains("must look like https://shop.example"), "{err}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The database: opening SQLite (file created with its folder, WAL), applying the embedded migrations, and
+//! the queries the routes share. Only this module writes SQL.
+
+use loyalty_core::{EarnSource, LedgerEntry, LedgerKind, QualifyingEvent};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Migrations, embedded so the binary carries its schema; applied in order, each once.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// Opens (creating if needed) and migrates the database.
+pub async fn open(url: &str) -> Result<SqlitePool, String> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| format!("database url {url:?}: {e}"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(|e| format!("cannot open the database {url:?}: {e}"))?;
+    migrate(&pool).await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(pool)
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .execute(pool)
+        .await?;
+    for (version, sql) in MIGRATIONS {
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+            .bind(version)
+            .fetch_optional(pool)
+            .await?;
+        if done.is_none() {
+            let mut tx = pool.begin().await?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s', 'now'))",
+            )
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            tracing::info!(version, "applied migration");
+        }
+    }
+    Ok(())
+}
+
+/// The text stored for a ledger kind or earn source: their wire names.
+pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn parse_wire<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|e| sqlx::Error::Decode(format!("stored value {text:?}: {e}").into()))
+}
+
+/// A shopper's ledger, oldest first.
+pub async fn ledger<'c, E>(db: E, customer: &str) -> Result<Vec<LedgerEntry>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    let rows = sqlx::query(
+        "SELECT at, kind, points, source, order_id FROM ledger WHERE customer_id = ? ORDER BY at, id",
+    )
+    .bind(customer)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LedgerEntry {
+                at: r.try_get("at")?,
+                kind: parse_wire::<LedgerKind>(r.try_get("kind")?)?,
+                points: r.try_get("points")?,
+                source: parse_wire::<EarnSource>(r.try_get("source")?)?,
+                order_id: r.try_get("order_id")?,
+            })
+        })
+        .collect()
+}
+
+/// A shopper's qualifying events.
+pub async fn qualifying_events<'c, E>(db: E, customer: &str) -> Result<Vec<QualifyingEvent>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    let rows = sqlx::query("SELECT at, source, spend, points, orders FROM qualifying_events WHERE customer_id = ? ORDER BY at, id")
+        .bind(customer)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(QualifyingEvent {
+                at: r.try_get("at")?,
+                source: parse_wire::<EarnSource>(r.try_get("source")?)?,
+                spend: r.try_get("spend")?,
+                points: r.try_get("points")?,
+                orders: r.try_get("orders")?,
+            })
+        })
+        .collect()
+}
+
+/// One line of a shopper's recent activity.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// When, Unix seconds.
+    pub at: i64,
+    /// earn, redeem, reverse, adjust.
+    pub kind: String,
+    /// Points (positive for earn, the amount taken for redeem and reverse, either sign for adjust).
+    pub points: i64,
+    /// Where earned points came from.
+    pub source: String,
+    /// The order, if any.
+    pub order_id: Option<String>,
+    /// What it was for, as the shopper may read it.
+    pub reason: Option<String>,
+}
+
+/// The latest `limit` ledger entries, newest first.
+pub async fn recent_activity(
+    pool: &SqlitePool,
+    customer: &str,
+    limit: i64,
+) -> Result<Vec<Activity>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, kind, points, source, order_id, reason FROM ledger WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+    )
+    .bind(customer)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Activity {
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                points: r.try_get("points")?,
+                source: r.try_get("source")?,
+                order_id: r.try_get("order_id")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}
+
+/// A new ledger entry.
+pub struct NewEntry<'a> {
+    /// The shopper.
+    pub customer: &'a str,
+    /// The fact.
+    pub entry: LedgerEntry,
+    /// Shown to the shopper, or an admin's reason.
+    pub reason: Option<&'a str>,
+    /// Who made a manual adjustment.
+    pub actor: Option<&'a str>,
+}
+
+/// Appends to the ledger inside a transaction.
+pub async fn append_ledger(
+    conn: &mut sqlx::SqliteConnection,
+    new: NewEntry<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ledger (customer_id, at, kind, points, source, order_id, reason, actor, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new.customer)
+    .bind(new.entry.at)
+    .bind(wire_name(&new.entry.kind))
+    .bind(new.entry.points)
+    .bind(wire_name(&new.entry.source))
+    .bind(&new.entry.order_id)
+    .bind(new.reason)
+    .bind(new.actor)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends a qualifying event inside a transaction.
+pub async fn append_qualifying(
+    conn: &mut sqlx::SqliteConnection,
+    customer: &str,
+    event: &QualifyingEvent,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO qualifying_events (customer_id, at, source, spend, points, orders) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(customer)
+        .bind(event.at)
+        .bind(wire_name(&event.source))
+        .bind(event.spend)
+        .bind(event.points)
+        .bind(event.orders)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! loyalty-server: the reference backend of storefront-loyalty.
+//!
+//! It speaks the sync contract (`/v1`, documented in `server/openapi.yaml`), keeps the points ledger in
+//! SQLite, and applies every rule through `loyalty-core`, the same code the widget runs, so the points a
+//! page shows are the points awarded. Start it with [`serve`]; the `loyalty-server` binary reads
+//! [`config::Config`] from a file and the environment.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod routes;
+pub mod state;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::routing::{get, post, put};
+use axum::Router;
+use state::AppState;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// The contract version this server speaks, sent on every response as `Loyalty-Api-Version`.
+pub const API_VERSION: &str = "1";
+
+/// The application: every route, with CORS for the configured origins, the body size limit, a timeout and
+/// request tracing.
+pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    let mut api = Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/v1/program", get(routes::get_program))
+        .route("/v1/customers/me", get(routes::customers_me))
+        .route("/v1/webhooks/orders", post(routes::order_webhook))
+        .route("/v1/admin/program", put(routes::put_program));
+    if config.demo {
+        api = api.route("/demo/identity", get(routes::demo_identity));
+    }
+    let origins: Vec<HeaderValue> =
+        config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::ETAG, HeaderName::from_static("loyalty-api-version")])
+        .max_age(Duration::from_secs(600));
+    let mut app = api
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(cors)
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("loyalty-api-version"),
+            HeaderValue::from_static(API_VERSION),
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(15),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    if let Some(pkg) = &config.pkg_dir {
+        app = app.nest_service("/pkg", tower_http::services::ServeDir::new(pkg));
+    }
+    if let Some(dir) = &config.static_dir {
+        app = app.fallback_service(tower_http::services::ServeDir::new(dir));
+    }
+    // The strict policy a shop can use with the widget: only 'wasm-unsafe-eval' added to a self-only policy.
+    app.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+        ),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+}
+
+/// A running server.
+pub struct Running {
+    /// The address it listens on.
+    pub addr: std::net::SocketAddr,
+    /// Its state (tests move its clock).
+    pub state: AppState,
+    /// Resolves when the server has stopped.
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the database, seeds demo data in demo mode, and serves until `shutdown` resolves.
+pub async fn serve(
+    config: config::Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, String> {
+    let db = db::open(&config.database_url).await?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = AppState::new(config, db).await?;
+    if state.config.demo {
+        demo::seed(&state).await.map_err(|e| format!("cannot seed the demo data: {}", e.message))?;
+    }
+    let app = app(state.clone());
+    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    Ok(Running { addr, state, task })
+}

@@ -1,0 +1,527 @@
+//! The HTTP contract's handlers. Each reads and checks its input, calls loyalty-core for every rule, and
+//! writes facts through `db`. No loyalty rule is computed here.
+
+use crate::auth::{self, IdentityRules};
+use crate::db::{self, NewEntry};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use loyalty_core::{
+    points_for_cart, points_to_reverse, rewards_overview, tier_progress, Cart, CartLine, Currency,
+    EarnContext, EarnSource, ExchangeRate, FromJson, LedgerEntry, LedgerKind, Program, ProgramConfig,
+    QualifyingEvent, TierActivity,
+};
+use serde_json::{json, Value};
+use sha2::Digest;
+
+/// `GET /healthz`: the process is up and the database answers.
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    sqlx::query("SELECT 1").execute(&state.db).await?;
+    Ok(Json(json!({ "status": "ok" })))
+}
+
+/// `GET /v1/program`: public, cacheable, with a strong ETag.
+pub async fn get_program(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let version = state.program_now()?;
+    let etag = HeaderValue::from_str(&version.etag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static("public, max-age=60, stale-while-revalidate=600");
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == version.etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
+            .into_response());
+    }
+    let json = HeaderValue::from_static("application/json");
+    Ok((
+        [(header::CONTENT_TYPE, json), (header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        version.body.to_string(),
+    )
+        .into_response())
+}
+
+/// Reads a request body that the size limit may have refused.
+fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    bytes.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is larger than the server accepts",
+        ),
+        other => ApiError::bad_request(other.body_text()),
+    })
+}
+
+/// Decodes a JSON body into a wire type, reporting every problem (422) or unreadable JSON (400).
+fn decode<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
+    let json = loyalty_core::json::parse(text).map_err(|p| ApiError::bad_request(p.to_string()))?;
+    T::decode(&json).map_err(|p| ApiError::invalid("invalid_body", p))
+}
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `PUT /v1/admin/program` body.
+    #[derive(Debug)]
+    pub struct ProgramUpload {
+        /// The program.
+        pub program: ProgramConfig,
+        /// When it takes effect (default: now).
+        pub activates_at: Option<i64>,
+    }
+}
+
+/// `PUT /v1/admin/program`: validates and stores a new program version, effective now or later.
+pub async fn put_program(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    let upload: ProgramUpload = decode(&body(bytes)?)?;
+    let program =
+        upload.program.validate().map_err(|p| ApiError::invalid("invalid_program", p.under("program")))?;
+    let now = state.now();
+    let activates_at = upload.activates_at.unwrap_or(now);
+    let version = store_program(&state, &program, activates_at).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "version": version, "activatesAt": activates_at })))
+        .into_response())
+}
+
+/// Stores a validated program as the next version (also used to seed the demo).
+pub async fn store_program(state: &AppState, program: &Program, activates_at: i64) -> Result<i64, ApiError> {
+    let body = serde_json::to_string(program).map_err(ApiError::internal)?;
+    let etag = format!("\"{}\"", hex::encode(sha2::Sha256::digest(body.as_bytes())));
+    let id = sqlx::query(
+        "INSERT INTO program_versions (body, etag, activates_at, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(&body)
+    .bind(&etag)
+    .bind(activates_at)
+    .bind(state.now())
+    .execute(&state.db)
+    .await?
+    .last_insert_rowid();
+    state.reload_programs().await?;
+    tracing::info!(version = id, activates_at, "stored program version");
+    Ok(id)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The shopper the request is signed for.
+fn shopper(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let header = header_str(headers, header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("sign in: this resource needs the shopper's identity"))?;
+    let config = &state.config;
+    let rules = IdentityRules {
+        shop_id: &config.shop_id,
+        secrets: &config.shop_secrets,
+        max_age: config.identity_max_age,
+        skew: config.clock_skew,
+    };
+    auth::verify_shopper(header, &rules, state.now())
+}
+
+/// Creates the shopper's row on first sight (the shop signed the identity, so the customer exists).
+async fn ensure_customer(
+    conn: &mut sqlx::SqliteConnection,
+    customer: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customers (id, referral_code, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(customer)
+    .bind(referral_code())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A provisional referral code: 8 characters from an alphabet without look-alikes (0/O, 1/I/L).
+fn referral_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
+    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
+}
+
+/// `GET /v1/customers/me`: balance, tier standing, rewards within reach, referral code and recent activity.
+pub async fn customers_me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let customer = shopper(&state, &headers)?;
+    let version = state.program_now()?;
+    let program = &version.program;
+    let now = state.now();
+    let mut conn = state.db.acquire().await?;
+    ensure_customer(&mut conn, &customer, now).await?;
+    drop(conn);
+    let ledger = db::ledger(&state.db, &customer).await?;
+    let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
+    let events = db::qualifying_events(&state.db, &customer).await?;
+    let retained = retained_tier(&state, &customer).await?;
+    let tier = tier_progress(program, &TierActivity { events, retained_tier_id: retained }, now)
+        .map_err(ApiError::internal)?;
+    let rewards = rewards_overview(program, balance.available);
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT referral_code, birthday FROM customers WHERE id = ?")
+            .bind(&customer)
+            .fetch_one(&state.db)
+            .await?;
+    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE referred_by = ?")
+        .bind(&row.0)
+        .fetch_one(&state.db)
+        .await?;
+    let activity = db::recent_activity(&state.db, &customer, 20).await?;
+    Ok(Json(json!({
+        "customerId": customer,
+        "programVersion": version.id,
+        "balance": balance,
+        "tier": tier,
+        "rewards": rewards,
+        "referral": { "code": row.0, "invited": invited, "rewarded": 0 },
+        "birthday": row.1,
+        "activity": activity,
+        "asOf": now,
+    })))
+}
+
+/// A tier kept from the previous period. Tier retention across periods is recorded by a later change;
+/// until then no tier is retained.
+async fn retained_tier(_state: &AppState, _customer: &str) -> Result<Option<String>, ApiError> {
+    Ok(None)
+}
+
+loyalty_core::wire_enum! {
+    /// What happened to an order.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum OrderEventKind {
+        /// Paid: award its points.
+        Paid,
+        /// Refunded in part or whole: take back points in proportion.
+        Refunded,
+        /// Cancelled: take back what is left.
+        Cancelled,
+    }
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// An order as the shop's server reports it.
+    #[derive(Clone, Debug)]
+    pub struct OrderPayload {
+        /// The shop's order id.
+        pub id: String,
+        /// The shopper.
+        pub customer_id: String,
+        /// When it was paid, Unix seconds.
+        pub paid_at: i64,
+        /// The currency of every amount.
+        pub currency: Currency,
+        /// Needed when the currency is not the program's.
+        pub exchange_rate: Option<ExchangeRate>,
+        /// The lines.
+        pub lines: Vec<CartLine>,
+        /// Order-level discount, minor units.
+        pub order_discount: i64 = 0,
+        /// Shipping charged, minor units.
+        pub shipping: i64 = 0,
+        /// Discount codes used (codes this server issued are marked used).
+        pub discount_codes: Vec<String> = Vec::new(),
+    }
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// A refund of part or all of an order.
+    #[derive(Clone, Debug)]
+    pub struct RefundPayload {
+        /// The shop's refund id (a refund is applied once).
+        pub id: String,
+        /// Amount refunded, minor units of the order's currency.
+        pub amount: i64,
+    }
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// `POST /v1/webhooks/orders` body.
+    #[derive(Clone, Debug)]
+    pub struct OrderEvent {
+        /// What happened.
+        pub event: OrderEventKind,
+        /// The order (in full for `paid`; `id` and `customerId` suffice for the others).
+        pub order: OrderPayload,
+        /// For `refunded`.
+        pub refund: Option<RefundPayload>,
+    }
+}
+
+/// `POST /v1/webhooks/orders`: awards, reverses or cancels an order's points. Idempotent by order id and
+/// event (and refund id): a replay returns the first response and changes nothing.
+pub async fn order_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let bytes = body(bytes)?;
+    let now = state.now();
+    auth::verify_webhook(
+        header_str(&headers, header::HeaderName::from_static(auth::SIGNATURE_HEADER)),
+        &state.config.webhook_secret,
+        &bytes,
+        now,
+        state.config.clock_skew,
+    )?;
+    let event: OrderEvent = decode(&bytes)?;
+    let response = apply_order_event(&state, &event, now).await?;
+    Ok((StatusCode::OK, Json(response)).into_response())
+}
+
+/// Applies an order event once: a replay (same order, event and refund id) returns the stored response.
+pub async fn apply_order_event(state: &AppState, event: &OrderEvent, now: i64) -> Result<Value, ApiError> {
+    let key = match (&event.event, &event.refund) {
+        (OrderEventKind::Refunded, Some(refund)) => format!("{}:refunded:{}", event.order.id, refund.id),
+        (OrderEventKind::Refunded, None) => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                loyalty_core::Problems::one("refund", "is required for a refund"),
+            ))
+        }
+        (kind, _) => format!("{}:{}", event.order.id, db::wire_name(kind)),
+    };
+    let _write = state.write_lock.lock().await;
+    let mut tx = state.db.begin().await?;
+    let done: Option<String> = sqlx::query_scalar("SELECT response FROM webhook_events WHERE id = ?")
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(response) = done {
+        return serde_json::from_str(&response).map_err(ApiError::internal);
+    }
+    let response = match event.event {
+        OrderEventKind::Paid => order_paid(state, &mut tx, &event.order, now).await?,
+        OrderEventKind::Refunded => {
+            let refund = event.refund.as_ref().ok_or_else(|| ApiError::bad_request("refund is required"))?;
+            order_reversed(&mut tx, &event.order, Some(refund.amount), now).await?
+        }
+        OrderEventKind::Cancelled => order_reversed(&mut tx, &event.order, None, now).await?,
+    };
+    sqlx::query("INSERT INTO webhook_events (id, received_at, response) VALUES (?, ?, ?)")
+        .bind(&key)
+        .bind(now)
+        .bind(response.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+async fn order_paid(
+    state: &AppState,
+    tx: &mut sqlx::SqliteConnection,
+    order: &OrderPayload,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT awarded FROM orders WHERE id = ?")
+        .bind(&order.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "order_exists",
+            "this order was already reported paid",
+        ));
+    }
+    let version = state
+        .program_at(order.paid_at)
+        .or_else(|| state.program_at(now))
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_program", "no loyalty program was active"))?;
+    let program = &version.program;
+    ensure_customer(&mut *tx, &order.customer_id, now).await?;
+    // The shopper's tier when the order was paid decides its multiplier.
+    let before: Vec<QualifyingEvent> = db::qualifying_events(&mut *tx, &order.customer_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.at < order.paid_at)
+        .collect();
+    let tier =
+        tier_progress(program, &TierActivity { events: before, retained_tier_id: None }, order.paid_at)
+            .map_err(|p| ApiError::invalid("invalid_body", p.under("order")))?
+            .current_tier_id;
+    let cart = Cart {
+        currency: order.currency,
+        exchange_rate: order.exchange_rate,
+        lines: order.lines.clone(),
+        order_discount: order.order_discount,
+        shipping: order.shipping,
+    };
+    let earned = points_for_cart(program, &cart, &EarnContext { now: order.paid_at, tier_id: tier.clone() })
+        .map_err(|p| ApiError::invalid("invalid_body", p.under("order")))?;
+    let merchandise: i64 =
+        cart.lines.iter().map(|l| l.unit_price * l.quantity - l.discount).sum::<i64>() - cart.order_discount;
+    let tax: i64 = cart.lines.iter().map(|l| l.tax).sum();
+    let amount = merchandise + tax + cart.shipping;
+    let rate = cart.exchange_rate.unwrap_or(ExchangeRate::ONE);
+    let spend_base =
+        i64::try_from(i128::from(merchandise) * i128::from(rate.numerator) / i128::from(rate.denominator))
+            .unwrap_or(i64::MAX);
+    sqlx::query(
+        "INSERT INTO orders (id, customer_id, paid_at, currency, amount, spend_base, awarded, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'paid')",
+    )
+    .bind(&order.id)
+    .bind(&order.customer_id)
+    .bind(order.paid_at)
+    .bind(order.currency.code())
+    .bind(amount)
+    .bind(spend_base)
+    .bind(earned.points)
+    .execute(&mut *tx)
+    .await?;
+    if earned.points > 0 {
+        let entry = LedgerEntry {
+            at: order.paid_at,
+            kind: LedgerKind::Earn,
+            points: earned.points,
+            source: EarnSource::Purchase,
+            order_id: Some(order.id.clone()),
+        };
+        db::append_ledger(
+            &mut *tx,
+            NewEntry { customer: &order.customer_id, entry, reason: None, actor: None },
+            now,
+        )
+        .await?;
+    }
+    let qualifying = QualifyingEvent {
+        at: order.paid_at,
+        source: EarnSource::Purchase,
+        spend: spend_base,
+        points: earned.points,
+        orders: 1,
+    };
+    db::append_qualifying(&mut *tx, &order.customer_id, &qualifying).await?;
+    Ok(
+        json!({ "orderId": order.id, "event": "paid", "points": earned.points, "tierId": tier, "earned": earned }),
+    )
+}
+
+/// A refund (`Some(amount)`) or a cancellation (`None`: everything not yet refunded).
+async fn order_reversed(
+    tx: &mut sqlx::SqliteConnection,
+    order: &OrderPayload,
+    refund: Option<i64>,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let row: Option<(String, i64, i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT customer_id, amount, spend_base, awarded, refunded, status FROM orders WHERE id = ?",
+    )
+    .bind(&order.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((customer, amount, spend_base, awarded, refunded, status)) = row else {
+        // Deliveries can arrive out of order: the shop retries, and the paid event comes first.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "order_unknown",
+            "the order has not been reported paid yet",
+        ));
+    };
+    if status == "cancelled" {
+        return Ok(json!({ "orderId": order.id, "event": "ignored", "points": 0 }));
+    }
+    let left = amount - refunded;
+    let this = match refund {
+        Some(r) if r <= 0 => {
+            return Err(ApiError::invalid(
+                "invalid_body",
+                loyalty_core::Problems::one("refund.amount", "must be positive"),
+            ))
+        }
+        Some(r) => r.min(left),
+        None => left,
+    };
+    let points = points_to_reverse(awarded, amount, refunded, this);
+    let spend = spend_base_share(spend_base, amount, refunded, this);
+    let fully = refunded + this >= amount;
+    let status = if refund.is_none() {
+        "cancelled"
+    } else if fully {
+        "refunded"
+    } else {
+        "paid"
+    };
+    sqlx::query("UPDATE orders SET refunded = ?, status = ? WHERE id = ?")
+        .bind(refunded + this)
+        .bind(status)
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
+    if points > 0 {
+        let entry = LedgerEntry {
+            at: now,
+            kind: LedgerKind::Reverse,
+            points,
+            source: EarnSource::Purchase,
+            order_id: Some(order.id.clone()),
+        };
+        db::append_ledger(&mut *tx, NewEntry { customer: &customer, entry, reason: None, actor: None }, now)
+            .await?;
+    }
+    let qualifying = QualifyingEvent {
+        at: now,
+        source: EarnSource::Purchase,
+        spend: -spend,
+        points: -points,
+        orders: if fully && refunded < amount { -1 } else { 0 },
+    };
+    db::append_qualifying(&mut *tx, &customer, &qualifying).await?;
+    let event = if refund.is_some() { "refunded" } else { "cancelled" };
+    Ok(json!({ "orderId": order.id, "event": event, "points": -points, "refunded": this }))
+}
+
+/// The share of the order's qualifying spend a refund takes back (cumulative, so the parts sum exactly).
+fn spend_base_share(spend_base: i64, amount: i64, refunded: i64, this: i64) -> i64 {
+    if amount <= 0 {
+        return 0;
+    }
+    let share = |r: i64| i128::from(spend_base) * i128::from(r) / i128::from(amount);
+    i64::try_from(share(refunded + this) - share(refunded)).unwrap_or(0)
+}
+
+/// Query of the demo sign-in route.
+#[derive(serde::Deserialize)]
+pub struct DemoIdentityQuery {
+    customer: String,
+}
+
+/// `GET /demo/identity?customer=ID` (demo mode only): what a shop's server renders into its page for a
+/// signed-in shopper. A real shop computes this on its own server; the secret never leaves it.
+pub async fn demo_identity(
+    State(state): State<AppState>,
+    Query(query): Query<DemoIdentityQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if query.customer.is_empty() || query.customer.contains('\n') {
+        return Err(ApiError::bad_request("customer must be a non-empty id without newlines"));
+    }
+    let now = state.now();
+    let config = &state.config;
+    Ok(Json(json!({
+        "customerId": query.customer,
+        "timestamp": now,
+        "digest": auth::shopper_digest(&config.shop_secrets[0], &config.shop_id, &query.customer, now),
+        "authorization": auth::shopper_header(&config.shop_secrets[0], &config.shop_id, &query.customer, now),
+    })))
+}

@@ -1,0 +1,391 @@
+//! Integration tests over real HTTP against a real SQLite file: authentication, program versions, the order
+//! webhook (awards, replays, refunds, cancellations), error bodies and limits, CORS.
+
+use loyalty_server::auth::{shopper_header, webhook_signature};
+use loyalty_server::config::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+const SHOP_SECRET: &str = "shop-secret-0123456789abcdef-0123456789";
+const PREVIOUS_SECRET: &str = "old-shop-secret-0123456789abcdef-01234";
+const WEBHOOK_SECRET: &str = "webhook-secret-0123456789abcdef-012345";
+const ADMIN_KEY: &str = "admin-key-0123456789abcdef-0123456789ab";
+const ORIGIN: &str = "https://tea.example";
+
+struct Server {
+    base: String,
+    client: Client,
+    running: loyalty_server::Running,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_with(demo: bool) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("data/loyalty.db");
+    let vars = vec![
+        ("LOYALTY_LISTEN", "127.0.0.1:0".to_owned()),
+        ("LOYALTY_DATABASE_URL", format!("sqlite://{}", db.display())),
+        ("LOYALTY_SHOP_ID", "tea-house".to_owned()),
+        ("LOYALTY_SHOP_SECRET", SHOP_SECRET.to_owned()),
+        ("LOYALTY_SHOP_SECRET_PREVIOUS", PREVIOUS_SECRET.to_owned()),
+        ("LOYALTY_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        ("LOYALTY_ADMIN_KEY", ADMIN_KEY.to_owned()),
+        ("LOYALTY_ALLOWED_ORIGINS", ORIGIN.to_owned()),
+        ("LOYALTY_MAX_BODY_BYTES", "65536".to_owned()),
+        ("LOYALTY_DEMO", if demo { "1" } else { "0" }.to_owned()),
+    ];
+    let config =
+        Config::load(None, &move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+            .expect("config");
+    let running = loyalty_server::serve(config, std::future::pending()).await.expect("server starts");
+    Server { base: format!("http://{}", running.addr), client: Client::new(), running, _dir: dir }
+}
+
+async fn start() -> Server {
+    start_with(false).await
+}
+
+fn program(patch: Value) -> Value {
+    let mut program = json!({
+        "version": 1, "currency": "CNY", "locales": ["zh-CN", "en"],
+        "name": {"zh-CN": "茶香会员", "en": "Tea club"},
+        "earn": {"rate": {"points": 1, "perAmount": 100}},
+        "tiers": [
+            {"id": "member", "name": {"zh-CN": "会员", "en": "Member"}, "threshold": 0},
+            {"id": "gold", "name": {"zh-CN": "黄金", "en": "Gold"}, "threshold": 100000, "earnMultiplierPercent": 150}
+        ],
+        "rewards": [{"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "¥10 off"}, "kind": "amountOff", "cost": 500, "amountOff": 1000}]
+    });
+    if let (Some(target), Value::Object(patch)) = (program.as_object_mut(), patch) {
+        target.extend(patch);
+    }
+    program
+}
+
+impl Server {
+    fn now(&self) -> i64 {
+        self.running.state.now()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn put_program(&self, body: Value) -> Response {
+        self.client
+            .put(self.url("/v1/admin/program"))
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    async fn load_program(&self, patch: Value) {
+        let response = self.put_program(json!({ "program": program(patch) })).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    }
+
+    async fn me_with(&self, authorization: &str) -> Response {
+        self.client
+            .get(self.url("/v1/customers/me"))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    async fn me(&self, customer: &str) -> Value {
+        let response =
+            self.me_with(&shopper_header(SHOP_SECRET.as_bytes(), "tea-house", customer, self.now())).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    async fn webhook_raw(&self, body: &[u8], signature: Option<String>) -> Response {
+        let mut request =
+            self.client.post(self.url("/v1/webhooks/orders")).header("content-type", "application/json");
+        if let Some(signature) = signature {
+            request = request.header("loyalty-signature", signature);
+        }
+        request.body(body.to_vec()).send().await.expect("request")
+    }
+
+    async fn webhook(&self, body: Value) -> (StatusCode, Value) {
+        let bytes = serde_json::to_vec(&body).expect("json");
+        let signature = webhook_signature(WEBHOOK_SECRET.as_bytes(), self.now(), &bytes);
+        let response = self.webhook_raw(&bytes, Some(signature)).await;
+        let status = response.status();
+        (status, response.json().await.expect("json body"))
+    }
+}
+
+fn paid(order: &str, customer: &str, paid_at: i64, price: i64, quantity: i64) -> Value {
+    json!({
+        "event": "paid",
+        "order": {
+            "id": order, "customerId": customer, "paidAt": paid_at, "currency": "CNY",
+            "lines": [{"productId": "longjing", "categories": ["tea"], "unitPrice": price, "quantity": quantity}]
+        }
+    })
+}
+
+async fn error_code(response: Response) -> (StatusCode, String, String) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("error bodies are JSON");
+    (
+        status,
+        body["error"]["code"].as_str().unwrap_or("").to_owned(),
+        body["error"]["message"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn health_version_header_and_program_versions() {
+    let server = start().await;
+    let health = server.client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.headers()["loyalty-api-version"], "1");
+
+    let none = server.client.get(server.url("/v1/program")).send().await.unwrap();
+    assert_eq!(
+        error_code(none).await,
+        (StatusCode::NOT_FOUND, "no_program".into(), "no loyalty program is active yet".into())
+    );
+
+    // Admin calls need the admin key, never a shopper identity.
+    let anonymous = server.client.put(server.url("/v1/admin/program")).json(&json!({})).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    // An invalid program lists every problem with its path, and nothing is stored.
+    let mut bad = program(json!({}));
+    bad["tiers"][1]["threshold"] = json!(0);
+    bad["earn"]["rate"]["points"] = json!(1.5);
+    let response = server.put_program(json!({ "program": bad })).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["problems"][0]["path"], "program.earn.rate.points");
+    let mut bad = program(json!({}));
+    bad["tiers"][1]["threshold"] = json!(0);
+    let body: Value = server.put_program(json!({ "program": bad })).await.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "program.tiers[1].threshold: must be greater than tiers[0].threshold (0)"
+    );
+
+    server.load_program(json!({})).await;
+    let response = server.client.get(server.url("/v1/program")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let served: Value = response.json().await.unwrap();
+    assert_eq!(served["earn"]["rounding"], "floor", "served with defaults filled in");
+    let cached =
+        server.client.get(server.url("/v1/program")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+
+    // A version scheduled for tomorrow takes effect tomorrow.
+    let tomorrow = server.now() + 86_400;
+    let next = program(json!({"earn": {"rate": {"points": 2, "perAmount": 100}}}));
+    let response = server.put_program(json!({ "program": next, "activatesAt": tomorrow })).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let today: Value =
+        server.client.get(server.url("/v1/program")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(today["earn"]["rate"]["points"], 1);
+    server.running.state.advance_clock(86_400);
+    let response =
+        server.client.get(server.url("/v1/program")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the ETag changed with the version");
+    let later: Value = response.json().await.unwrap();
+    assert_eq!(later["earn"]["rate"]["points"], 2);
+}
+
+#[tokio::test]
+async fn shopper_identity_is_checked() {
+    let server = start().await;
+    server.load_program(json!({})).await;
+    let now = server.now();
+    let me = server.client.get(server.url("/v1/customers/me")).send().await.unwrap();
+    assert_eq!(error_code(me).await.0, StatusCode::UNAUTHORIZED);
+    let cases = [
+        (
+            shopper_header(b"forged-secret-0123456789abcdef-0123456", "tea-house", "c1", now),
+            "identity: the digest does not match",
+        ),
+        (
+            shopper_header(SHOP_SECRET.as_bytes(), "coffee-house", "c1", now),
+            "identity: the digest does not match",
+        ),
+        (
+            shopper_header(SHOP_SECRET.as_bytes(), "tea-house", "c1", now - 3600 - 301),
+            "identity: expired; the shop's page must sign a fresh one",
+        ),
+        (
+            shopper_header(SHOP_SECRET.as_bytes(), "tea-house", "c1", now + 301),
+            "identity: the timestamp is in the future",
+        ),
+        ("Bearer something".to_owned(), "authorization must use the LoyaltyShopper scheme"),
+    ];
+    for (header, message) in cases {
+        let (status, code, got) = error_code(server.me_with(&header).await).await;
+        assert_eq!(
+            (status, code.as_str(), got.as_str()),
+            (StatusCode::UNAUTHORIZED, "unauthorized", message)
+        );
+    }
+    // The previous secret still works during a rotation.
+    let rotated = server.me_with(&shopper_header(PREVIOUS_SECRET.as_bytes(), "tea-house", "c1", now)).await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let me = server.me("c1").await;
+    assert_eq!(me["customerId"], "c1");
+    assert_eq!(me["balance"]["available"], 0);
+    assert_eq!(me["tier"]["currentTierId"], "member");
+    assert_eq!(me["rewards"]["next"]["missing"], 500);
+    assert_eq!(me["referral"]["code"].as_str().unwrap().len(), 8);
+    // The demo sign-in route does not exist outside demo mode.
+    let demo = server.client.get(server.url("/demo/identity?customer=c1")).send().await.unwrap();
+    assert_eq!(demo.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn orders_award_once_and_refunds_reverse_in_proportion() {
+    let server = start().await;
+    server.load_program(json!({})).await;
+    let now = server.now();
+    // ¥300.00 earns 300 points (the same as pointsForCart shows).
+    let (status, first) = server.webhook(paid("o1", "c1", now - 60, 10_000, 3)).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["points"], 300);
+    assert_eq!(first["earned"]["components"][0]["kind"], "base");
+    // A replay changes nothing and answers the same.
+    let (status, again) = server.webhook(paid("o1", "c1", now - 60, 10_000, 3)).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    assert_eq!(server.me("c1").await["balance"]["available"], 300);
+
+    // Refunds: ¥100 of ¥300, twice, then the rest by cancellation; every point comes back exactly once.
+    let refund = |id: &str, amount: i64| json!({"event": "refunded", "order": {"id": "o1", "customerId": "c1", "paidAt": now - 60, "currency": "CNY", "lines": []}, "refund": {"id": id, "amount": amount}});
+    let (_, r1) = server.webhook(refund("r1", 10_000)).await;
+    assert_eq!(r1["points"], -100);
+    let (_, replay) = server.webhook(refund("r1", 10_000)).await;
+    assert_eq!(replay, r1, "the same refund is applied once");
+    let (_, r2) = server.webhook(refund("r2", 10_000)).await;
+    assert_eq!(r2["points"], -100);
+    let cancel = json!({"event": "cancelled", "order": {"id": "o1", "customerId": "c1", "paidAt": now - 60, "currency": "CNY", "lines": []}});
+    let (_, c) = server.webhook(cancel).await;
+    assert_eq!(c["points"], -100);
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 0);
+    assert_eq!(me["tier"]["value"], 0, "refunded spend no longer counts toward tiers");
+    assert_eq!(me["activity"][0]["kind"], "reverse");
+
+    // A refund for an order not yet reported paid asks the shop to retry later.
+    let (status, body) = server.webhook(json!({"event": "refunded", "order": {"id": "o9", "customerId": "c1", "paidAt": now, "currency": "CNY", "lines": []}, "refund": {"id": "r", "amount": 5}})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("order_unknown")));
+}
+
+#[tokio::test]
+async fn tier_multiplier_applies_from_the_order_that_follows() {
+    let server = start().await;
+    server.load_program(json!({})).await;
+    let now = server.now();
+    let (_, first) = server.webhook(paid("o1", "c1", now - 120, 100_000, 1)).await;
+    assert_eq!((first["points"].as_i64(), first["tierId"].as_str()), (Some(1000), Some("member")));
+    let (_, second) = server.webhook(paid("o2", "c1", now - 60, 10_000, 1)).await;
+    assert_eq!((second["points"].as_i64(), second["tierId"].as_str()), (Some(150), Some("gold")));
+    assert_eq!(server.me("c1").await["tier"]["currentTierId"], "gold");
+}
+
+#[tokio::test]
+async fn purchase_points_stay_pending_through_the_return_window() {
+    let server = start().await;
+    server.load_program(json!({"lifecycle": {"pendingDays": 14}})).await;
+    let now = server.now();
+    server.webhook(paid("o1", "c1", now, 12_345, 1)).await;
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 0);
+    assert_eq!(me["balance"]["pending"][0]["points"], 123);
+    assert_eq!(me["balance"]["pending"][0]["at"], now + 14 * 86_400);
+    server.running.state.advance_clock(14 * 86_400);
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 123);
+}
+
+#[tokio::test]
+async fn bad_webhooks_are_refused_and_write_nothing() {
+    let server = start().await;
+    server.load_program(json!({})).await;
+    let now = server.now();
+    let body = serde_json::to_vec(&paid("o1", "c1", now, 10_000, 1)).unwrap();
+    let unsigned = server.webhook_raw(&body, None).await;
+    assert_eq!(error_code(unsigned).await.0, StatusCode::UNAUTHORIZED);
+    let wrong = webhook_signature(b"not-the-webhook-secret-0123456789abcdef", now, &body);
+    assert_eq!(server.webhook_raw(&body, Some(wrong)).await.status(), StatusCode::UNAUTHORIZED);
+    let stale = webhook_signature(WEBHOOK_SECRET.as_bytes(), now - 3600, &body);
+    assert_eq!(server.webhook_raw(&body, Some(stale)).await.status(), StatusCode::UNAUTHORIZED);
+    // A shopper's identity is no webhook signature.
+    let shopper = shopper_header(SHOP_SECRET.as_bytes(), "tea-house", "c1", now);
+    assert_eq!(server.webhook_raw(&body, Some(shopper)).await.status(), StatusCode::UNAUTHORIZED);
+
+    let signed = |bytes: &[u8]| webhook_signature(WEBHOOK_SECRET.as_bytes(), now, bytes);
+    let not_json = b"{\"event\": ";
+    let (status, code, message) =
+        error_code(server.webhook_raw(not_json, Some(signed(not_json))).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert!(message.starts_with("invalid JSON"), "{message}");
+    let (status, body) = server
+        .webhook(json!({"event": "shipped", "order": {"id": "o1", "customerId": "c1", "paidAt": 1.5, "currency": "CNY",
+            "lines": [{"productId": "a", "unitPrice": -1, "quantity": 1}]}}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["message"],
+        "event: must be one of \"paid\", \"refunded\", \"cancelled\", got \"shipped\"; order.paidAt: must be a whole number, got 1.5"
+    );
+    let (status, body) = server.webhook(json!({"event": "paid", "order": {"id": "o1", "customerId": "c1", "paidAt": now, "currency": "CNY",
+            "lines": [{"productId": "a", "unitPrice": -1, "quantity": 1}]}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["problems"][0]["path"], "order.lines[0].unitPrice");
+    let huge = vec![b' '; 70_000];
+    let (status, code, _) = error_code(server.webhook_raw(&huge, Some(signed(&huge))).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+    // Nothing was written by any of these.
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["lifetimeEarned"], 0);
+    assert_eq!(me["activity"], json!([]));
+}
+
+#[tokio::test]
+async fn cors_answers_only_the_shops_origins() {
+    let server = start().await;
+    let preflight = |origin: &'static str| {
+        server
+            .client
+            .request(reqwest::Method::OPTIONS, server.url("/v1/customers/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let ok = preflight(ORIGIN).await.unwrap();
+    assert_eq!(ok.headers()["access-control-allow-origin"], ORIGIN);
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn demo_mode_signs_in_demo_shoppers_server_side() {
+    let server = start_with(true).await;
+    let identity: Value = server
+        .client
+        .get(server.url("/demo/identity?customer=demo-near-silver"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let me = server.me_with(identity["authorization"].as_str().unwrap()).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.unwrap();
+    assert!(me["balance"]["available"].as_i64().unwrap() > 0);
+    assert_eq!(me["tier"]["nextTierId"], "silver");
+}
