@@ -8,7 +8,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Migrations, embedded so the binary carries its schema; applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_redemptions.sql")),
+];
 
 /// Opens (creating if needed) and migrates the database.
 pub async fn open(url: &str) -> Result<SqlitePool, String> {

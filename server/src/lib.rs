@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod redemptions;
 pub mod routes;
 pub mod state;
 
@@ -35,7 +36,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/program", get(routes::get_program))
         .route("/v1/customers/me", get(routes::customers_me))
         .route("/v1/webhooks/orders", post(routes::order_webhook))
-        .route("/v1/admin/program", put(routes::put_program));
+        .route("/v1/redemptions", post(redemptions::create_redemption))
+        .route("/v1/admin/program", put(routes::put_program))
+        .route("/v1/admin/discount-codes/{code}", get(redemptions::get_discount_code))
+        .route("/v1/admin/discount-codes/{code}/consume", post(redemptions::consume_discount_code));
     if config.demo {
         api = api.route("/demo/identity", get(routes::demo_identity));
     }

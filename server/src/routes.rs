@@ -43,7 +43,7 @@ pub async fn get_program(State(state): State<AppState>, headers: HeaderMap) -> R
 }
 
 /// Reads a request body that the size limit may have refused.
-fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     bytes.map_err(|rejection| match rejection {
         BytesRejection::FailedToBufferBody(_) => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -55,7 +55,7 @@ fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 }
 
 /// Decodes a JSON body into a wire type, reporting every problem (422) or unreadable JSON (400).
-fn decode<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn decode<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
     let json = loyalty_core::json::parse(text).map_err(|p| ApiError::bad_request(p.to_string()))?;
@@ -110,12 +110,12 @@ pub async fn store_program(state: &AppState, program: &Program, activates_at: i6
     Ok(id)
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+pub(crate) fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The shopper the request is signed for.
-fn shopper(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn shopper(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let header = header_str(headers, header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("sign in: this resource needs the shopper's identity"))?;
     let config = &state.config;
@@ -129,7 +129,7 @@ fn shopper(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
 }
 
 /// Creates the shopper's row on first sight (the shop signed the identity, so the customer exists).
-async fn ensure_customer(
+pub(crate) async fn ensure_customer(
     conn: &mut sqlx::SqliteConnection,
     customer: &str,
     now: i64,
@@ -390,6 +390,32 @@ async fn order_paid(
     .bind(earned.points)
     .execute(&mut *tx)
     .await?;
+    for line in &cart.lines {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, product_id, quantity) VALUES (?, ?, ?)
+             ON CONFLICT (order_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity",
+        )
+        .bind(&order.id)
+        .bind(&line.product_id)
+        .bind(line.quantity)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Codes this server issued are used up by the order that names them (others are the shop's own).
+    for code in &order.discount_codes {
+        let used = sqlx::query(
+            "UPDATE discount_codes SET consumed_at = ?, consumed_order_id = ? WHERE code = ? AND consumed_at IS NULL",
+        )
+        .bind(now)
+        .bind(&order.id)
+        .bind(code)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if used == 0 {
+            tracing::debug!(code, order = %order.id, "discount code not ours or already used");
+        }
+    }
     if earned.points > 0 {
         let entry = LedgerEntry {
             at: order.paid_at,

@@ -1,148 +1,16 @@
 //! Integration tests over real HTTP against a real SQLite file: authentication, program versions, the order
 //! webhook (awards, replays, refunds, cancellations), error bodies and limits, CORS.
 
+mod common;
+
+use common::{error_code, paid, program, Server, ORIGIN, PREVIOUS_SECRET, SHOP_SECRET, WEBHOOK_SECRET};
 use loyalty_server::auth::{shopper_header, webhook_signature};
-use loyalty_server::config::Config;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const SHOP_SECRET: &str = "shop-secret-0123456789abcdef-0123456789";
-const PREVIOUS_SECRET: &str = "old-shop-secret-0123456789abcdef-01234";
-const WEBHOOK_SECRET: &str = "webhook-secret-0123456789abcdef-012345";
-const ADMIN_KEY: &str = "admin-key-0123456789abcdef-0123456789ab";
-const ORIGIN: &str = "https://tea.example";
-
-struct Server {
-    base: String,
-    client: Client,
-    running: loyalty_server::Running,
-    _dir: tempfile::TempDir,
-}
-
-async fn start_with(demo: bool) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("data/loyalty.db");
-    let vars = vec![
-        ("LOYALTY_LISTEN", "127.0.0.1:0".to_owned()),
-        ("LOYALTY_DATABASE_URL", format!("sqlite://{}", db.display())),
-        ("LOYALTY_SHOP_ID", "tea-house".to_owned()),
-        ("LOYALTY_SHOP_SECRET", SHOP_SECRET.to_owned()),
-        ("LOYALTY_SHOP_SECRET_PREVIOUS", PREVIOUS_SECRET.to_owned()),
-        ("LOYALTY_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
-        ("LOYALTY_ADMIN_KEY", ADMIN_KEY.to_owned()),
-        ("LOYALTY_ALLOWED_ORIGINS", ORIGIN.to_owned()),
-        ("LOYALTY_MAX_BODY_BYTES", "65536".to_owned()),
-        ("LOYALTY_DEMO", if demo { "1" } else { "0" }.to_owned()),
-    ];
-    let config =
-        Config::load(None, &move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
-            .expect("config");
-    let running = loyalty_server::serve(config, std::future::pending()).await.expect("server starts");
-    Server { base: format!("http://{}", running.addr), client: Client::new(), running, _dir: dir }
-}
-
-async fn start() -> Server {
-    start_with(false).await
-}
-
-fn program(patch: Value) -> Value {
-    let mut program = json!({
-        "version": 1, "currency": "CNY", "locales": ["zh-CN", "en"],
-        "name": {"zh-CN": "茶香会员", "en": "Tea club"},
-        "earn": {"rate": {"points": 1, "perAmount": 100}},
-        "tiers": [
-            {"id": "member", "name": {"zh-CN": "会员", "en": "Member"}, "threshold": 0},
-            {"id": "gold", "name": {"zh-CN": "黄金", "en": "Gold"}, "threshold": 100000, "earnMultiplierPercent": 150}
-        ],
-        "rewards": [{"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "¥10 off"}, "kind": "amountOff", "cost": 500, "amountOff": 1000}]
-    });
-    if let (Some(target), Value::Object(patch)) = (program.as_object_mut(), patch) {
-        target.extend(patch);
-    }
-    program
-}
-
-impl Server {
-    fn now(&self) -> i64 {
-        self.running.state.now()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn put_program(&self, body: Value) -> Response {
-        self.client
-            .put(self.url("/v1/admin/program"))
-            .header("authorization", format!("Bearer {ADMIN_KEY}"))
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    async fn load_program(&self, patch: Value) {
-        let response = self.put_program(json!({ "program": program(patch) })).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
-    }
-
-    async fn me_with(&self, authorization: &str) -> Response {
-        self.client
-            .get(self.url("/v1/customers/me"))
-            .header("authorization", authorization)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    async fn me(&self, customer: &str) -> Value {
-        let response =
-            self.me_with(&shopper_header(SHOP_SECRET.as_bytes(), "tea-house", customer, self.now())).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.expect("json")
-    }
-
-    async fn webhook_raw(&self, body: &[u8], signature: Option<String>) -> Response {
-        let mut request =
-            self.client.post(self.url("/v1/webhooks/orders")).header("content-type", "application/json");
-        if let Some(signature) = signature {
-            request = request.header("loyalty-signature", signature);
-        }
-        request.body(body.to_vec()).send().await.expect("request")
-    }
-
-    async fn webhook(&self, body: Value) -> (StatusCode, Value) {
-        let bytes = serde_json::to_vec(&body).expect("json");
-        let signature = webhook_signature(WEBHOOK_SECRET.as_bytes(), self.now(), &bytes);
-        let response = self.webhook_raw(&bytes, Some(signature)).await;
-        let status = response.status();
-        (status, response.json().await.expect("json body"))
-    }
-}
-
-fn paid(order: &str, customer: &str, paid_at: i64, price: i64, quantity: i64) -> Value {
-    json!({
-        "event": "paid",
-        "order": {
-            "id": order, "customerId": customer, "paidAt": paid_at, "currency": "CNY",
-            "lines": [{"productId": "longjing", "categories": ["tea"], "unitPrice": price, "quantity": quantity}]
-        }
-    })
-}
-
-async fn error_code(response: Response) -> (StatusCode, String, String) {
-    let status = response.status();
-    let body: Value = response.json().await.expect("error bodies are JSON");
-    (
-        status,
-        body["error"]["code"].as_str().unwrap_or("").to_owned(),
-        body["error"]["message"].as_str().unwrap_or("").to_owned(),
-    )
-}
 
 #[tokio::test]
 async fn health_version_header_and_program_versions() {
-    let server = start().await;
+    let server = Server::start().await;
     let health = server.client.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.headers()["loyalty-api-version"], "1");
@@ -201,7 +69,7 @@ async fn health_version_header_and_program_versions() {
 
 #[tokio::test]
 async fn shopper_identity_is_checked() {
-    let server = start().await;
+    let server = Server::start().await;
     server.load_program(json!({})).await;
     let now = server.now();
     let me = server.client.get(server.url("/v1/customers/me")).send().await.unwrap();
@@ -248,7 +116,7 @@ async fn shopper_identity_is_checked() {
 
 #[tokio::test]
 async fn orders_award_once_and_refunds_reverse_in_proportion() {
-    let server = start().await;
+    let server = Server::start().await;
     server.load_program(json!({})).await;
     let now = server.now();
     // ¥300.00 earns 300 points (the same as pointsForCart shows).
@@ -284,7 +152,7 @@ async fn orders_award_once_and_refunds_reverse_in_proportion() {
 
 #[tokio::test]
 async fn tier_multiplier_applies_from_the_order_that_follows() {
-    let server = start().await;
+    let server = Server::start().await;
     server.load_program(json!({})).await;
     let now = server.now();
     let (_, first) = server.webhook(paid("o1", "c1", now - 120, 100_000, 1)).await;
@@ -296,7 +164,7 @@ async fn tier_multiplier_applies_from_the_order_that_follows() {
 
 #[tokio::test]
 async fn purchase_points_stay_pending_through_the_return_window() {
-    let server = start().await;
+    let server = Server::start().await;
     server.load_program(json!({"lifecycle": {"pendingDays": 14}})).await;
     let now = server.now();
     server.webhook(paid("o1", "c1", now, 12_345, 1)).await;
@@ -311,7 +179,7 @@ async fn purchase_points_stay_pending_through_the_return_window() {
 
 #[tokio::test]
 async fn bad_webhooks_are_refused_and_write_nothing() {
-    let server = start().await;
+    let server = Server::start().await;
     server.load_program(json!({})).await;
     let now = server.now();
     let body = serde_json::to_vec(&paid("o1", "c1", now, 10_000, 1)).unwrap();
@@ -355,7 +223,7 @@ async fn bad_webhooks_are_refused_and_write_nothing() {
 
 #[tokio::test]
 async fn cors_answers_only_the_shops_origins() {
-    let server = start().await;
+    let server = Server::start().await;
     let preflight = |origin: &'static str| {
         server
             .client
@@ -373,7 +241,7 @@ async fn cors_answers_only_the_shops_origins() {
 
 #[tokio::test]
 async fn demo_mode_signs_in_demo_shoppers_server_side() {
-    let server = start_with(true).await;
+    let server = Server::start_with(true).await;
     let identity: Value = server
         .client
         .get(server.url("/demo/identity?customer=demo-near-silver"))

@@ -1,0 +1,342 @@
+//! Spending points: `POST /v1/redemptions` (idempotent, never overspends), the single-use discount codes it
+//! issues, and the shop's side of those codes (look up, consume at checkout).
+//!
+//! Idempotency follows the IETF Idempotency-Key draft and Stripe's practice: a write without a key is a 400;
+//! a repeated key returns the first result, errors included, and debits once; the same key with another body
+//! is a 422; a key whose first request is still running is a 409; keys are kept 7 days.
+
+use crate::db::{self, NewEntry};
+use crate::error::ApiError;
+use crate::routes::{body, decode, ensure_customer, header_str, shopper};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use loyalty_core::{check_redemption, EarnSource, LedgerEntry, LedgerKind, RedeemError};
+use serde_json::{json, Value};
+use sha2::Digest;
+use sqlx::Row;
+
+/// How long idempotency keys are kept.
+pub const KEY_TTL_SECONDS: i64 = 7 * 86_400;
+
+/// A first request still marked running after this long is taken to have died with its process.
+const ABANDONED_AFTER_SECONDS: i64 = 60;
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `POST /v1/redemptions` body.
+    #[derive(Debug)]
+    pub struct RedemptionRequest {
+        /// The reward to redeem.
+        pub reward_id: String,
+    }
+}
+
+/// What became of an idempotency key on arrival.
+enum KeyState {
+    /// First use: go ahead, then store the result.
+    Fresh,
+    /// Seen before and finished: this is the stored response.
+    Done(StatusCode, Value),
+}
+
+async fn claim_key(
+    state: &AppState,
+    customer: &str,
+    key: &str,
+    hash: &str,
+    now: i64,
+) -> Result<KeyState, ApiError> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+        .bind(now - KEY_TTL_SECONDS)
+        .execute(&state.db)
+        .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at) VALUES (?, ?, ?, 'running', ?)
+         ON CONFLICT (customer_id, key) DO NOTHING",
+    )
+    .bind(customer)
+    .bind(key)
+    .bind(hash)
+    .bind(now)
+    .execute(&state.db)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(KeyState::Fresh);
+    }
+    let (stored_hash, key_state, status, response, created_at): (String, String, Option<i64>, Option<String>, i64) =
+        sqlx::query_as(
+            "SELECT request_hash, state, status, response, created_at FROM idempotency_keys WHERE customer_id = ? AND key = ?",
+        )
+        .bind(customer)
+        .bind(key)
+        .fetch_one(&state.db)
+        .await?;
+    if stored_hash != hash {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request; use a new key for a new request",
+        ));
+    }
+    match (key_state.as_str(), status, response) {
+        ("done", Some(status), Some(response)) => {
+            let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(500))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = serde_json::from_str(&response).map_err(ApiError::internal)?;
+            Ok(KeyState::Done(status, body))
+        }
+        _ if now - created_at > ABANDONED_AFTER_SECONDS => {
+            // The first attempt died mid-way (its transaction rolled back): this one may run.
+            sqlx::query("UPDATE idempotency_keys SET created_at = ? WHERE customer_id = ? AND key = ?")
+                .bind(now)
+                .bind(customer)
+                .bind(key)
+                .execute(&state.db)
+                .await?;
+            Ok(KeyState::Fresh)
+        }
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_flight",
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+        )),
+    }
+}
+
+async fn finish_key(
+    state: &AppState,
+    customer: &str,
+    key: &str,
+    status: StatusCode,
+    body: &Value,
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE customer_id = ? AND key = ?")
+        .bind(i64::from(status.as_u16()))
+        .bind(body.to_string())
+        .bind(customer)
+        .bind(key)
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+fn error_body(error: &ApiError) -> Value {
+    let mut inner = json!({ "code": error.code, "message": error.message });
+    if let Some(problems) = &error.problems {
+        inner["problems"] = json!(problems);
+    }
+    json!({ "error": inner })
+}
+
+/// `POST /v1/redemptions`: spends points on a reward and returns a single-use discount code.
+pub async fn create_redemption(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let customer = shopper(&state, &headers)?;
+    let key = header_str(&headers, HeaderName::from_static("idempotency-key"))
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "writes need an Idempotency-Key header (1 to 255 characters, new for each new request)",
+            )
+        })?
+        .to_owned();
+    let bytes = body(bytes)?;
+    let now = state.now();
+    let hash = hex::encode(sha2::Sha256::digest([b"POST /v1/redemptions\n".as_slice(), &bytes].concat()));
+    if let KeyState::Done(status, body) = claim_key(&state, &customer, &key, &hash, now).await? {
+        return Ok((status, Json(body)).into_response());
+    }
+    let (status, body) = match redeem(&state, &customer, &bytes, now).await {
+        Ok(body) => (StatusCode::CREATED, body),
+        Err(error) if error.status.is_server_error() => {
+            // Not stored: a server fault is not the request's answer, and a retry may succeed.
+            sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ?")
+                .bind(&customer)
+                .bind(&key)
+                .execute(&state.db)
+                .await?;
+            return Err(error);
+        }
+        Err(error) => (error.status, error_body(&error)),
+    };
+    finish_key(&state, &customer, &key, status, &body).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Result<Value, ApiError> {
+    let request: RedemptionRequest = decode(bytes)?;
+    let version = state.program_now()?;
+    let program = &version.program;
+    // One writer at a time reads the balance and spends it, so concurrent redemptions cannot overspend.
+    let _write = state.write_lock.lock().await;
+    let mut tx = state.db.begin().await?;
+    ensure_customer(&mut tx, customer, now).await?;
+    let ledger = db::ledger(&mut *tx, customer).await?;
+    let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
+    let reward = check_redemption(program, &request.reward_id, balance.available).map_err(|e| match e {
+        RedeemError::UnknownReward(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_reward", e.to_string())
+        }
+        RedeemError::NotEnoughPoints { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "not_enough_points", e.to_string())
+        }
+        RedeemError::NegativeBalance => {
+            ApiError::new(StatusCode::CONFLICT, "negative_balance", e.to_string())
+        }
+        other => ApiError::new(StatusCode::CONFLICT, "cannot_redeem", other.to_string()),
+    })?;
+    let id = format!("rdm_{}", crate::config::random_hex(12));
+    let code = discount_code();
+    let reward_json = serde_json::to_string(reward).map_err(ApiError::internal)?;
+    let entry = LedgerEntry {
+        at: now,
+        kind: LedgerKind::Redeem,
+        points: reward.cost,
+        source: EarnSource::Purchase,
+        order_id: None,
+    };
+    let reason = reward.name.get(&program.locales[0]).map(String::as_str);
+    db::append_ledger(&mut tx, NewEntry { customer, entry, reason, actor: None }, now).await?;
+    sqlx::query("INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(&id)
+        .bind(customer)
+        .bind(&reward.id)
+        .bind(reward.cost)
+        .bind(&code)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO discount_codes (code, customer_id, redemption_id, reward, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(&code)
+        .bind(customer)
+        .bind(&id)
+        .bind(&reward_json)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(json!({
+        "id": id,
+        "rewardId": reward.id,
+        "cost": reward.cost,
+        "code": code,
+        "reward": reward,
+        "balance": { "available": balance.available - reward.cost },
+        "createdAt": now,
+    }))
+}
+
+/// A discount code: `LOY-` and 10 characters without look-alikes, about 49 bits of randomness.
+fn discount_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
+    let chars: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    format!("LOY-{}-{}", &chars[..5], &chars[5..])
+}
+
+async fn code_view(state: &AppState, code: &str) -> Result<Value, ApiError> {
+    let row = sqlx::query(
+        "SELECT customer_id, reward, created_at, consumed_at, consumed_order_id FROM discount_codes WHERE code = ?",
+    )
+    .bind(code)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| ApiError::not_found("no discount code has this value"))?;
+    let customer: String = row.try_get("customer_id")?;
+    let reward: String = row.try_get("reward")?;
+    let created_at: i64 = row.try_get("created_at")?;
+    let consumed_at: Option<i64> = row.try_get("consumed_at")?;
+    let order: Option<String> = row.try_get("consumed_order_id")?;
+    let reward: Value = serde_json::from_str(&reward).map_err(ApiError::internal)?;
+    Ok(json!({
+        "code": code,
+        "customerId": customer,
+        "reward": reward,
+        "createdAt": created_at,
+        "consumed": consumed_at.is_some(),
+        "consumedAt": consumed_at,
+        "orderId": order,
+    }))
+}
+
+/// `GET /v1/admin/discount-codes/{code}`: what a code is worth and whether it is still unused.
+pub async fn get_discount_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::auth::verify_admin(
+        header_str(&headers, axum::http::header::AUTHORIZATION),
+        &state.config.admin_key,
+    )?;
+    Ok(Json(code_view(&state, &code).await?))
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// `POST /v1/admin/discount-codes/{code}/consume` body.
+    #[derive(Debug)]
+    pub struct ConsumeRequest {
+        /// The order the code is used on (consuming again for the same order is a no-op).
+        pub order_id: String,
+    }
+}
+
+/// `POST /v1/admin/discount-codes/{code}/consume`: the shop uses the code at checkout. Idempotent per order:
+/// again for the same order returns the same answer; for another order it is a 409.
+pub async fn consume_discount_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    crate::auth::verify_admin(
+        header_str(&headers, axum::http::header::AUTHORIZATION),
+        &state.config.admin_key,
+    )?;
+    let request: ConsumeRequest = decode(&body(bytes)?)?;
+    consume(&state, &code, &request.order_id, state.now()).await?;
+    Ok(Json(code_view(&state, &code).await?))
+}
+
+/// Marks a code used by an order; the same order again is fine, another order is a conflict.
+pub async fn consume(state: &AppState, code: &str, order_id: &str, now: i64) -> Result<(), ApiError> {
+    let updated = sqlx::query(
+        "UPDATE discount_codes SET consumed_at = ?, consumed_order_id = ? WHERE code = ? AND consumed_at IS NULL",
+    )
+    .bind(now)
+    .bind(order_id)
+    .bind(code)
+    .execute(&state.db)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        return Ok(());
+    }
+    let used_by: Option<Option<String>> =
+        sqlx::query_scalar("SELECT consumed_order_id FROM discount_codes WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&state.db)
+            .await?;
+    match used_by {
+        None => Err(ApiError::not_found("no discount code has this value")),
+        Some(Some(order)) if order == order_id => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "code_already_used",
+            "this discount code was used on another order",
+        )),
+    }
+}

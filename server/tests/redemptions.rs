@@ -1,0 +1,194 @@
+//! Redemptions over real HTTP: Idempotency-Key semantics, no overspending under concurrent requests, the
+//! negative-balance block, and the single-use discount codes the shop consumes.
+
+mod common;
+
+use common::{paid, Server, ADMIN_KEY};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+impl Server {
+    async fn redeem(&self, customer: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/v1/redemptions"))
+            .header("authorization", self.identity(customer))
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
+    }
+
+    async fn admin_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_follow_the_draft() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 120_000, 1)).await; // 1200 points
+    let body = json!({"rewardId": "ten-off"});
+
+    let (status, missing) = server.redeem("c1", None, body.clone()).await;
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("idempotency_key_required"))
+    );
+
+    let (status, first) = server.redeem("c1", Some("k1"), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["cost"], 500);
+    assert!(first["code"].as_str().unwrap().starts_with("LOY-"));
+    let (status, again) = server.redeem("c1", Some("k1"), body.clone()).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &first), "the stored first result");
+    assert_eq!(server.me("c1").await["balance"]["available"], 700, "debited once");
+
+    let (status, reused) = server.redeem("c1", Some("k1"), json!({"rewardId": "other"})).await;
+    assert_eq!(
+        (status, reused["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused"))
+    );
+
+    // Errors are stored too: the same key answers the same even after the balance changed.
+    let (status, unknown) = server.redeem("c1", Some("k2"), json!({"rewardId": "nope"})).await;
+    assert_eq!((status, unknown["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_reward")));
+    let (status, again) = server.redeem("c1", Some("k2"), json!({"rewardId": "nope"})).await;
+    assert_eq!((status, again), (StatusCode::NOT_FOUND, unknown));
+
+    // A key is per shopper: another shopper's k1 is their own.
+    server.webhook(paid("o2", "c2", server.now() - 60, 50_000, 1)).await;
+    let (status, _) = server.redeem("c2", Some("k1"), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // A first request still running: the repeat is told to wait.
+    sqlx::query("INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at) VALUES ('c1', 'k3', ?, 'running', ?)")
+        .bind(common::request_hash(&body))
+        .bind(server.now())
+        .execute(&server.running.state.db)
+        .await
+        .unwrap();
+    let (status, running) = server.redeem("c1", Some("k3"), body.clone()).await;
+    assert_eq!(
+        (status, running["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("idempotency_key_in_flight"))
+    );
+    // ... unless it was abandoned long ago (its process died): then this one runs.
+    server.running.state.advance_clock(120);
+    let (status, _) = server.redeem("c1", Some("k3"), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Keys expire after 7 days.
+    server.running.state.advance_clock(8 * 86_400);
+    let (status, fresh) = server.redeem("c1", Some("k2"), json!({"rewardId": "nope"})).await;
+    assert_eq!((status, fresh["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_reward")));
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'k1'")
+        .fetch_one(&server.running.state.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "expired keys are deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_redemptions_never_overspend() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 370_000, 1)).await; // 3700 points: 7 rewards of 500
+    let requests = (0..20).map(|i| {
+        let server = &server;
+        async move { server.redeem("c1", Some(&format!("key-{i}")), json!({"rewardId": "ten-off"})).await }
+    });
+    let results = futures::future::join_all(requests).await;
+    let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let refused: Vec<&str> = results.iter().filter_map(|(_, b)| b["error"]["code"].as_str()).collect();
+    assert_eq!(created, 7);
+    assert_eq!(refused, vec!["not_enough_points"; 13]);
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 200);
+    let codes: std::collections::HashSet<&str> =
+        results.iter().filter_map(|(_, b)| b["code"].as_str()).collect();
+    assert_eq!(codes.len(), 7, "every code is distinct");
+}
+
+#[tokio::test]
+async fn a_negative_balance_blocks_redemption_until_it_is_paid_back() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    let now = server.now();
+    server.webhook(paid("o1", "c1", now - 60, 60_000, 1)).await; // 600 points
+    let (status, _) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The order is refunded in full after the points were spent: 600 taken back, balance -500.
+    let refund = json!({"event": "refunded", "order": {"id": "o1", "customerId": "c1", "paidAt": now - 60, "currency": "CNY", "lines": []},
+        "refund": {"id": "r1", "amount": 60_000}});
+    server.webhook(refund).await;
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], -500);
+    assert_eq!(me["rewards"]["blocked"], true);
+    server.webhook(paid("o2", "c1", now - 30, 70_000, 1)).await; // 700 points: pays back 500 first
+    let (status, body) = server.redeem("c1", Some("k2"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_enough_points")));
+    assert_eq!(server.me("c1").await["balance"]["available"], 200);
+}
+
+#[tokio::test]
+async fn discount_codes_are_single_use() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 200_000, 1)).await;
+    let (_, first) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    let code = first["code"].as_str().unwrap().to_owned();
+
+    let anonymous =
+        server.client.get(server.url(&format!("/v1/admin/discount-codes/{code}"))).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let view: Value = server
+        .client
+        .get(server.url(&format!("/v1/admin/discount-codes/{code}")))
+        .header("authorization", format!("Bearer {ADMIN_KEY}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((view["consumed"].as_bool(), view["reward"]["amountOff"].as_i64()), (Some(false), Some(1000)));
+
+    let path = format!("/v1/admin/discount-codes/{code}/consume");
+    let (status, used) = server.admin_post(&path, json!({"orderId": "o9"})).await;
+    assert_eq!(
+        (status, used["consumed"].as_bool(), used["orderId"].as_str()),
+        (StatusCode::OK, Some(true), Some("o9"))
+    );
+    let (status, again) = server.admin_post(&path, json!({"orderId": "o9"})).await;
+    assert_eq!((status, again), (StatusCode::OK, used), "the same order again is a no-op");
+    let (status, other) = server.admin_post(&path, json!({"orderId": "o10"})).await;
+    assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("code_already_used")));
+    let (status, _) =
+        server.admin_post("/v1/admin/discount-codes/LOY-NOPE/consume", json!({"orderId": "o9"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An order webhook naming a code uses it up.
+    let (_, second) = server.redeem("c1", Some("k2"), json!({"rewardId": "ten-off"})).await;
+    let code2 = second["code"].as_str().unwrap().to_owned();
+    let mut order = paid("o3", "c1", server.now(), 5_000, 1);
+    order["order"]["discountCodes"] = json!([code2, "SHOP-OWN-COUPON"]);
+    let (status, _) = server.webhook(order).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, other) = server
+        .admin_post(&format!("/v1/admin/discount-codes/{code2}/consume"), json!({"orderId": "o4"}))
+        .await;
+    assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("code_already_used")));
+}
