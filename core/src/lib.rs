@@ -24,6 +24,7 @@
 #[macro_use]
 pub mod json;
 mod balance;
+mod catalog;
 mod earn;
 mod money;
 mod problems;
@@ -34,6 +35,7 @@ mod tier;
 pub mod time;
 
 pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
+pub use catalog::{check_link, parse_catalog, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
 pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, Cart, CartLine, EarnComponent, EarnComponentKind,
     EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,

@@ -11,6 +11,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_redemptions.sql")),
+    (3, include_str!("../migrations/0003_catalog.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.

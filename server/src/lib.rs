@@ -6,7 +6,9 @@
 //! [`config::Config`] from a file and the environment.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -34,10 +36,18 @@ pub fn app(state: AppState) -> Router {
     let mut api = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/v1/program", get(routes::get_program))
+        .route("/v1/catalog", get(catalog::get_catalog))
         .route("/v1/customers/me", get(routes::customers_me))
+        .route("/v1/customers/me/birthday", put(customers::put_birthday))
+        .route("/v1/referrals/capture", post(customers::capture_referral))
         .route("/v1/webhooks/orders", post(routes::order_webhook))
+        .route("/v1/webhooks/customers", post(customers::customer_webhook))
         .route("/v1/redemptions", post(redemptions::create_redemption))
         .route("/v1/admin/program", put(routes::put_program))
+        .route("/v1/admin/catalog", put(catalog::put_catalog))
+        .route("/v1/admin/customers/{id}", axum::routing::delete(customers::erase))
+        .route("/v1/admin/customers/{id}/export", get(customers::export))
+        .route("/v1/admin/customers/{id}/adjustments", post(customers::adjust))
         .route("/v1/admin/discount-codes/{code}", get(redemptions::get_discount_code))
         .route("/v1/admin/discount-codes/{code}/consume", post(redemptions::consume_discount_code));
     if config.demo {

@@ -134,14 +134,22 @@ fn error_body(error: &ApiError) -> Value {
     json!({ "error": inner })
 }
 
-/// `POST /v1/redemptions`: spends points on a reward and returns a single-use discount code.
-pub async fn create_redemption(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    bytes: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let customer = shopper(&state, &headers)?;
-    let key = header_str(&headers, HeaderName::from_static("idempotency-key"))
+/// Runs a write once per Idempotency-Key: the first request's answer (errors included) is stored and
+/// returned for repeats. `scope` namespaces keys (a shopper, or the admin acting on a shopper); `route`
+/// names the endpoint, so one key cannot be replayed against another.
+pub async fn idempotent<F, Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: &str,
+    route: &str,
+    bytes: &[u8],
+    write: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
+{
+    let key = header_str(headers, HeaderName::from_static("idempotency-key"))
         .filter(|k| !k.is_empty() && k.len() <= 255)
         .ok_or_else(|| {
             ApiError::new(
@@ -151,18 +159,17 @@ pub async fn create_redemption(
             )
         })?
         .to_owned();
-    let bytes = body(bytes)?;
     let now = state.now();
-    let hash = hex::encode(sha2::Sha256::digest([b"POST /v1/redemptions\n".as_slice(), &bytes].concat()));
-    if let KeyState::Done(status, body) = claim_key(&state, &customer, &key, &hash, now).await? {
+    let hash = hex::encode(sha2::Sha256::digest([route.as_bytes(), b"\n", bytes].concat()));
+    if let KeyState::Done(status, body) = claim_key(state, scope, &key, &hash, now).await? {
         return Ok((status, Json(body)).into_response());
     }
-    let (status, body) = match redeem(&state, &customer, &bytes, now).await {
-        Ok(body) => (StatusCode::CREATED, body),
+    let (status, body) = match write().await {
+        Ok(answer) => answer,
         Err(error) if error.status.is_server_error() => {
             // Not stored: a server fault is not the request's answer, and a retry may succeed.
             sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ?")
-                .bind(&customer)
+                .bind(scope)
                 .bind(&key)
                 .execute(&state.db)
                 .await?;
@@ -170,8 +177,23 @@ pub async fn create_redemption(
         }
         Err(error) => (error.status, error_body(&error)),
     };
-    finish_key(&state, &customer, &key, status, &body).await?;
+    finish_key(state, scope, &key, status, &body).await?;
     Ok((status, Json(body)).into_response())
+}
+
+/// `POST /v1/redemptions`: spends points on a reward and returns a single-use discount code.
+pub async fn create_redemption(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let customer = shopper(&state, &headers)?;
+    let bytes = body(bytes)?;
+    idempotent(&state, &headers, &customer, "POST /v1/redemptions", &bytes, || async {
+        let now = state.now();
+        Ok((StatusCode::CREATED, redeem(&state, &customer, &bytes, now).await?))
+    })
+    .await
 }
 
 async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Result<Value, ApiError> {

@@ -54,12 +54,16 @@ pub(crate) fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiErr
     })
 }
 
-/// Decodes a JSON body into a wire type, reporting every problem (422) or unreadable JSON (400).
-pub(crate) fn decode<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses a JSON body (400 when it is not JSON).
+pub(crate) fn decode_json(bytes: &[u8]) -> Result<loyalty_core::Json, ApiError> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
-    let json = loyalty_core::json::parse(text).map_err(|p| ApiError::bad_request(p.to_string()))?;
-    T::decode(&json).map_err(|p| ApiError::invalid("invalid_body", p))
+    loyalty_core::json::parse(text).map_err(|p| ApiError::bad_request(p.to_string()))
+}
+
+/// Decodes a JSON body into a wire type, reporting every problem (422) or unreadable JSON (400).
+pub(crate) fn decode<T: FromJson>(bytes: &[u8]) -> Result<T, ApiError> {
+    T::decode(&decode_json(bytes)?).map_err(|p| ApiError::invalid("invalid_body", p))
 }
 
 loyalty_core::wire_struct! {

@@ -32,6 +32,7 @@ pub struct AppState {
     pub db: SqlitePool,
     programs: Arc<RwLock<Vec<ProgramVersion>>>,
     clock_offset: Arc<AtomicI64>,
+    catalog: Arc<RwLock<Option<crate::catalog::ServedCatalog>>>,
     /// Serialises writes that read a balance and then spend it. SQLite has one writer anyway; a PostgreSQL
     /// port replaces this with row locks (`SELECT ... FOR UPDATE`) on the shopper.
     pub write_lock: Arc<tokio::sync::Mutex<()>>,
@@ -45,6 +46,7 @@ impl AppState {
             db,
             programs: Arc::default(),
             clock_offset: Arc::default(),
+            catalog: Arc::default(),
             write_lock: Arc::default(),
         };
         state.reload_programs().await.map_err(|e| format!("cannot load the stored programs: {e}"))?;
@@ -62,6 +64,21 @@ impl AppState {
     /// Moves the clock (tests of pending points, expiry and identity age).
     pub fn advance_clock(&self, seconds: i64) {
         self.clock_offset.fetch_add(seconds, Ordering::Relaxed);
+    }
+
+    /// The catalog as last computed.
+    pub fn cached_catalog(&self) -> Option<crate::catalog::ServedCatalog> {
+        self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Keeps a computed catalog for the next requests.
+    pub fn cache_catalog(&self, served: crate::catalog::ServedCatalog) {
+        *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(served);
+    }
+
+    /// Forgets the computed catalog (after an upload).
+    pub fn invalidate_catalog(&self) {
+        *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// Re-reads every program version from the database.

@@ -1,0 +1,179 @@
+//! The catalog: the admin upserts products; `GET /v1/catalog` serves them to widgets with a popularity rank
+//! and co-purchase neighbours computed from orders (recomputed at most once a minute, cached with an ETag).
+
+use crate::error::ApiError;
+use crate::routes::{body, decode_json, header_str};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use loyalty_core::{CatalogProduct, Json as Doc, MAX_NEIGHBOURS, MAX_POPULARITY};
+use serde_json::json;
+use sha2::Digest;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How long a computed catalog is served before popularity and neighbours are recomputed.
+const RECOMPUTE_AFTER_SECONDS: i64 = 60;
+
+/// Popularity counts units sold over this window.
+const POPULARITY_WINDOW_SECONDS: i64 = 90 * 86_400;
+
+/// A computed catalog, as served.
+#[derive(Clone)]
+pub struct ServedCatalog {
+    computed_at: i64,
+    body: Arc<str>,
+    etag: Arc<str>,
+}
+
+/// `PUT /v1/admin/catalog`: `{"products": [...], "replace": false}` upserts products (with `replace`, products
+/// not listed are removed). Every product is checked; one bad product refuses the whole upload.
+pub async fn put_catalog(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    let doc = decode_json(&body(bytes)?)?;
+    let version = state.program_now()?;
+    let products_json = doc.get("products").ok_or_else(|| {
+        ApiError::invalid("invalid_body", loyalty_core::Problems::one("products", "is required"))
+    })?;
+    let products = loyalty_core::parse_catalog(products_json, &version.program.locales)
+        .map_err(|p| ApiError::invalid("invalid_catalog", p.under("products")))?;
+    let replace = matches!(doc.get("replace"), Some(Doc::Bool(true)));
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if replace {
+        sqlx::query("DELETE FROM catalog_products").execute(&mut *tx).await?;
+    }
+    for product in &products {
+        let stored = CatalogProduct { popularity: 0, neighbours: Vec::new(), ..product.clone() };
+        sqlx::query(
+            "INSERT INTO catalog_products (id, body, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(&product.id)
+        .bind(serde_json::to_string(&stored).map_err(ApiError::internal)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    state.invalidate_catalog();
+    Ok((StatusCode::OK, Json(json!({ "upserted": products.len(), "replaced": replace }))).into_response())
+}
+
+/// `GET /v1/catalog`: public, cacheable, with a strong ETag.
+pub async fn get_catalog(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let now = state.now();
+    let served = match state.cached_catalog().filter(|c| now - c.computed_at < RECOMPUTE_AFTER_SECONDS) {
+        Some(served) => served,
+        None => {
+            let served = compute(&state, now).await?;
+            state.cache_catalog(served.clone());
+            served
+        }
+    };
+    let etag = HeaderValue::from_str(&served.etag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static("public, max-age=300, stale-while-revalidate=3600");
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == served.etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
+            .into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        served.body.to_string(),
+    )
+        .into_response())
+}
+
+async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT body FROM catalog_products ORDER BY id").fetch_all(&state.db).await?;
+    let mut products = Vec::with_capacity(rows.len());
+    for (body,) in rows {
+        let product: CatalogProduct = serde_json::from_str(&body).map_err(ApiError::internal)?;
+        products.push(product);
+    }
+    let units: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT l.product_id, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id
+         WHERE o.status != 'cancelled' AND o.paid_at >= ? GROUP BY l.product_id",
+    )
+    .bind(now - POPULARITY_WINDOW_SECONDS)
+    .fetch_all(&state.db)
+    .await?
+    .into_iter()
+    .collect();
+    let pairs: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT a.product_id, b.product_id, COUNT(*) FROM order_lines a
+         JOIN order_lines b ON a.order_id = b.order_id AND a.product_id != b.product_id
+         JOIN orders o ON o.id = a.order_id WHERE o.status != 'cancelled'
+         GROUP BY a.product_id, b.product_id",
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let ranks = popularity_ranks(&products, &units);
+    let mut neighbours: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
+    let known: std::collections::HashSet<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    for (a, b, count) in &pairs {
+        if known.contains(b.as_str()) {
+            neighbours.entry(a.as_str()).or_default().push((*count, b.as_str()));
+        }
+    }
+    let served: Vec<CatalogProduct> = products
+        .iter()
+        .map(|p| {
+            let mut near = neighbours.get(p.id.as_str()).cloned().unwrap_or_default();
+            near.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+            CatalogProduct {
+                popularity: ranks.get(p.id.as_str()).copied().unwrap_or(0),
+                neighbours: near.into_iter().take(MAX_NEIGHBOURS).map(|(_, id)| id.to_owned()).collect(),
+                ..p.clone()
+            }
+        })
+        .collect();
+    let body = serde_json::to_string(&json!({ "products": served, "computedAt": now }))
+        .map_err(ApiError::internal)?;
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(sha2::Sha256::digest(serde_json::to_vec(&served).map_err(ApiError::internal)?))
+    );
+    Ok(ServedCatalog { computed_at: now, body: body.into(), etag: etag.into() })
+}
+
+/// Ranks by recent units sold, as coarse bands of the whole catalog: top 10% -> 5, next 15% -> 4, next 25%
+/// -> 3, next 25% -> 2, the rest that sold -> 1, nothing sold -> 0.
+fn popularity_ranks<'a>(
+    products: &'a [CatalogProduct],
+    units: &HashMap<String, i64>,
+) -> HashMap<&'a str, u32> {
+    let mut sold: Vec<(&str, i64)> = products
+        .iter()
+        .filter_map(|p| units.get(&p.id).filter(|u| **u > 0).map(|u| (p.id.as_str(), *u)))
+        .collect();
+    sold.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let n = products.len().max(1);
+    sold.iter()
+        .enumerate()
+        .map(|(i, (id, _))| {
+            let percentile = i * 100 / n;
+            let rank = match percentile {
+                0..=9 => MAX_POPULARITY,
+                10..=24 => 4,
+                25..=49 => 3,
+                50..=74 => 2,
+                _ => 1,
+            };
+            (*id, rank)
+        })
+        .collect()
+}

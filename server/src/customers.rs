@@ -1,0 +1,446 @@
+//! Shoppers' own writes (birthday, referral capture), the customer webhook from the shop, and the admin's
+//! tools for one shopper: manual point adjustments with an audit trail, data export, and erasure.
+
+use crate::db::{self, NewEntry};
+use crate::error::ApiError;
+use crate::redemptions::idempotent;
+use crate::routes::{body, decode, ensure_customer, header_str, shopper};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use loyalty_core::{EarnSource, LedgerEntry, LedgerKind, Problems};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `PUT /v1/customers/me/birthday` body.
+    #[derive(Debug)]
+    pub struct BirthdayRequest {
+        /// Month and day, `MM-DD` (no year: it is not needed and not asked for).
+        pub birthday: String,
+    }
+}
+
+/// Checks `MM-DD` (29 February allowed).
+fn check_birthday(text: &str) -> Result<(), String> {
+    let valid = text.len() == 5
+        && text.as_bytes()[2] == b'-'
+        && match (text[..2].parse::<u32>(), text[3..].parse::<u32>()) {
+            (Ok(month), Ok(day)) => {
+                let days = match month {
+                    2 => 29,
+                    4 | 6 | 9 | 11 => 30,
+                    1..=12 => 31,
+                    _ => 0,
+                };
+                (1..=days).contains(&day)
+            }
+            _ => false,
+        };
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("must be a month and day as MM-DD, e.g. 08-31, got \"{text}\""))
+    }
+}
+
+/// `PUT /v1/customers/me/birthday`: set once (a second, different date is a 409).
+pub async fn put_birthday(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let customer = shopper(&state, &headers)?;
+    let bytes = body(bytes)?;
+    idempotent(&state, &headers, &customer, "PUT /v1/customers/me/birthday", &bytes, || async {
+        let request: BirthdayRequest = decode(&bytes)?;
+        check_birthday(&request.birthday)
+            .map_err(|m| ApiError::invalid("invalid_body", Problems::one("birthday", m)))?;
+        let now = state.now();
+        let mut conn = state.db.acquire().await?;
+        ensure_customer(&mut conn, &customer, now).await?;
+        let set = sqlx::query("UPDATE customers SET birthday = ? WHERE id = ? AND birthday IS NULL")
+            .bind(&request.birthday)
+            .bind(&customer)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if set == 0 {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "birthday_already_set",
+                "the birthday can be set once; the shop can correct it",
+            ));
+        }
+        Ok((StatusCode::OK, json!({ "birthday": request.birthday })))
+    })
+    .await
+}
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `POST /v1/referrals/capture` body.
+    #[derive(Debug)]
+    pub struct CaptureRequest {
+        /// The referral code from the landing link.
+        pub code: String,
+    }
+}
+
+/// `POST /v1/referrals/capture`: records who referred the signed-in shopper (before their first order,
+/// never themselves, once). A guest's code waits in the browser until sign-in.
+pub async fn capture_referral(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let customer = shopper(&state, &headers)?;
+    let bytes = body(bytes)?;
+    idempotent(&state, &headers, &customer, "POST /v1/referrals/capture", &bytes, || async {
+        let request: CaptureRequest = decode(&bytes)?;
+        let code = request.code.trim().to_ascii_uppercase();
+        let now = state.now();
+        let _write = state.write_lock.lock().await;
+        let mut tx = state.db.begin().await?;
+        ensure_customer(&mut tx, &customer, now).await?;
+        attach_referral(&mut tx, &customer, &code).await?;
+        tx.commit().await?;
+        Ok((StatusCode::OK, json!({ "referredBy": code })))
+    })
+    .await
+}
+
+/// Links `customer` to the referrer owning `code`, with the rules every path shares.
+async fn attach_referral(
+    tx: &mut sqlx::SqliteConnection,
+    customer: &str,
+    code: &str,
+) -> Result<(), ApiError> {
+    let owner: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE referral_code = ?")
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let owner = owner.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_referral_code", "no shopper has this referral code")
+    })?;
+    if owner == customer {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "own_referral_code",
+            "shoppers cannot refer themselves",
+        ));
+    }
+    let (referred_by,): (Option<String>,) = sqlx::query_as("SELECT referred_by FROM customers WHERE id = ?")
+        .bind(customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    match referred_by {
+        Some(existing) if existing == code => return Ok(()),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_referred",
+                "this shopper was already referred",
+            ))
+        }
+        None => {}
+    }
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE customer_id = ?")
+        .bind(customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    if orders > 0 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_a_new_customer",
+            "referrals count for shoppers without orders",
+        ));
+    }
+    sqlx::query("UPDATE customers SET referred_by = ? WHERE id = ?")
+        .bind(code)
+        .bind(customer)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+loyalty_core::wire_enum! {
+    /// What happened to a customer.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum CustomerEventKind {
+        /// Signed up.
+        Created,
+        /// Changed details.
+        Updated,
+    }
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// A customer as the shop's server reports it.
+    #[derive(Clone, Debug)]
+    pub struct CustomerPayload {
+        /// The shop's customer id.
+        pub id: String,
+        /// E-mail address.
+        pub email: Option<String>,
+        /// When they signed up, Unix seconds.
+        pub signed_up_at: Option<i64>,
+        /// A referral code the shop captured at sign-up.
+        pub referral_code: Option<String>,
+    }
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// `POST /v1/webhooks/customers` body.
+    #[derive(Clone, Debug)]
+    pub struct CustomerEvent {
+        /// What happened.
+        pub event: CustomerEventKind,
+        /// The customer.
+        pub customer: CustomerPayload,
+    }
+}
+
+/// `POST /v1/webhooks/customers`: created or updated. An upsert, so replays change nothing; a referral code
+/// captured at sign-up completes the attribution here.
+pub async fn customer_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body(bytes)?;
+    let now = state.now();
+    crate::auth::verify_webhook(
+        header_str(&headers, HeaderName::from_static(crate::auth::SIGNATURE_HEADER)),
+        &state.config.webhook_secret,
+        &bytes,
+        now,
+        state.config.clock_skew,
+    )?;
+    let event: CustomerEvent = decode(&bytes)?;
+    let c = &event.customer;
+    if c.id.is_empty() || c.id.len() > 128 || c.id.contains('\n') {
+        return Err(ApiError::invalid(
+            "invalid_body",
+            Problems::one("customer.id", "must be 1 to 128 bytes without newlines"),
+        ));
+    }
+    let _write = state.write_lock.lock().await;
+    let mut tx = state.db.begin().await?;
+    ensure_customer(&mut tx, &c.id, now).await?;
+    sqlx::query("UPDATE customers SET email = COALESCE(?, email), signed_up_at = COALESCE(signed_up_at, ?) WHERE id = ?")
+        .bind(&c.email)
+        .bind(c.signed_up_at)
+        .bind(&c.id)
+        .execute(&mut *tx)
+        .await?;
+    let mut referral = Value::Null;
+    if let Some(code) = &c.referral_code {
+        let code = code.trim().to_ascii_uppercase();
+        referral = match attach_referral(&mut tx, &c.id, &code).await {
+            Ok(()) => json!({ "referredBy": code }),
+            // The customer is recorded either way; the shop learns why the code did not count.
+            Err(error) if error.status.is_client_error() => {
+                json!({ "refused": error.code, "message": error.message })
+            }
+            Err(error) => return Err(error),
+        };
+    }
+    tx.commit().await?;
+    Ok(Json(json!({ "customerId": c.id, "referral": referral })))
+}
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `POST /v1/admin/customers/{id}/adjustments` body.
+    #[derive(Debug)]
+    pub struct AdjustmentRequest {
+        /// Points to add (positive) or take (negative).
+        pub points: i64,
+        /// Why, kept in the audit trail and shown to the shopper.
+        pub reason: String,
+        /// Who did it (a name or staff id).
+        pub actor: String,
+    }
+}
+
+/// `POST /v1/admin/customers/{id}/adjustments`: a manual correction, with reason and actor kept.
+pub async fn adjust(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    let bytes = body(bytes)?;
+    let scope = format!("admin:{customer}");
+    idempotent(&state, &headers, &scope, "POST /v1/admin/customers/adjustments", &bytes, || async {
+        let request: AdjustmentRequest = decode(&bytes)?;
+        let mut problems = Vec::new();
+        if request.points == 0 || request.points.abs() > 100_000_000 {
+            problems.push(loyalty_core::Problem {
+                path: "points".into(),
+                message: "must be non-zero and at most 100000000 either way".into(),
+            });
+        }
+        for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {
+            if value.trim().is_empty() || value.len() > 500 {
+                problems.push(loyalty_core::Problem {
+                    path: field.into(),
+                    message: "must be 1 to 500 bytes".into(),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::invalid("invalid_body", Problems(problems)));
+        }
+        let now = state.now();
+        let _write = state.write_lock.lock().await;
+        let mut tx = state.db.begin().await?;
+        ensure_customer(&mut tx, &customer, now).await?;
+        let entry = LedgerEntry {
+            at: now,
+            kind: LedgerKind::Adjust,
+            points: request.points,
+            source: EarnSource::Adjustment,
+            order_id: None,
+        };
+        let new = NewEntry {
+            customer: &customer,
+            entry,
+            reason: Some(&request.reason),
+            actor: Some(&request.actor),
+        };
+        db::append_ledger(&mut tx, new, now).await?;
+        tx.commit().await?;
+        tracing::info!(customer, points = request.points, actor = request.actor, "manual adjustment");
+        Ok((StatusCode::CREATED, json!({ "customerId": customer, "points": request.points, "at": now })))
+    })
+    .await
+}
+
+/// `GET /v1/admin/customers/{id}/export`: everything stored about a shopper (GDPR art. 15, PIPL art. 45).
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    let row = sqlx::query("SELECT id, email, signed_up_at, birthday, referral_code, referred_by, created_at FROM customers WHERE id = ?")
+        .bind(&customer)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no shopper has this id"))?;
+    let profile = json!({
+        "id": row.try_get::<String, _>("id")?,
+        "email": row.try_get::<Option<String>, _>("email")?,
+        "signedUpAt": row.try_get::<Option<i64>, _>("signed_up_at")?,
+        "birthday": row.try_get::<Option<String>, _>("birthday")?,
+        "referralCode": row.try_get::<String, _>("referral_code")?,
+        "referredBy": row.try_get::<Option<String>, _>("referred_by")?,
+        "createdAt": row.try_get::<i64, _>("created_at")?,
+    });
+    let ledger: Vec<Value> = sqlx::query("SELECT at, kind, points, source, order_id, reason, actor FROM ledger WHERE customer_id = ? ORDER BY at, id")
+        .bind(&customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, sqlx::Error> {
+            Ok(json!({
+                "at": r.try_get::<i64, _>("at")?, "kind": r.try_get::<String, _>("kind")?,
+                "points": r.try_get::<i64, _>("points")?, "source": r.try_get::<String, _>("source")?,
+                "orderId": r.try_get::<Option<String>, _>("order_id")?, "reason": r.try_get::<Option<String>, _>("reason")?,
+                "actor": r.try_get::<Option<String>, _>("actor")?,
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    let orders: Vec<Value> = sqlx::query("SELECT id, paid_at, currency, amount, awarded, refunded, status FROM orders WHERE customer_id = ? ORDER BY paid_at")
+        .bind(&customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, sqlx::Error> {
+            Ok(json!({
+                "id": r.try_get::<String, _>("id")?, "paidAt": r.try_get::<i64, _>("paid_at")?,
+                "currency": r.try_get::<String, _>("currency")?, "amount": r.try_get::<i64, _>("amount")?,
+                "awarded": r.try_get::<i64, _>("awarded")?, "refunded": r.try_get::<i64, _>("refunded")?,
+                "status": r.try_get::<String, _>("status")?,
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    let redemptions: Vec<Value> = sqlx::query("SELECT id, reward_id, cost, code, created_at FROM redemptions WHERE customer_id = ? ORDER BY created_at")
+        .bind(&customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, sqlx::Error> {
+            Ok(json!({
+                "id": r.try_get::<String, _>("id")?, "rewardId": r.try_get::<String, _>("reward_id")?,
+                "cost": r.try_get::<i64, _>("cost")?, "code": r.try_get::<String, _>("code")?,
+                "createdAt": r.try_get::<i64, _>("created_at")?,
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Json(
+        json!({ "profile": profile, "ledger": ledger, "orders": orders, "redemptions": redemptions, "exportedAt": state.now() }),
+    ))
+}
+
+/// `DELETE /v1/admin/customers/{id}`: erasure (GDPR art. 17, PIPL art. 47). Personal data is deleted; the
+/// points ledger, orders and codes are kept as accounting records under a random pseudonym that nothing
+/// links back to the shopper.
+pub async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    let pseudonym = format!("erased:{}", crate::config::random_hex(16));
+    let now = state.now();
+    let _write = state.write_lock.lock().await;
+    let mut tx = state.db.begin().await?;
+    let found = sqlx::query("DELETE FROM customers WHERE id = ?")
+        .bind(&customer)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if found == 0 {
+        return Err(ApiError::not_found("no shopper has this id"));
+    }
+    for table in
+        ["ledger", "qualifying_events", "orders", "redemptions", "discount_codes", "idempotency_keys"]
+    {
+        sqlx::query(&format!("UPDATE {table} SET customer_id = ? WHERE customer_id = ?"))
+            .bind(&pseudonym)
+            .bind(&customer)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ?")
+        .bind(format!("admin:{customer}"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(at = now, "erased a shopper's personal data");
+    Ok(Json(json!({ "erased": true, "at": now })))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn birthdays() {
+        for ok in ["01-01", "02-29", "12-31", "04-30"] {
+            assert!(super::check_birthday(ok).is_ok(), "{ok}");
+        }
+        for bad in ["13-01", "04-31", "00-10", "1-1", "2000-01-01", "02-30", "ab-cd"] {
+            assert!(super::check_birthday(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Over real HTTP: the catalog (upload, popularity rank, co-purchase neighbours, ETag), birthdays, referral
+//! capture and the customer webhook, and the admin's adjustments, export and erasure.
+
+mod common;
+
+use common::{paid, Server, ADMIN_KEY, WEBHOOK_SECRET};
+use loyalty_server::auth::webhook_signature;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+impl Server {
+    async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("authorization", format!("Bearer {ADMIN_KEY}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn shopper_write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        customer: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .header("authorization", self.identity(customer))
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
+    }
+
+    async fn customer_webhook(&self, body: Value) -> (StatusCode, Value) {
+        let bytes = serde_json::to_vec(&body).expect("json");
+        let response = self
+            .client
+            .post(self.url("/v1/webhooks/customers"))
+            .header("loyalty-signature", webhook_signature(WEBHOOK_SECRET.as_bytes(), self.now(), &bytes))
+            .body(bytes)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
+    }
+}
+
+fn product(id: &str) -> Value {
+    json!({"id": id, "title": {"zh-CN": format!("商品 {id}"), "en": format!("Product {id}")}, "url": format!("/products/{id}"), "price": 1000})
+}
+
+fn order_of(id: &str, customer: &str, at: i64, products: &[&str]) -> Value {
+    let lines: Vec<Value> =
+        products.iter().map(|p| json!({"productId": p, "unitPrice": 1000, "quantity": 1})).collect();
+    json!({"event": "paid", "order": {"id": id, "customerId": customer, "paidAt": at, "currency": "CNY", "lines": lines}})
+}
+
+#[tokio::test]
+async fn catalog_ranks_and_neighbours_come_from_orders() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    let products: Vec<Value> = (0..20).map(|i| product(&format!("p{i}"))).collect();
+    let (status, _) = server
+        .admin(reqwest::Method::PUT, "/v1/admin/catalog", Some(json!({"products": products})), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let now = server.now();
+    // p0 sells most and is bought with p1 (3 times) and p2 (once).
+    for (i, items) in
+        [&["p0", "p1"][..], &["p0", "p1"], &["p0", "p1", "p2"], &["p0"], &["p3"]].iter().enumerate()
+    {
+        server.webhook(order_of(&format!("o{i}"), "c1", now - 60, items)).await;
+    }
+    let response = server.client.get(server.url("/v1/catalog")).send().await.unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let catalog: Value = response.json().await.unwrap();
+    let by_id =
+        |id: &str| catalog["products"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+    assert_eq!(by_id("p0")["popularity"], 5, "top tenth of 20 products: the two best sellers");
+    assert_eq!(by_id("p1")["popularity"], 5);
+    assert_eq!(by_id("p2")["popularity"], 4);
+    assert_eq!(by_id("p9")["popularity"], 0, "nothing sold");
+    assert_eq!(by_id("p0")["neighbours"], json!(["p1", "p2"]));
+    assert_eq!(by_id("p3")["neighbours"], json!([]));
+    assert_eq!(by_id("p0")["inStock"], true);
+    let cached =
+        server.client.get(server.url("/v1/catalog")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+
+    // A bad product refuses the whole upload, with every problem.
+    let bad = json!({"products": [product("ok"), {"id": "x", "title": {"en": "X"}, "url": "javascript:alert(1)", "price": -5}]});
+    let (status, body) = server.admin(reqwest::Method::PUT, "/v1/admin/catalog", Some(bad), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["message"],
+        "products[1].title: missing the \"zh-CN\" text; products[1].url: must be a path on the shop (/products/x) or an https:// URL, got \"javascript:alert(1)\"; products[1].price: must be between 0 and 1000000000000000, got -5"
+    );
+    // Replace keeps only what is listed.
+    let (status, _) = server
+        .admin(
+            reqwest::Method::PUT,
+            "/v1/admin/catalog",
+            Some(json!({"products": [product("p0")], "replace": true})),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let catalog: Value =
+        server.client.get(server.url("/v1/catalog")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(catalog["products"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        catalog["products"][0]["neighbours"],
+        json!([]),
+        "neighbours only name products in the catalog"
+    );
+}
+
+#[tokio::test]
+async fn birthday_is_set_once() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    let put = |key: &'static str, birthday: &'static str| {
+        server.shopper_write(
+            reqwest::Method::PUT,
+            "/v1/customers/me/birthday",
+            "c1",
+            key,
+            json!({"birthday": birthday}),
+        )
+    };
+    let (status, body) = put("b0", "02-30").await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("birthday: must be a month and day as MM-DD, e.g. 08-31, got \"02-30\"")
+        )
+    );
+    let (status, _) = put("b1", "08-31").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, again) = put("b1", "08-31").await;
+    assert_eq!(
+        (status, again["birthday"].as_str()),
+        (StatusCode::OK, Some("08-31")),
+        "same key, same answer"
+    );
+    let (status, body) = put("b2", "09-01").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("birthday_already_set"))
+    );
+    assert_eq!(server.me("c1").await["birthday"], "08-31");
+}
+
+#[tokio::test]
+async fn referrals_are_captured_once_for_new_shoppers() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    let code = server.me("referrer").await["referral"]["code"].as_str().unwrap().to_owned();
+    let capture = |customer: &'static str, key: &'static str, code: String| {
+        server.shopper_write(
+            reqwest::Method::POST,
+            "/v1/referrals/capture",
+            customer,
+            key,
+            json!({"code": code}),
+        )
+    };
+    let (status, body) = capture("referrer", "k", code.clone()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("own_referral_code")));
+    let (status, body) = capture("friend", "k1", "NOPE2345".into()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_referral_code"))
+    );
+    let (status, _) = capture("friend", "k2", code.to_lowercase()).await;
+    assert_eq!(status, StatusCode::OK, "codes are case-insensitive");
+    // A shopper who already ordered is not a new customer.
+    server.webhook(paid("o1", "old", server.now() - 60, 1000, 1)).await;
+    let (status, body) = capture("old", "k3", code.clone()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_a_new_customer")));
+    // Through the shop's customer webhook, at sign-up.
+    let (status, body) = server
+        .customer_webhook(json!({"event": "created", "customer": {"id": "friend2", "email": "f2@example.com", "signedUpAt": server.now(), "referralCode": code}}))
+        .await;
+    assert_eq!((status, body["referral"]["referredBy"].as_str()), (StatusCode::OK, Some(code.as_str())));
+    assert_eq!(server.me("referrer").await["referral"]["invited"], 2);
+}
+
+#[tokio::test]
+async fn adjustments_are_audited_and_data_can_be_exported_and_erased() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 10_000, 1)).await;
+    server
+        .customer_webhook(json!({"event": "created", "customer": {"id": "c1", "email": "c1@example.com"}}))
+        .await;
+    let path = "/v1/admin/customers/c1/adjustments";
+    let (status, body) = server
+        .admin(
+            reqwest::Method::POST,
+            path,
+            Some(json!({"points": 50, "reason": "apology", "actor": "ming"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("idempotency_key_required"))
+    );
+    let adjust = json!({"points": 50, "reason": "late delivery", "actor": "ming"});
+    let (status, _) = server.admin(reqwest::Method::POST, path, Some(adjust.clone()), Some("a1")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = server.admin(reqwest::Method::POST, path, Some(adjust), Some("a1")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = server
+        .admin(
+            reqwest::Method::POST,
+            path,
+            Some(json!({"points": 0, "reason": "", "actor": "ming"})),
+            Some("a2"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["problems"].as_array().unwrap().len(), 2);
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 150, "100 earned + 50 adjusted once");
+    assert_eq!(me["activity"][0]["reason"], "late delivery");
+
+    let (status, export) =
+        server.admin(reqwest::Method::GET, "/v1/admin/customers/c1/export", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(export["profile"]["email"], "c1@example.com");
+    assert_eq!(export["ledger"][1]["actor"], "ming");
+    assert_eq!(export["orders"][0]["id"], "o1");
+
+    let (status, _) = server.admin(reqwest::Method::DELETE, "/v1/admin/customers/c1", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.admin(reqwest::Method::GET, "/v1/admin/customers/c1/export", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let email: Option<String> =
+        sqlx::query_scalar("SELECT email FROM customers WHERE email = 'c1@example.com'")
+            .fetch_optional(&server.running.state.db)
+            .await
+            .unwrap();
+    assert_eq!(email, None, "personal data is gone");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger WHERE customer_id = 'c1'")
+        .fetch_one(&server.running.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the ledger is kept only under a pseudonym");
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger WHERE customer_id LIKE 'erased:%'")
+        .fetch_one(&server.running.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+    let (status, _) = server.admin(reqwest::Method::DELETE, "/v1/admin/customers/c1", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
