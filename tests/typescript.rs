@@ -58,7 +58,8 @@ fn check<T: Serialize>(ts: &BTreeMap<String, BTreeSet<String>>, interface: &str,
 #[test]
 fn typescript_declarations_match_the_rust_types() {
     let ts = interfaces(include_str!("../src/types.d.ts"));
-    let program = Program::from_json(include_str!("../www/program.json")).expect("demo program is valid");
+    let program =
+        Program::from_json(include_str!("../server/demo/program.json")).expect("demo program is valid");
     let config = program.config();
     check(&ts, "Program", config);
     check(&ts, "EarnRules", &config.earn);

@@ -4,18 +4,13 @@
 // into its page; the secret never reaches the browser. Every string reaches the page through textContent.
 import init, { validateProgram, pointsForProduct, pointsForCart, tierProgress, rewardsOverview } from "/pkg/storefront_loyalty.js";
 
-const PRODUCTS = [
-  { productId: "longjing", name: { "zh-CN": "明前龙井 250g", en: "Longjing green tea 250g" }, price: 12800, categories: ["green-tea"], tags: ["winter"] },
-  { productId: "puer", name: { "zh-CN": "云南普洱 357g", en: "Yunnan Pu'er cake 357g" }, price: 26800, categories: ["dark-tea"], tags: [] },
-  { productId: "gaiwan", name: { "zh-CN": "青瓷盖碗", en: "Celadon gaiwan" }, price: 8900, categories: ["teaware"], tags: [] },
-  { productId: "gift-200", name: { "zh-CN": "礼品卡 ¥200", en: "Gift card ¥200" }, price: 20000, categories: [], tags: ["gift-card"] },
-];
+let PRODUCTS = []; // from GET /v1/catalog, most popular first
 
 const TEXT = {
   "zh-CN": {
     switchTo: "English", products: "商品", guest: "游客", signIn: "以演示会员登录：", pending: (n, d) => `${n} 积分将于 ${d} 到账`,
     expiring: (n, d) => `${n} 积分将于 ${d} 过期`, activity: "最近记录", join: "注册会员即可赚取积分", loyalty: "会员积分", add: "加入购物车", earn: (n) => `购买可得 ${n} 积分`,
-    excluded: "此商品不参与积分", minimum: (m) => `（订单满 ${m} 可得）`, tier: "会员等级", toNext: (m, t) => `再消费 ${m} 升级为${t}`,
+    excluded: "此商品不参与积分", soldOut: "售罄", minimum: (m) => `（订单满 ${m} 可得）`, tier: "会员等级", toNext: (m, t) => `再消费 ${m} 升级为${t}`,
     top: "已是最高等级", keep: (m, d) => `${d} 前再消费 ${m} 可保级`, cart: "购物车", empty: "购物车是空的",
     cartEarn: (n) => `本单可得 ${n} 积分`, capped: "已达每单积分上限", rewards: "积分可兑换", balance: (n) => `可用积分 ${n}`,
     affordable: "现在可兑换：", next: (n, r) => `再得 ${n} 积分可兑换「${r}」`, none: "暂无可兑换奖励",
@@ -25,7 +20,7 @@ const TEXT = {
   en: {
     switchTo: "中文", products: "Products", guest: "Guest", signIn: "Sign in as a demo shopper: ", pending: (n, d) => `${n} points available on ${d}`,
     expiring: (n, d) => `${n} points expire on ${d}`, activity: "Recent activity", join: "Join to earn points", loyalty: "Loyalty", add: "Add to cart", earn: (n) => `Earn ${n} points`,
-    excluded: "This product earns no points", minimum: (m) => ` (on orders from ${m})`, tier: "Your tier", toNext: (m, t) => `Spend ${m} more to reach ${t}`,
+    excluded: "This product earns no points", soldOut: "Sold out", minimum: (m) => ` (on orders from ${m})`, tier: "Your tier", toNext: (m, t) => `Spend ${m} more to reach ${t}`,
     top: "You are at the top tier", keep: (m, d) => `Spend ${m} by ${d} to keep your tier`, cart: "Cart", empty: "Your cart is empty",
     cartEarn: (n) => `This order earns ${n} points`, capped: "Per-order points cap reached", rewards: "Rewards", balance: (n) => `${n} points available`,
     affordable: "Redeemable now: ", next: (n, r) => `${n} more points for “${r}”`, none: "No rewards yet",
@@ -35,7 +30,7 @@ const TEXT = {
 };
 
 const NOW = () => Math.floor(Date.now() / 1000);
-const SHOPPERS = ["demo-near-silver", "demo-gold", "demo-new"];
+const SHOPPERS = ["demo-near-silver", "demo-gold", "demo-expiring", "demo-new"];
 
 let locale = "zh-CN";
 let program = null;
@@ -59,10 +54,12 @@ function renderProducts() {
   list.replaceChildren();
   for (const product of PRODUCTS) {
     const item = el("li");
-    item.append(el("span", product.name[locale], "product-name"), el("span", money(product.price), "price"));
+    item.dataset.product = product.id;
+    item.append(el("span", product.title[locale], "product-name"), el("span", money(product.price), "price"));
     const earn = el("span", "", "earn");
     try {
-      const result = pointsForProduct(program, { ...product, currency: "CNY" }, { now: NOW(), tierId: currentTier() });
+      const offer = { productId: product.id, categories: product.categories, tags: product.tags, price: product.price, currency: "CNY" };
+      const result = pointsForProduct(program, offer, { now: NOW(), tierId: currentTier() });
       if (result.points === 0) {
         earn.textContent = t().excluded;
       } else {
@@ -73,10 +70,11 @@ function renderProducts() {
       console.error(error);
       earn.textContent = t().error;
     }
-    const add = el("button", t().add);
+    const add = el("button", product.inStock ? t().add : t().soldOut);
     add.type = "button";
+    add.disabled = !product.inStock;
     add.addEventListener("click", () => {
-      cart.set(product.productId, (cart.get(product.productId) ?? 0) + 1);
+      cart.set(product.id, (cart.get(product.id) ?? 0) + 1);
       renderCart();
     });
     item.append(earn, add);
@@ -118,13 +116,13 @@ function renderCart() {
     return;
   }
   const lines = [...cart].map(([id, quantity]) => {
-    const p = PRODUCTS.find((x) => x.productId === id);
+    const p = PRODUCTS.find((x) => x.id === id);
     return { productId: id, categories: p.categories, tags: p.tags, unitPrice: p.price, quantity };
   });
   const list = el("ul", undefined, "breakdown");
   for (const line of lines) {
-    const p = PRODUCTS.find((x) => x.productId === line.productId);
-    list.append(el("li", `${p.name[locale]} × ${line.quantity}`));
+    const p = PRODUCTS.find((x) => x.id === line.productId);
+    list.append(el("li", `${p.title[locale]} × ${line.quantity}`));
   }
   card.append(list);
   try {
@@ -211,6 +209,9 @@ async function main() {
     const response = await fetch("/v1/program");
     if (!response.ok) throw new Error(`program: ${response.status}`);
     program = validateProgram(await response.json());
+    const catalog = await fetch("/v1/catalog");
+    if (!catalog.ok) throw new Error(`catalog: ${catalog.status}`);
+    PRODUCTS = (await catalog.json()).products.sort((a, b) => b.popularity - a.popularity || a.id.localeCompare(b.id));
     $("lang").addEventListener("click", () => {
       locale = locale === "zh-CN" ? "en" : "zh-CN";
       render();

@@ -50,5 +50,5 @@ pub use program::{
     PROGRAM_VERSION,
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
-pub use tier::{tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
+pub use tier::{retained_tier, tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
 pub use time::Timestamp;

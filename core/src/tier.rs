@@ -144,6 +144,26 @@ pub fn tier_progress(
     })
 }
 
+/// The tier reached in the previous qualifying period, which a calendar-year program keeps through the
+/// current one: the previous period is the year before the current `startsAt`. Other periods keep nothing
+/// (lifetime never loses a tier; a rolling window has no "previous period").
+///
+/// The server passes this as [`TierActivity::retained_tier_id`].
+pub fn retained_tier(program: &Program, events: &[QualifyingEvent]) -> Option<String> {
+    let period = &program.tier_qualification.period;
+    if period.kind != TierPeriodKind::CalendarYear {
+        return None;
+    }
+    let start = period.starts_at?;
+    let previous_start = add_months(start, -12);
+    let value = events
+        .iter()
+        .filter(|e| e.at >= previous_start && e.at < start)
+        .map(|e| metric_value(program, e))
+        .fold(0_i64, i64::saturating_add);
+    program.tiers.iter().rev().find(|t| t.threshold <= value && t.threshold > 0).map(|t| t.id.clone())
+}
+
 fn check_activity(program: &Program, activity: &TierActivity, now: Timestamp) -> Result<(), Problems> {
     let mut c = Checker::default();
     if let Err(message) = check_timestamp(now) {

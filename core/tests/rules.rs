@@ -606,6 +606,24 @@ fn calendar_year_tiers_say_what_keeps_them() {
 }
 
 #[test]
+fn a_tier_reached_last_year_is_kept_this_year() {
+    let start = NOW - 30 * DAY;
+    let p = program(
+        json!({"tierQualification": {"period": {"kind": "calendarYear", "startsAt": start, "endsAt": time::add_months(start, 12)}}}),
+    );
+    let last_year = vec![purchase(start - 100 * DAY, 600_000), purchase(NOW - DAY, 10_000)];
+    assert_eq!(retained_tier(&p, &last_year).as_deref(), Some("gold"));
+    assert_eq!(
+        retained_tier(&p, &[purchase(start - 400 * DAY, 900_000)]),
+        None,
+        "two years ago does not count"
+    );
+    assert_eq!(retained_tier(&p, &[purchase(start - DAY, 50_000)]), None, "the base tier needs no keeping");
+    let lifetime = program(json!({}));
+    assert_eq!(retained_tier(&lifetime, &last_year), None);
+}
+
+#[test]
 fn rolling_tiers_warn_before_activity_ages_out() {
     let p = program(json!({"tierQualification": {"period": {"kind": "rollingMonths", "months": 12}}}));
     let old = NOW - 300 * DAY;

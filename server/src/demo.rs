@@ -1,67 +1,142 @@
-//! Demo data, loaded only in demo mode and only into an empty database: the demo shop's program and a few
-//! shoppers with order history, sent through the same order handling as real webhooks.
+//! Demo data, loaded only in demo mode and only into an empty database: the demo brand's program and
+//! catalog (`server/demo/`, written by `scripts/gen-demo-data.py`), four demo shoppers with order history
+//! (one close to the next tier, one with points about to expire), and forty background shoppers whose
+//! baskets give the catalog its popularity and bought-together neighbours. Every order goes through the same
+//! handling as a real webhook.
 
 use crate::error::ApiError;
 use crate::routes::{apply_order_event, store_program, OrderEvent, OrderEventKind, OrderPayload};
 use crate::state::AppState;
-use loyalty_core::{CartLine, Currency, Program};
+use loyalty_core::{CartLine, CatalogProduct, Currency, FromJson, Program};
 
-/// The demo program (the demo shop's own file).
-pub const PROGRAM: &str = include_str!("../../www/program.json");
+/// The demo program.
+pub const PROGRAM: &str = include_str!("../demo/program.json");
 
-/// A demo order: days ago, product id, category, unit price in fen, quantity.
-pub type DemoOrder = (i64, &'static str, &'static str, i64, i64);
+/// The demo catalog (60 products).
+pub const CATALOG: &str = include_str!("../demo/catalog.json");
 
-/// Demo shoppers and their orders.
+/// A demo order: days ago, then (product id, quantity) lines.
+pub type DemoOrder = (i64, &'static [(&'static str, i64)]);
+
+/// The demo shoppers the demo page signs in as.
 pub const SHOPPERS: &[(&str, &[DemoOrder])] = &[
-    ("demo-near-silver", &[(200, "puer", "dark-tea", 26_800, 2), (40, "longjing", "green-tea", 12_800, 3)]),
+    // ¥925 in the last 12 months: ¥75 short of Silver.
+    (
+        "demo-near-silver",
+        &[
+            (200, &[("house-blend", 2), ("gaiwan", 1)]),
+            (40, &[("longjing", 2), ("tasting-cups", 1)]),
+            (20, &[("dianhong", 2)]),
+        ],
+    ),
+    // Gold, with a large order.
     (
         "demo-gold",
         &[
-            (300, "puer", "dark-tea", 26_800, 20),
-            (100, "gaiwan", "teaware", 8_900, 20),
-            (5, "longjing", "green-tea", 12_800, 2),
+            (300, &[("puer-raw", 4), ("yixing-pot", 2)]),
+            (120, &[("hand-grinder", 2), ("geisha", 3)]),
+            (12, &[("tea-gift-box", 5)]),
         ],
     ),
+    // Points from almost a year ago, expiring within the month.
+    ("demo-expiring", &[(350, &[("coffee-gift-box", 1), ("filters-100", 2)])]),
     ("demo-new", &[]),
 ];
 
-/// Seeds the demo program and shoppers if no program is stored yet.
+const BACKGROUND_SHOPPERS: u64 = 40;
+
+/// Products often bought together, so the background baskets have structure.
+const AFFINITY: &[&[&str]] = &[
+    &["yirgacheffe", "v60", "filters-100", "pour-over-kettle"],
+    &["espresso-blend", "moka-pot", "mug"],
+    &["house-blend", "french-press", "drip-daily-10"],
+    &["longjing", "gaiwan", "fairness-cup"],
+    &["tieguanyin", "dahongpao", "tasting-cups"],
+    &["puer-ripe", "yixing-pot", "tea-tray"],
+    &["drip-sampler-5", "drip-single-origin-10"],
+    &["winter-spice-blend", "chestnut-latte-kit", "ginger-black-tea"],
+];
+
+/// Seeds the demo data if no program is stored yet.
 pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     if state.program_at(i64::MAX).is_some() {
         return Ok(());
     }
     let program =
         Program::from_json(PROGRAM).map_err(|p| ApiError::internal(format!("demo program: {p}")))?;
+    let catalog = Vec::<CatalogProduct>::from_json_str(CATALOG)
+        .map_err(|p| ApiError::internal(format!("demo catalog: {p}")))?;
     let now = state.now();
     store_program(state, &program, 0).await?;
-    for (customer, orders) in SHOPPERS {
-        for (n, (days_ago, product, category, price, quantity)) in orders.iter().enumerate() {
-            let paid_at = now - days_ago * 86_400;
-            let order = OrderPayload {
-                id: format!("{customer}-{n}"),
-                customer_id: (*customer).to_owned(),
-                paid_at,
-                currency: Currency::CNY,
-                exchange_rate: None,
-                lines: vec![CartLine {
-                    product_id: (*product).to_owned(),
-                    variant_id: None,
-                    categories: vec![(*category).to_owned()],
-                    tags: vec![],
-                    unit_price: *price,
-                    quantity: *quantity,
-                    discount: 0,
-                    tax: 0,
-                }],
-                order_discount: 0,
-                shipping: 0,
-                discount_codes: vec![],
-            };
-            apply_order_event(state, &OrderEvent { event: OrderEventKind::Paid, order, refund: None }, now)
-                .await?;
+    for product in &catalog {
+        sqlx::query("INSERT INTO catalog_products (id, body, updated_at) VALUES (?, ?, ?)")
+            .bind(&product.id)
+            .bind(serde_json::to_string(product).map_err(ApiError::internal)?)
+            .bind(now)
+            .execute(&state.db)
+            .await?;
+    }
+    let line = |id: &str, quantity: i64| -> Result<CartLine, ApiError> {
+        let p = catalog
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| ApiError::internal(format!("demo product {id}")))?;
+        Ok(CartLine {
+            product_id: p.id.clone(),
+            variant_id: None,
+            categories: p.categories.clone(),
+            tags: p.tags.clone(),
+            unit_price: p.price,
+            quantity,
+            discount: 0,
+            tax: 0,
+        })
+    };
+    let mut orders: Vec<(String, i64, Vec<CartLine>)> = Vec::new();
+    for (customer, history) in SHOPPERS {
+        for (days_ago, lines) in *history {
+            let lines = lines.iter().map(|(id, q)| line(id, *q)).collect::<Result<Vec<_>, _>>()?;
+            orders.push(((*customer).to_owned(), *days_ago, lines));
         }
     }
-    tracing::info!(shoppers = SHOPPERS.len(), "seeded demo data");
+    // Background baskets from a fixed-seed generator: the same demo every time.
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    for shopper in 0..BACKGROUND_SHOPPERS {
+        for _ in 0..=next(3) {
+            let group = AFFINITY[usize::try_from(next(AFFINITY.len() as u64)).unwrap_or(0)];
+            let mut ids: Vec<&str> = group.iter().copied().filter(|_| next(3) > 0).collect();
+            if ids.is_empty() {
+                ids.push(group[0]);
+            }
+            if next(2) == 0 {
+                ids.push(&catalog[usize::try_from(next(catalog.len() as u64)).unwrap_or(0)].id);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            let lines = ids.iter().map(|id| line(id, 1)).collect::<Result<Vec<_>, _>>()?;
+            orders.push((format!("demo-bg-{shopper}"), 1 + i64::try_from(next(80)).unwrap_or(0), lines));
+        }
+    }
+    orders.sort_by_key(|(_, days_ago, _)| std::cmp::Reverse(*days_ago));
+    for (n, (customer, days_ago, lines)) in orders.into_iter().enumerate() {
+        let order = OrderPayload {
+            id: format!("demo-order-{n}"),
+            customer_id: customer,
+            paid_at: now - days_ago * 86_400,
+            currency: Currency::CNY,
+            exchange_rate: None,
+            lines,
+            order_discount: 0,
+            shipping: 0,
+            discount_codes: vec![],
+        };
+        apply_order_event(state, &OrderEvent { event: OrderEventKind::Paid, order, refund: None }, now)
+            .await?;
+    }
+    tracing::info!(products = catalog.len(), "seeded demo data");
     Ok(())
 }

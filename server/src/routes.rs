@@ -172,7 +172,7 @@ pub async fn customers_me(
     let ledger = db::ledger(&state.db, &customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
     let events = db::qualifying_events(&state.db, &customer).await?;
-    let retained = retained_tier(&state, &customer).await?;
+    let retained = loyalty_core::retained_tier(program, &events);
     let tier = tier_progress(program, &TierActivity { events, retained_tier_id: retained }, now)
         .map_err(ApiError::internal)?;
     let rewards = rewards_overview(program, balance.available);
@@ -197,12 +197,6 @@ pub async fn customers_me(
         "activity": activity,
         "asOf": now,
     })))
-}
-
-/// A tier kept from the previous period. Tier retention across periods is recorded by a later change;
-/// until then no tier is retained.
-async fn retained_tier(_state: &AppState, _customer: &str) -> Result<Option<String>, ApiError> {
-    Ok(None)
 }
 
 loyalty_core::wire_enum! {

@@ -25,13 +25,15 @@ before(async () => {
 
 after(async () => browser?.close());
 
-const earnTexts = () => page.$$eval(".products .earn", (nodes) => nodes.map((n) => n.textContent));
+const earn = (id) => page.textContent(`.products li[data-product="${id}"] .earn`);
 
-test("a guest sees what products earn, exclusions included, and no balance", async () => {
-  const texts = await earnTexts();
-  // Longjing ¥128: 128 base + 128 green-tea bonus + 256 winter campaign.
-  assert.equal(texts[0], "购买可得 512 积分");
-  assert.equal(texts[3], "此商品不参与积分");
+test("a guest sees what every catalog product earns, every rule counted", async () => {
+  assert.equal(await page.$$eval(".products li", (items) => items.length), 60);
+  assert.equal(await earn("longjing"), "购买可得 168 积分"); // ¥168 at 1 point per ¥1
+  assert.equal(await earn("yirgacheffe"), "购买可得 196 积分"); // single-origin: double
+  assert.equal(await earn("dahongpao"), "购买可得 594 积分"); // winter campaign: triple
+  assert.equal(await earn("gift-card-100"), "此商品不参与积分"); // excluded
+  assert.equal(await page.textContent('.products li[data-product="geisha"] button'), "售罄");
   assert.equal(await page.textContent("#rewards"), "积分可兑换");
   assert.deepEqual(errors, []);
 });
@@ -39,24 +41,30 @@ test("a guest sees what products earn, exclusions included, and no balance", asy
 test("a signed-in shopper sees the server's numbers and earns with their tier", async () => {
   await page.click("#shoppers button:has-text('demo-gold')");
   await page.waitForFunction(() => document.querySelector("#tier")?.textContent.includes("黄金会员"));
-  // Gold earns 1.5x base: 128 + 64 + 128 + 256.
-  assert.equal((await earnTexts())[0], "购买可得 576 积分");
+  assert.equal(await earn("longjing"), "购买可得 252 积分"); // Gold: 1.5x base
   assert.match(await page.textContent("#rewards"), /可用积分 \d+/);
   assert.deepEqual(errors, []);
+});
+
+test("points about to expire are shown", async () => {
+  await page.click("#shoppers button:has-text('demo-expiring')");
+  await page.waitForFunction(() => document.querySelector("#rewards")?.textContent.includes("过期"));
+  assert.match(await page.textContent("#rewards"), /\d+ 积分将于 .+ 过期/);
+  await page.click("#shoppers button:has-text('demo-gold')");
+  await page.waitForFunction(() => document.querySelector("#tier")?.textContent.includes("黄金会员"));
 });
 
 test("switching to English re-renders every text", async () => {
   await page.click("#lang");
   assert.equal(await page.getAttribute("html", "lang"), "en");
-  assert.equal((await earnTexts())[0], "Earn 576 points");
+  assert.equal(await earn("longjing"), "Earn 252 points");
   assert.match(await page.textContent("#tier"), /Gold/);
   await page.click("#lang");
 });
 
 test("the cart earns the sum of its parts", async () => {
-  await page.click(".products li:nth-child(3) button"); // gaiwan ¥89: 89 base + 44 gold + 20 bonus
-  await page.click(".products li:nth-child(4) button"); // gift card: nothing
-  const cartText = await page.textContent("#cart");
-  assert.match(cartText, /本单可得 153 积分/);
+  await page.click('.products li[data-product="gaiwan"] button'); // ¥89: 89 base + 44 gold + 20 teaware bonus
+  await page.click('.products li[data-product="gift-card-100"] button'); // excluded
+  assert.match(await page.textContent("#cart"), /本单可得 153 积分/);
   assert.deepEqual(errors, []);
 });
