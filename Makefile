@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md): `make demo` and `make test`.
-.PHONY: demo test setup size
+.PHONY: demo test setup size bench-server
 demo:
 	./scripts/demo.sh
 
@@ -11,3 +11,7 @@ setup:
 
 size:
 	. scripts/env.sh && wasm-pack build --target web --release && ./scripts/size-report.sh
+
+# Load benchmark of the reference server (wrk, optimised build, 10,000 shoppers); prints figures.
+bench-server:
+	./scripts/bench-server.sh

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_redemptions.sql")),
     (3, include_str!("../migrations/0003_catalog.sql")),
+    (4, include_str!("../migrations/0004_indexes.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.
@@ -138,17 +139,16 @@ pub struct Activity {
 }
 
 /// The latest `limit` ledger entries, newest first.
-pub async fn recent_activity(
-    pool: &SqlitePool,
-    customer: &str,
-    limit: i64,
-) -> Result<Vec<Activity>, sqlx::Error> {
+pub async fn recent_activity<'c, E>(db: E, customer: &str, limit: i64) -> Result<Vec<Activity>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
     let rows = sqlx::query(
         "SELECT at, kind, points, source, order_id, reason FROM ledger WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?",
     )
     .bind(customer)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|r| {

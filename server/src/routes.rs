@@ -166,26 +166,30 @@ pub async fn customers_me(
     let version = state.program_now()?;
     let program = &version.program;
     let now = state.now();
+    // One connection for every read; the row is created only the first time (a read is cheaper than an
+    // upsert, which would take SQLite's write lock on every call).
     let mut conn = state.db.acquire().await?;
-    ensure_customer(&mut conn, &customer, now).await?;
-    drop(conn);
-    let ledger = db::ledger(&state.db, &customer).await?;
+    let profile = "SELECT referral_code, birthday FROM customers WHERE id = ?";
+    let row: (String, Option<String>) =
+        match sqlx::query_as(profile).bind(&customer).fetch_optional(&mut *conn).await? {
+            Some(row) => row,
+            None => {
+                ensure_customer(&mut conn, &customer, now).await?;
+                sqlx::query_as(profile).bind(&customer).fetch_one(&mut *conn).await?
+            }
+        };
+    let ledger = db::ledger(&mut *conn, &customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
-    let events = db::qualifying_events(&state.db, &customer).await?;
+    let events = db::qualifying_events(&mut *conn, &customer).await?;
     let retained = loyalty_core::retained_tier(program, &events);
     let tier = tier_progress(program, &TierActivity { events, retained_tier_id: retained }, now)
         .map_err(ApiError::internal)?;
     let rewards = rewards_overview(program, balance.available);
-    let row: (String, Option<String>) =
-        sqlx::query_as("SELECT referral_code, birthday FROM customers WHERE id = ?")
-            .bind(&customer)
-            .fetch_one(&state.db)
-            .await?;
     let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE referred_by = ?")
         .bind(&row.0)
-        .fetch_one(&state.db)
+        .fetch_one(&mut *conn)
         .await?;
-    let activity = db::recent_activity(&state.db, &customer, 20).await?;
+    let activity = db::recent_activity(&mut *conn, &customer, 20).await?;
     Ok(Json(json!({
         "customerId": customer,
         "programVersion": version.id,
