@@ -190,6 +190,18 @@ pub async fn customers_me(
         .fetch_one(&mut *conn)
         .await?;
     let activity = db::recent_activity(&mut *conn, &customer, 20).await?;
+    // The shopper's codes, so a code redeemed on another device or before a reload is not lost.
+    let codes: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT r.code, r.reward_id, r.created_at, d.consumed_at FROM redemptions r
+         LEFT JOIN discount_codes d ON d.code = r.code WHERE r.customer_id = ? ORDER BY r.created_at DESC LIMIT 20",
+    )
+    .bind(&customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    let codes: Vec<Value> = codes
+        .into_iter()
+        .map(|(code, reward, at, used)| json!({ "code": code, "rewardId": reward, "createdAt": at, "used": used.is_some() }))
+        .collect();
     Ok(Json(json!({
         "customerId": customer,
         "programVersion": version.id,
@@ -199,6 +211,7 @@ pub async fn customers_me(
         "referral": { "code": row.0, "invited": invited, "rewarded": 0 },
         "birthday": row.1,
         "activity": activity,
+        "codes": codes,
         "asOf": now,
     })))
 }

@@ -55,7 +55,10 @@ async fn idempotency_keys_follow_the_draft() {
     assert!(first["code"].as_str().unwrap().starts_with("LOY-"));
     let (status, again) = server.redeem("c1", Some("k1"), body.clone()).await;
     assert_eq!((status, &again), (StatusCode::CREATED, &first), "the stored first result");
-    assert_eq!(server.me("c1").await["balance"]["available"], 700, "debited once");
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 700, "debited once");
+    assert_eq!(me["codes"][0]["code"], first["code"], "the shopper can find the code again");
+    assert_eq!(me["codes"][0]["used"], false);
 
     let (status, reused) = server.redeem("c1", Some("k1"), json!({"rewardId": "other"})).await;
     assert_eq!(
