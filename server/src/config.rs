@@ -33,6 +33,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Demo mode: demo data, the demo sign-in route, and the demo shop's static files.
     pub demo: bool,
+    /// When set, redemptions ask the shop's own endpoint to create the coupon (see README) instead of
+    /// issuing this server's single-use codes.
+    pub coupon_endpoint: Option<String>,
     /// Static files served at `/` (the demo shop), if any.
     pub static_dir: Option<PathBuf>,
     /// The widget build served at `/pkg/`, if any.
@@ -55,6 +58,7 @@ struct FileConfig {
     clock_skew_seconds: Option<i64>,
     max_body_bytes: Option<usize>,
     demo: Option<bool>,
+    coupon_endpoint: Option<String>,
     static_dir: Option<PathBuf>,
     pkg_dir: Option<PathBuf>,
 }
@@ -149,7 +153,17 @@ impl Config {
             }
             None => file.max_body_bytes.unwrap_or(1 << 20),
         };
+        let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
+        if let Some(url) = &coupon_endpoint {
+            let loopback = url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:");
+            if !(url.starts_with("https://") || loopback) {
+                return Err(format!(
+                    "LOYALTY_COUPON_ENDPOINT must be an https:// URL (http only on loopback), got {url:?}"
+                ));
+            }
+        }
         Ok(Config {
+            coupon_endpoint,
             listen: var("LOYALTY_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url: var("LOYALTY_DATABASE_URL")
                 .or(file.database_url)
@@ -221,6 +235,18 @@ mod tests {
         assert_eq!(demo.shop_secrets[0].len(), 64);
         assert_ne!(demo.shop_secrets[0], demo.webhook_secret);
         assert_eq!(demo.shop_id, "demo-shop");
+    }
+
+    #[test]
+    fn coupon_endpoints_must_be_https_except_on_loopback() {
+        let err = load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", "http://shop.example/coupons")])
+            .unwrap_err();
+        assert!(err.contains("must be an https:// URL"), "{err}");
+        assert!(load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", "https://shop.example/coupons")])
+            .is_ok());
+        assert!(
+            load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", "http://127.0.0.1:9000/c")]).is_ok()
+        );
     }
 
     #[test]

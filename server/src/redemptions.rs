@@ -219,7 +219,9 @@ async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Res
         other => ApiError::new(StatusCode::CONFLICT, "cannot_redeem", other.to_string()),
     })?;
     let id = format!("rdm_{}", crate::config::random_hex(12));
-    let code = discount_code();
+    let shop_issues_code = state.config.coupon_endpoint.is_some();
+    // With the shop's endpoint the points are reserved now and the code filled in after the call.
+    let code = if shop_issues_code { format!("pending:{id}") } else { discount_code() };
     let reward_json = serde_json::to_string(reward).map_err(ApiError::internal)?;
     let entry = LedgerEntry {
         at: now,
@@ -239,15 +241,54 @@ async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Res
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO discount_codes (code, customer_id, redemption_id, reward, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&code)
-        .bind(customer)
-        .bind(&id)
-        .bind(&reward_json)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    if !shop_issues_code {
+        insert_code(&mut tx, &code, customer, &id, &reward_json, now).await?;
+    }
     tx.commit().await?;
+    drop(_write);
+    let code = if shop_issues_code {
+        match shop_coupon(state, &id, customer, reward).await {
+            Ok(code) => {
+                let mut tx = state.db.begin().await?;
+                sqlx::query("UPDATE redemptions SET code = ? WHERE id = ?")
+                    .bind(&code)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_code(&mut tx, &code, customer, &id, &reward_json, now).await?;
+                tx.commit().await?;
+                code
+            }
+            Err(error) => {
+                // Give the points back (the ledger is append-only, so with a correcting entry).
+                let _write = state.write_lock.lock().await;
+                let mut tx = state.db.begin().await?;
+                let entry = LedgerEntry {
+                    at: now,
+                    kind: LedgerKind::Adjust,
+                    points: reward.cost,
+                    source: EarnSource::Adjustment,
+                    order_id: None,
+                };
+                let reason = Some("redemption failed: points returned");
+                db::append_ledger(
+                    &mut tx,
+                    NewEntry { customer, entry, reason, actor: Some("loyalty-server") },
+                    now,
+                )
+                .await?;
+                sqlx::query("UPDATE redemptions SET code = ? WHERE id = ?")
+                    .bind(format!("failed:{id}"))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Err(error);
+            }
+        }
+    } else {
+        code
+    };
     Ok(json!({
         "id": id,
         "rewardId": reward.id,
@@ -257,6 +298,68 @@ async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Res
         "balance": { "available": balance.available - reward.cost },
         "createdAt": now,
     }))
+}
+
+async fn insert_code(
+    tx: &mut sqlx::SqliteConnection,
+    code: &str,
+    customer: &str,
+    redemption: &str,
+    reward: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO discount_codes (code, customer_id, redemption_id, reward, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(code)
+        .bind(customer)
+        .bind(redemption)
+        .bind(reward)
+        .bind(now)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Asks the shop's coupon endpoint for a code: `POST` of `{redemptionId, customerId, reward}` signed like
+/// a webhook (`Loyalty-Signature`), answered with `{"code": "..."}`. Any failure is a 502 and the points go
+/// back.
+async fn shop_coupon(
+    state: &AppState,
+    redemption: &str,
+    customer: &str,
+    reward: &loyalty_core::Reward,
+) -> Result<String, ApiError> {
+    let failed = |why: String| {
+        tracing::warn!(redemption, why, "the shop's coupon endpoint failed");
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "coupon_endpoint_failed",
+            "the shop could not create the coupon; no points were spent",
+        )
+    };
+    let url = state.config.coupon_endpoint.as_deref().ok_or_else(|| failed("not configured".into()))?;
+    let body =
+        serde_json::to_vec(&json!({ "redemptionId": redemption, "customerId": customer, "reward": reward }))
+            .map_err(ApiError::internal)?;
+    let signature = crate::auth::webhook_signature(&state.config.webhook_secret, state.now(), &body);
+    let response = state
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header(crate::auth::SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(failed(format!("status {}", response.status())));
+    }
+    let answer: Value = response.json().await.map_err(|e| failed(e.to_string()))?;
+    match answer.get("code").and_then(Value::as_str) {
+        Some(code) if !code.is_empty() && code.len() <= 64 && code.chars().all(|c| c.is_ascii_graphic()) => {
+            Ok(code.to_owned())
+        }
+        _ => Err(failed(format!("no usable code in {answer}"))),
+    }
 }
 
 /// A discount code: `LOY-` and 10 characters without look-alikes, about 49 bits of randomness.

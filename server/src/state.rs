@@ -33,6 +33,8 @@ pub struct AppState {
     programs: Arc<RwLock<Vec<ProgramVersion>>>,
     clock_offset: Arc<AtomicI64>,
     catalog: Arc<RwLock<Option<crate::catalog::ServedCatalog>>>,
+    /// Outbound HTTP (the shop's coupon endpoint), with a short timeout.
+    pub http: reqwest::Client,
     /// Serialises writes that read a balance and then spend it. SQLite has one writer anyway; a PostgreSQL
     /// port replaces this with row locks (`SELECT ... FOR UPDATE`) on the shopper.
     pub write_lock: Arc<tokio::sync::Mutex<()>>,
@@ -47,6 +49,10 @@ impl AppState {
             programs: Arc::default(),
             clock_offset: Arc::default(),
             catalog: Arc::default(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
             write_lock: Arc::default(),
         };
         state.reload_programs().await.map_err(|e| format!("cannot load the stored programs: {e}"))?;

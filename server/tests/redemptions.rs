@@ -195,3 +195,70 @@ async fn discount_codes_are_single_use() {
         .await;
     assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("code_already_used")));
 }
+
+/// A shop's coupon endpoint for the test: checks the signature, answers with a code, or fails.
+async fn coupon_shop(fail: bool) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/coupons",
+        post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+            let signature = headers.get("loyalty-signature").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+                    as i64;
+            if loyalty_server::auth::verify_webhook(
+                signature.as_deref(),
+                common::WEBHOOK_SECRET.as_bytes(),
+                &body,
+                now,
+                300,
+            )
+            .is_err()
+            {
+                return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "bad signature"})));
+            }
+            if fail {
+                return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"error": "down"})));
+            }
+            let request: Value = serde_json::from_slice(&body).expect("json");
+            let code = format!("SHOP-{}", request["reward"]["id"].as_str().unwrap_or("x").to_uppercase());
+            (StatusCode::OK, axum::Json(json!({ "code": code })))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/coupons")
+}
+
+#[tokio::test]
+async fn the_shop_can_issue_the_codes_itself() {
+    let endpoint = coupon_shop(false).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some("SHOP-TEN-OFF")));
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 100);
+    assert_eq!(me["codes"][0]["code"], "SHOP-TEN-OFF");
+}
+
+#[tokio::test]
+async fn a_failing_shop_endpoint_spends_nothing_and_the_key_can_be_retried() {
+    let endpoint = coupon_shop(true).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("coupon_endpoint_failed"))
+    );
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 600, "the reserved points came back");
+    assert_eq!(me["activity"][0]["reason"], "redemption failed: points returned");
+    // Not stored under the key: the same key may try again.
+    let (status, _) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+}

@@ -22,6 +22,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start_with(demo: bool) -> Server {
+        Server::start_with_env(demo, Vec::new()).await
+    }
+
+    /// A server with extra `LOYALTY_*` settings.
+    pub async fn start_with_env(demo: bool, extra: Vec<(&'static str, String)>) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("data/loyalty.db");
         let vars = vec![
@@ -36,6 +41,7 @@ impl Server {
             ("LOYALTY_MAX_BODY_BYTES", "65536".to_owned()),
             ("LOYALTY_DEMO", if demo { "1" } else { "0" }.to_owned()),
         ];
+        let vars: Vec<(&str, String)> = vars.into_iter().chain(extra).collect();
         let config =
             Config::load(None, &move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
                 .expect("config");
