@@ -250,6 +250,29 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_file_and_lets_the_environment_win() {
+        let dir = std::env::temp_dir().join(format!("loyalty-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("loyalty.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "shop_id = \"tea-house\"\nshop_secret = \"{S}\"\nwebhook_secret = \"{S}\"\nadmin_key = \"{S}\"\n\
+                 listen = \"0.0.0.0:9000\"\nallowed_origins = [\"https://tea.example\"]\n"
+            ),
+        )
+        .unwrap();
+        let env = |name: &str| (name == "LOYALTY_LISTEN").then(|| "127.0.0.1:9001".to_owned());
+        let config = Config::load(Some(&path), &env).unwrap();
+        assert_eq!((config.shop_id.as_str(), config.listen.as_str()), ("tea-house", "127.0.0.1:9001"));
+        assert_eq!(config.allowed_origins, ["https://tea.example"]);
+        std::fs::write(&path, "shop_idd = \"x\"\n").unwrap();
+        let err = Config::load(Some(&path), &|_| None).unwrap_err();
+        assert!(err.contains("unknown field `shop_idd`"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn refuses_bad_origins() {
         let err =
             load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", "https://tea.example/")]).unwrap_err();
