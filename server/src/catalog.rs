@@ -47,7 +47,7 @@ pub async fn put_catalog(
         .map_err(|p| ApiError::invalid("invalid_catalog", p.under("products")))?;
     let replace = matches!(doc.get("replace"), Some(Doc::Bool(true)));
     let now = state.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     if replace {
         sqlx::query("DELETE FROM catalog_products").execute(&mut *tx).await?;
     }

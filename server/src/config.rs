@@ -98,21 +98,25 @@ impl Config {
                 Some(s) => Ok(Some(s.into_bytes())),
             }
         };
+        // Demo mode always makes throwaway secrets, ignoring configured ones: its public sign-in route signs
+        // with the shop secret, so a real secret must never be in reach of it.
         let required = |name: &str, value: Option<Vec<u8>>| -> Result<Vec<u8>, String> {
             match value {
-                Some(v) => Ok(v),
-                None if demo => {
+                _ if demo => {
                     tracing::warn!(
                         "demo mode: generated a throwaway {name}; never use demo mode for a real shop"
                     );
                     Ok(random_hex(32).into_bytes())
                 }
+                Some(v) => Ok(v),
                 None => Err(format!("{name} is not set: set it in the config file or the environment")),
             }
         };
         let mut shop_secrets =
             vec![required("LOYALTY_SHOP_SECRET", secret("LOYALTY_SHOP_SECRET", file.shop_secret)?)?];
-        if let Some(previous) = secret("LOYALTY_SHOP_SECRET_PREVIOUS", file.shop_secret_previous)? {
+        if let Some(previous) =
+            secret("LOYALTY_SHOP_SECRET_PREVIOUS", file.shop_secret_previous)?.filter(|_| !demo)
+        {
             shop_secrets.push(previous);
         }
         let webhook_secret =
@@ -230,6 +234,11 @@ mod tests {
 
     #[test]
     fn demo_mode_generates_secrets() {
+        let real =
+            load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_SHOP_SECRET", S), ("LOYALTY_SHOP_SECRET_PREVIOUS", S)])
+                .unwrap();
+        assert_eq!(real.shop_secrets.len(), 1, "configured secrets are ignored in demo mode");
+        assert_ne!(real.shop_secrets[0], S.as_bytes());
         let demo = load(&[("LOYALTY_DEMO", "1")]).unwrap();
         assert!(demo.demo);
         assert_eq!(demo.shop_secrets[0].len(), 64);

@@ -57,27 +57,33 @@ pub async fn put_birthday(
 ) -> Result<Response, ApiError> {
     let customer = shopper(&state, &headers)?;
     let bytes = body(bytes)?;
-    idempotent(&state, &headers, &customer, "PUT /v1/customers/me/birthday", &bytes, || async {
-        let request: BirthdayRequest = decode(&bytes)?;
-        check_birthday(&request.birthday)
-            .map_err(|m| ApiError::invalid("invalid_body", Problems::one("birthday", m)))?;
-        let now = state.now();
-        let mut conn = state.db.acquire().await?;
-        ensure_customer(&mut conn, &customer, now).await?;
-        let set = sqlx::query("UPDATE customers SET birthday = ? WHERE id = ? AND birthday IS NULL")
-            .bind(&request.birthday)
-            .bind(&customer)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-        if set == 0 {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "birthday_already_set",
-                "the birthday can be set once; the shop can correct it",
-            ));
+    idempotent(&state, &headers, &customer, "PUT /v1/customers/me/birthday", &bytes, |claim| {
+        let (state, customer, bytes) = (&state, &customer, &bytes);
+        async move {
+            let request: BirthdayRequest = decode(bytes)?;
+            check_birthday(&request.birthday)
+                .map_err(|m| ApiError::invalid("invalid_body", Problems::one("birthday", m)))?;
+            let now = state.now();
+            let mut conn = crate::db::begin_write(&state.db).await?;
+            ensure_customer(&mut conn, customer, now).await?;
+            let set = sqlx::query("UPDATE customers SET birthday = ? WHERE id = ? AND birthday IS NULL")
+                .bind(&request.birthday)
+                .bind(customer)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            if set == 0 {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "birthday_already_set",
+                    "the birthday can be set once; the shop can correct it",
+                ));
+            }
+            let finished =
+                claim.finish(&mut conn, StatusCode::OK, json!({ "birthday": request.birthday })).await?;
+            conn.commit().await?;
+            Ok(finished)
         }
-        Ok((StatusCode::OK, json!({ "birthday": request.birthday })))
     })
     .await
 }
@@ -101,16 +107,20 @@ pub async fn capture_referral(
 ) -> Result<Response, ApiError> {
     let customer = shopper(&state, &headers)?;
     let bytes = body(bytes)?;
-    idempotent(&state, &headers, &customer, "POST /v1/referrals/capture", &bytes, || async {
-        let request: CaptureRequest = decode(&bytes)?;
-        let code = request.code.trim().to_ascii_uppercase();
-        let now = state.now();
-        let _write = state.write_lock.lock().await;
-        let mut tx = state.db.begin().await?;
-        ensure_customer(&mut tx, &customer, now).await?;
-        attach_referral(&mut tx, &customer, &code).await?;
-        tx.commit().await?;
-        Ok((StatusCode::OK, json!({ "referredBy": code })))
+    idempotent(&state, &headers, &customer, "POST /v1/referrals/capture", &bytes, |claim| {
+        let (state, customer, bytes) = (&state, &customer, &bytes);
+        async move {
+            let request: CaptureRequest = decode(bytes)?;
+            let code = request.code.trim().to_ascii_uppercase();
+            let now = state.now();
+            let _write = state.write_lock.lock().await;
+            let mut tx = crate::db::begin_write(&state.db).await?;
+            ensure_customer(&mut tx, customer, now).await?;
+            attach_referral(&mut tx, customer, &code).await?;
+            let finished = claim.finish(&mut tx, StatusCode::OK, json!({ "referredBy": code })).await?;
+            tx.commit().await?;
+            Ok(finished)
+        }
     })
     .await
 }
@@ -233,7 +243,7 @@ pub async fn customer_webhook(
         ));
     }
     let _write = state.write_lock.lock().await;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     ensure_customer(&mut tx, &c.id, now).await?;
     sqlx::query("UPDATE customers SET email = COALESCE(?, email), signed_up_at = COALESCE(signed_up_at, ?) WHERE id = ?")
         .bind(&c.email)
@@ -281,47 +291,49 @@ pub async fn adjust(
     crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
     let bytes = body(bytes)?;
     let scope = format!("admin:{customer}");
-    idempotent(&state, &headers, &scope, "POST /v1/admin/customers/adjustments", &bytes, || async {
-        let request: AdjustmentRequest = decode(&bytes)?;
-        let mut problems = Vec::new();
-        if request.points == 0 || request.points.abs() > 100_000_000 {
-            problems.push(loyalty_core::Problem {
-                path: "points".into(),
-                message: "must be non-zero and at most 100000000 either way".into(),
-            });
-        }
-        for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {
-            if value.trim().is_empty() || value.len() > 500 {
+    idempotent(&state, &headers, &scope, "POST /v1/admin/customers/adjustments", &bytes, |claim| {
+        let (state, customer, bytes) = (&state, &customer, &bytes);
+        async move {
+            let request: AdjustmentRequest = decode(bytes)?;
+            let mut problems = Vec::new();
+            if request.points == 0 || request.points.abs() > 100_000_000 {
                 problems.push(loyalty_core::Problem {
-                    path: field.into(),
-                    message: "must be 1 to 500 bytes".into(),
+                    path: "points".into(),
+                    message: "must be non-zero and at most 100000000 either way".into(),
                 });
             }
+            for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {
+                if value.trim().is_empty() || value.len() > 500 {
+                    problems.push(loyalty_core::Problem {
+                        path: field.into(),
+                        message: "must be 1 to 500 bytes".into(),
+                    });
+                }
+            }
+            if !problems.is_empty() {
+                return Err(ApiError::invalid("invalid_body", Problems(problems)));
+            }
+            let now = state.now();
+            let _write = state.write_lock.lock().await;
+            let mut tx = crate::db::begin_write(&state.db).await?;
+            ensure_customer(&mut tx, customer, now).await?;
+            let entry = LedgerEntry {
+                at: now,
+                kind: LedgerKind::Adjust,
+                points: request.points,
+                source: EarnSource::Adjustment,
+                order_id: None,
+            };
+            let new =
+                NewEntry { customer, entry, reason: Some(&request.reason), actor: Some(&request.actor) };
+            db::append_ledger(&mut tx, new, now).await?;
+            let answer = json!({ "customerId": customer, "points": request.points, "at": now });
+            let finished = claim.finish(&mut tx, StatusCode::CREATED, answer).await?;
+            tx.commit().await?;
+            // No customer id in the logs: erasure could not reach it there.
+            tracing::info!(points = request.points, actor = request.actor, "manual adjustment");
+            Ok(finished)
         }
-        if !problems.is_empty() {
-            return Err(ApiError::invalid("invalid_body", Problems(problems)));
-        }
-        let now = state.now();
-        let _write = state.write_lock.lock().await;
-        let mut tx = state.db.begin().await?;
-        ensure_customer(&mut tx, &customer, now).await?;
-        let entry = LedgerEntry {
-            at: now,
-            kind: LedgerKind::Adjust,
-            points: request.points,
-            source: EarnSource::Adjustment,
-            order_id: None,
-        };
-        let new = NewEntry {
-            customer: &customer,
-            entry,
-            reason: Some(&request.reason),
-            actor: Some(&request.actor),
-        };
-        db::append_ledger(&mut tx, new, now).await?;
-        tx.commit().await?;
-        tracing::info!(customer, points = request.points, actor = request.actor, "manual adjustment");
-        Ok((StatusCode::CREATED, json!({ "customerId": customer, "points": request.points, "at": now })))
     })
     .await
 }
@@ -405,7 +417,7 @@ pub async fn erase(
     let pseudonym = format!("erased:{}", crate::config::random_hex(16));
     let now = state.now();
     let _write = state.write_lock.lock().await;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let found = sqlx::query("DELETE FROM customers WHERE id = ?")
         .bind(&customer)
         .execute(&mut *tx)
@@ -414,19 +426,20 @@ pub async fn erase(
     if found == 0 {
         return Err(ApiError::not_found("no shopper has this id"));
     }
-    for table in
-        ["ledger", "qualifying_events", "orders", "redemptions", "discount_codes", "idempotency_keys"]
-    {
+    for table in ["ledger", "qualifying_events", "orders", "redemptions", "discount_codes"] {
         sqlx::query(&format!("UPDATE {table} SET customer_id = ? WHERE customer_id = ?"))
             .bind(&pseudonym)
             .bind(&customer)
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ?")
-        .bind(format!("admin:{customer}"))
-        .execute(&mut *tx)
-        .await?;
+    // Stored answers can hold personal data (a birthday): they go, for the shopper's and the admin's keys.
+    for scope in [customer.clone(), format!("admin:{customer}")] {
+        sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ?")
+            .bind(scope)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     tracing::info!(at = now, "erased a shopper's personal data");
     Ok(Json(json!({ "erased": true, "at": now })))

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_redemptions.sql")),
     (3, include_str!("../migrations/0003_catalog.sql")),
     (4, include_str!("../migrations/0004_indexes.sql")),
+    (5, include_str!("../migrations/0005_redemption_keys.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.
@@ -59,6 +60,13 @@ async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         }
     }
     Ok(())
+}
+
+/// Starts a transaction that will write. `BEGIN IMMEDIATE` takes SQLite's write lock at once (waiting up to
+/// the busy timeout); a deferred transaction that reads first and writes later would instead fail at once
+/// with "database is locked" when another connection wrote in between.
+pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
 }
 
 /// The text stored for a ledger kind or earn source: their wire names.

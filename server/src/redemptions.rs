@@ -92,20 +92,72 @@ async fn claim_key(
             Ok(KeyState::Done(status, body))
         }
         _ if now - created_at > ABANDONED_AFTER_SECONDS => {
-            // The first attempt died mid-way (its transaction rolled back): this one may run.
-            sqlx::query("UPDATE idempotency_keys SET created_at = ? WHERE customer_id = ? AND key = ?")
-                .bind(now)
-                .bind(customer)
-                .bind(key)
-                .execute(&state.db)
-                .await?;
-            Ok(KeyState::Fresh)
+            // The first attempt died mid-way. Its transaction rolled back, or (a redemption whose shop call
+            // was cut off) it left a reservation that the write finds by its key and completes. Only one
+            // retry takes over: the update names the old start time.
+            let taken = sqlx::query(
+                "UPDATE idempotency_keys SET created_at = ? WHERE customer_id = ? AND key = ? AND state = 'running' AND created_at = ?",
+            )
+            .bind(now)
+            .bind(customer)
+            .bind(key)
+            .bind(created_at)
+            .execute(&state.db)
+            .await?
+            .rows_affected();
+            if taken == 1 {
+                Ok(KeyState::Fresh)
+            } else {
+                Err(in_flight())
+            }
         }
-        _ => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_in_flight",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )),
+        _ => Err(in_flight()),
+    }
+}
+
+fn in_flight() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_key_in_flight",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+}
+
+/// A claimed Idempotency-Key. The write records its answer with [`KeyClaim::finish`] inside the very
+/// transaction that makes its changes, so the key is done exactly when the changes are: a crash between the
+/// two cannot leave changes whose key a retry would run again.
+pub struct KeyClaim {
+    scope: String,
+    key: String,
+}
+
+/// Proof that a write stored its answer under its key (only [`KeyClaim::finish`] makes one).
+pub struct Finished {
+    status: StatusCode,
+    body: Value,
+}
+
+impl KeyClaim {
+    /// The key, as the client sent it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Stores the answer under the key, in the caller's transaction.
+    pub async fn finish(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        status: StatusCode,
+        body: Value,
+    ) -> Result<Finished, ApiError> {
+        sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE customer_id = ? AND key = ?")
+            .bind(i64::from(status.as_u16()))
+            .bind(body.to_string())
+            .bind(&self.scope)
+            .bind(&self.key)
+            .execute(conn)
+            .await?;
+        Ok(Finished { status, body })
     }
 }
 
@@ -137,6 +189,10 @@ fn error_body(error: &ApiError) -> Value {
 /// Runs a write once per Idempotency-Key: the first request's answer (errors included) is stored and
 /// returned for repeats. `scope` namespaces keys (a shopper, or the admin acting on a shopper); `route`
 /// names the endpoint, so one key cannot be replayed against another.
+///
+/// The write gets the [`KeyClaim`] and must [`KeyClaim::finish`] it in its own transaction. When it fails
+/// with a client error it has changed nothing, and that answer is stored here; a server error is not stored
+/// (it is not the request's answer), so a retry with the same key runs again.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     headers: &HeaderMap,
@@ -146,8 +202,8 @@ pub async fn idempotent<F, Fut>(
     write: F,
 ) -> Result<Response, ApiError>
 where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<(StatusCode, Value), ApiError>>,
+    F: FnOnce(KeyClaim) -> Fut,
+    Fut: std::future::Future<Output = Result<Finished, ApiError>>,
 {
     let key = header_str(headers, HeaderName::from_static("idempotency-key"))
         .filter(|k| !k.is_empty() && k.len() <= 255)
@@ -164,21 +220,25 @@ where
     if let KeyState::Done(status, body) = claim_key(state, scope, &key, &hash, now).await? {
         return Ok((status, Json(body)).into_response());
     }
-    let (status, body) = match write().await {
-        Ok(answer) => answer,
+    let claim = KeyClaim { scope: scope.to_owned(), key: key.clone() };
+    match write(claim).await {
+        Ok(Finished { status, body }) => Ok((status, Json(body)).into_response()),
         Err(error) if error.status.is_server_error() => {
-            // Not stored: a server fault is not the request's answer, and a retry may succeed.
-            sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ?")
-                .bind(scope)
-                .bind(&key)
-                .execute(&state.db)
-                .await?;
-            return Err(error);
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ? AND state = 'running'",
+            )
+            .bind(scope)
+            .bind(&key)
+            .execute(&state.db)
+            .await?;
+            Err(error)
         }
-        Err(error) => (error.status, error_body(&error)),
-    };
-    finish_key(state, scope, &key, status, &body).await?;
-    Ok((status, Json(body)).into_response())
+        Err(error) => {
+            let body = error_body(&error);
+            finish_key(state, scope, &key, error.status, &body).await?;
+            Ok((error.status, Json(body)).into_response())
+        }
+    }
 }
 
 /// `POST /v1/redemptions`: spends points on a reward and returns a single-use discount code.
@@ -189,21 +249,73 @@ pub async fn create_redemption(
 ) -> Result<Response, ApiError> {
     let customer = shopper(&state, &headers)?;
     let bytes = body(bytes)?;
-    idempotent(&state, &headers, &customer, "POST /v1/redemptions", &bytes, || async {
-        let now = state.now();
-        Ok((StatusCode::CREATED, redeem(&state, &customer, &bytes, now).await?))
+    idempotent(&state, &headers, &customer, "POST /v1/redemptions", &bytes, |claim| {
+        let (state, customer, bytes) = (state.clone(), customer.clone(), bytes.clone());
+        // Run to the end even if the client goes away or the request times out: a redemption whose points
+        // are reserved must get its code or its points back, whatever happens to the connection.
+        let task = tokio::spawn(async move { redeem(&state, &customer, &bytes, claim).await });
+        async move { task.await.map_err(ApiError::internal)? }
     })
     .await
 }
 
-async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Result<Value, ApiError> {
+/// A redemption made (its points spent) and the reward it was for.
+struct Made {
+    id: String,
+    reward: loyalty_core::Reward,
+    created_at: i64,
+    available_after: i64,
+}
+
+impl Made {
+    fn answer(&self, code: &str) -> Value {
+        json!({
+            "id": self.id,
+            "rewardId": self.reward.id,
+            "cost": self.reward.cost,
+            "code": code,
+            "reward": self.reward,
+            "balance": { "available": self.available_after },
+            "createdAt": self.created_at,
+        })
+    }
+}
+
+async fn redeem(
+    state: &AppState,
+    customer: &str,
+    bytes: &[u8],
+    claim: KeyClaim,
+) -> Result<Finished, ApiError> {
     let request: RedemptionRequest = decode(bytes)?;
     let version = state.program_now()?;
     let program = &version.program;
+    let now = state.now();
     // One writer at a time reads the balance and spends it, so concurrent redemptions cannot overspend.
-    let _write = state.write_lock.lock().await;
-    let mut tx = state.db.begin().await?;
+    let write = state.write_lock.lock().await;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     ensure_customer(&mut tx, customer, now).await?;
+    // A reservation left by an earlier attempt with this key (cut off during the shop's coupon call).
+    let pending: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT id, reward_id, created_at FROM redemptions WHERE customer_id = ? AND idempotency_key = ?",
+    )
+    .bind(customer)
+    .bind(claim.key())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, reward_id, created_at)) = pending {
+        drop(tx);
+        drop(write);
+        let reward = program
+            .reward(&reward_id)
+            .cloned()
+            .ok_or_else(|| ApiError::internal("reserved reward left the program"))?;
+        let ledger = db::ledger(&state.db, customer).await?;
+        let available_after =
+            loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?.available;
+        return complete_with_shop(state, customer, Made { id, reward, created_at, available_after }, claim)
+            .await;
+    }
     let ledger = db::ledger(&mut *tx, customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
     let reward = check_redemption(program, &request.reward_id, balance.available).map_err(|e| match e {
@@ -218,11 +330,15 @@ async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Res
         }
         other => ApiError::new(StatusCode::CONFLICT, "cannot_redeem", other.to_string()),
     })?;
-    let id = format!("rdm_{}", crate::config::random_hex(12));
+    let made = Made {
+        id: format!("rdm_{}", crate::config::random_hex(12)),
+        reward: reward.clone(),
+        created_at: now,
+        available_after: balance.available - reward.cost,
+    };
     let shop_issues_code = state.config.coupon_endpoint.is_some();
     // With the shop's endpoint the points are reserved now and the code filled in after the call.
-    let code = if shop_issues_code { format!("pending:{id}") } else { discount_code() };
-    let reward_json = serde_json::to_string(reward).map_err(ApiError::internal)?;
+    let code = if shop_issues_code { format!("pending:{}", made.id) } else { discount_code() };
     let entry = LedgerEntry {
         at: now,
         kind: LedgerKind::Redeem,
@@ -232,72 +348,85 @@ async fn redeem(state: &AppState, customer: &str, bytes: &[u8], now: i64) -> Res
     };
     let reason = reward.name.get(&program.locales[0]).map(String::as_str);
     db::append_ledger(&mut tx, NewEntry { customer, entry, reason, actor: None }, now).await?;
-    sqlx::query("INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(&id)
-        .bind(customer)
-        .bind(&reward.id)
-        .bind(reward.cost)
-        .bind(&code)
-        .bind(now)
+    sqlx::query(
+        "INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&made.id)
+    .bind(customer)
+    .bind(&reward.id)
+    .bind(reward.cost)
+    .bind(&code)
+    .bind(now)
+    .bind(claim.key())
+    .execute(&mut *tx)
+    .await?;
+    if shop_issues_code {
+        tx.commit().await?;
+        drop(write);
+        return complete_with_shop(state, customer, made, claim).await;
+    }
+    insert_code(&mut tx, &code, customer, &made.id, &made.reward, now).await?;
+    let finished = claim.finish(&mut tx, StatusCode::CREATED, made.answer(&code)).await?;
+    tx.commit().await?;
+    Ok(finished)
+}
+
+/// Gets the code for a reserved redemption from the shop, or gives the points back. Either way the outcome
+/// is committed together with the key's answer (the refund deletes the key so that the shopper may retry).
+async fn complete_with_shop(
+    state: &AppState,
+    customer: &str,
+    made: Made,
+    claim: KeyClaim,
+) -> Result<Finished, ApiError> {
+    let now = state.now();
+    let stored = async {
+        let code = shop_coupon(state, &made.id, customer, &made.reward).await?;
+        let mut tx = crate::db::begin_write(&state.db).await?;
+        sqlx::query("UPDATE redemptions SET code = ? WHERE id = ?")
+            .bind(&code)
+            .bind(&made.id)
+            .execute(&mut *tx)
+            .await?;
+        insert_code(&mut tx, &code, customer, &made.id, &made.reward, now).await?;
+        let finished = claim.finish(&mut tx, StatusCode::CREATED, made.answer(&code)).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(finished)
+    }
+    .await;
+    let error = match stored {
+        Ok(finished) => return Ok(finished),
+        Err(error) => error,
+    };
+    // Give the points back (the ledger is append-only, so with a correcting entry).
+    let _write = state.write_lock.lock().await;
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    let entry = LedgerEntry {
+        at: now,
+        kind: LedgerKind::Adjust,
+        points: made.reward.cost,
+        source: EarnSource::Adjustment,
+        order_id: None,
+    };
+    let reason = Some("redemption failed: points returned");
+    db::append_ledger(&mut tx, NewEntry { customer, entry, reason, actor: Some("loyalty-server") }, now)
+        .await?;
+    sqlx::query("UPDATE redemptions SET code = ?, idempotency_key = NULL WHERE id = ?")
+        .bind(format!("failed:{}", made.id))
+        .bind(&made.id)
         .execute(&mut *tx)
         .await?;
-    if !shop_issues_code {
-        insert_code(&mut tx, &code, customer, &id, &reward_json, now).await?;
-    }
     tx.commit().await?;
-    drop(_write);
-    let code = if shop_issues_code {
-        match shop_coupon(state, &id, customer, reward).await {
-            Ok(code) => {
-                let mut tx = state.db.begin().await?;
-                sqlx::query("UPDATE redemptions SET code = ? WHERE id = ?")
-                    .bind(&code)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                insert_code(&mut tx, &code, customer, &id, &reward_json, now).await?;
-                tx.commit().await?;
-                code
-            }
-            Err(error) => {
-                // Give the points back (the ledger is append-only, so with a correcting entry).
-                let _write = state.write_lock.lock().await;
-                let mut tx = state.db.begin().await?;
-                let entry = LedgerEntry {
-                    at: now,
-                    kind: LedgerKind::Adjust,
-                    points: reward.cost,
-                    source: EarnSource::Adjustment,
-                    order_id: None,
-                };
-                let reason = Some("redemption failed: points returned");
-                db::append_ledger(
-                    &mut tx,
-                    NewEntry { customer, entry, reason, actor: Some("loyalty-server") },
-                    now,
-                )
-                .await?;
-                sqlx::query("UPDATE redemptions SET code = ? WHERE id = ?")
-                    .bind(format!("failed:{id}"))
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                return Err(error);
-            }
-        }
+    if error.status == StatusCode::BAD_GATEWAY {
+        Err(error)
     } else {
-        code
-    };
-    Ok(json!({
-        "id": id,
-        "rewardId": reward.id,
-        "cost": reward.cost,
-        "code": code,
-        "reward": reward,
-        "balance": { "available": balance.available - reward.cost },
-        "createdAt": now,
-    }))
+        tracing::error!(redemption = made.id, error = %error.message, "storing the shop's code failed; points returned");
+        Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "coupon_endpoint_failed",
+            "the shop could not create the coupon; no points were spent",
+        ))
+    }
 }
 
 async fn insert_code(
@@ -305,14 +434,15 @@ async fn insert_code(
     code: &str,
     customer: &str,
     redemption: &str,
-    reward: &str,
+    reward: &loyalty_core::Reward,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), ApiError> {
+    let reward = serde_json::to_string(reward).map_err(ApiError::internal)?;
     sqlx::query("INSERT INTO discount_codes (code, customer_id, redemption_id, reward, created_at) VALUES (?, ?, ?, ?, ?)")
         .bind(code)
         .bind(customer)
         .bind(redemption)
-        .bind(reward)
+        .bind(&reward)
         .bind(now)
         .execute(tx)
         .await?;

@@ -305,18 +305,22 @@ pub async fn order_webhook(
 
 /// Applies an order event once: a replay (same order, event and refund id) returns the stored response.
 pub async fn apply_order_event(state: &AppState, event: &OrderEvent, now: i64) -> Result<Value, ApiError> {
+    // The replay key names its parts unambiguously (a JSON array), so no order id can collide with another
+    // order's event or refund.
     let key = match (&event.event, &event.refund) {
-        (OrderEventKind::Refunded, Some(refund)) => format!("{}:refunded:{}", event.order.id, refund.id),
+        (OrderEventKind::Refunded, Some(refund)) => {
+            json!([event.order.id, "refunded", refund.id]).to_string()
+        }
         (OrderEventKind::Refunded, None) => {
             return Err(ApiError::invalid(
                 "invalid_body",
                 loyalty_core::Problems::one("refund", "is required for a refund"),
             ))
         }
-        (kind, _) => format!("{}:{}", event.order.id, db::wire_name(kind)),
+        (kind, _) => json!([event.order.id, db::wire_name(kind)]).to_string(),
     };
     let _write = state.write_lock.lock().await;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let done: Option<String> = sqlx::query_scalar("SELECT response FROM webhook_events WHERE id = ?")
         .bind(&key)
         .fetch_optional(&mut *tx)
@@ -386,8 +390,20 @@ async fn order_paid(
         .map_err(|p| ApiError::invalid("invalid_body", p.under("order")))?;
     let merchandise: i64 =
         cart.lines.iter().map(|l| l.unit_price * l.quantity - l.discount).sum::<i64>() - cart.order_discount;
-    let tax: i64 = cart.lines.iter().map(|l| l.tax).sum();
-    let amount = merchandise + tax + cart.shipping;
+    // Each part was checked by the rules; their sum is checked here, where it is stored.
+    let tax: i128 = cart.lines.iter().map(|l| i128::from(l.tax)).sum();
+    let amount = i64::try_from(i128::from(merchandise) + tax + i128::from(cart.shipping))
+        .ok()
+        .filter(|a| *a <= loyalty_core::MAX_AMOUNT)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_body",
+                loyalty_core::Problems::one(
+                    "order",
+                    format!("the order total must be at most {}", loyalty_core::MAX_AMOUNT),
+                ),
+            )
+        })?;
     let rate = cart.exchange_rate.unwrap_or(ExchangeRate::ONE);
     let spend_base =
         i64::try_from(i128::from(merchandise) * i128::from(rate.numerator) / i128::from(rate.denominator))

@@ -145,6 +145,16 @@ async fn orders_award_once_and_refunds_reverse_in_proportion() {
     assert_eq!(me["tier"]["value"], 0, "refunded spend no longer counts toward tiers");
     assert_eq!(me["activity"][0]["kind"], "reverse");
 
+    // Replay keys cannot collide: order "A" refunded with refund id "cancelled" is not order "A:refunded"
+    // cancelled.
+    server.webhook(paid("A", "c2", now - 60, 10_000, 1)).await;
+    server.webhook(paid("A:refunded", "c2", now - 60, 10_000, 1)).await;
+    let tricky = json!({"event": "refunded", "order": {"id": "A", "customerId": "c2", "paidAt": now - 60, "currency": "CNY", "lines": []}, "refund": {"id": "cancelled", "amount": 10_000}});
+    let (_, first) = server.webhook(tricky).await;
+    let (_, second) = server.webhook(json!({"event": "cancelled", "order": {"id": "A:refunded", "customerId": "c2", "paidAt": now - 60, "currency": "CNY", "lines": []}})).await;
+    assert_eq!((first["points"].as_i64(), second["points"].as_i64()), (Some(-100), Some(-100)));
+    assert_eq!(server.me("c2").await["balance"]["available"], 0);
+
     // A refund for an order not yet reported paid asks the shop to retry later.
     let (status, body) = server.webhook(json!({"event": "refunded", "order": {"id": "o9", "customerId": "c1", "paidAt": now, "currency": "CNY", "lines": []}, "refund": {"id": "r", "amount": 5}})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("order_unknown")));
@@ -212,6 +222,14 @@ async fn bad_webhooks_are_refused_and_write_nothing() {
             "lines": [{"productId": "a", "unitPrice": -1, "quantity": 1}]}})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["problems"][0]["path"], "order.lines[0].unitPrice");
+    // Totals are checked where they are stored: each line's tax is fine, their sum is not.
+    let (status, body) = server.webhook(json!({"event": "paid", "order": {"id": "o2", "customerId": "c1", "paidAt": now, "currency": "CNY",
+            "lines": [{"productId": "a", "unitPrice": 100, "quantity": 1, "tax": 900_000_000_000_000i64},
+                      {"productId": "b", "unitPrice": 100, "quantity": 1, "tax": 900_000_000_000_000i64}]}})).await;
+    assert_eq!(
+        (status, body["error"]["problems"][0]["path"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("order"))
+    );
     let huge = vec![b' '; 70_000];
     let (status, code, _) = error_code(server.webhook_raw(&huge, Some(signed(&huge))).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));

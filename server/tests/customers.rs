@@ -256,8 +256,25 @@ async fn adjustments_are_audited_and_data_can_be_exported_and_erased() {
     assert_eq!(export["ledger"][1]["actor"], "ming");
     assert_eq!(export["orders"][0]["id"], "o1");
 
+    let (status, _) = server
+        .shopper_write(
+            reqwest::Method::PUT,
+            "/v1/customers/me/birthday",
+            "c1",
+            "b1",
+            json!({"birthday": "08-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, _) = server.admin(reqwest::Method::DELETE, "/v1/admin/customers/c1", None, None).await;
     assert_eq!(status, StatusCode::OK);
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM idempotency_keys WHERE response LIKE '%08-31%' OR customer_id LIKE '%c1'",
+    )
+    .fetch_one(&server.running.state.db)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0, "stored answers with personal data are erased too");
     let (status, _) = server.admin(reqwest::Method::GET, "/v1/admin/customers/c1/export", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let email: Option<String> =

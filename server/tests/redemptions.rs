@@ -196,8 +196,19 @@ async fn discount_codes_are_single_use() {
     assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("code_already_used")));
 }
 
+/// How the test shop's coupon endpoint behaves.
+#[derive(Clone, Copy)]
+enum Shop {
+    /// A code per reward.
+    Works,
+    /// Always the same code (a shop bug: the second one collides).
+    SameCode,
+    /// Down.
+    Fails,
+}
+
 /// A shop's coupon endpoint for the test: checks the signature, answers with a code, or fails.
-async fn coupon_shop(fail: bool) -> String {
+async fn coupon_shop(behaviour: Shop) -> String {
     use axum::routing::post;
     let app = axum::Router::new().route(
         "/coupons",
@@ -217,11 +228,16 @@ async fn coupon_shop(fail: bool) -> String {
             {
                 return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "bad signature"})));
             }
-            if fail {
-                return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"error": "down"})));
-            }
             let request: Value = serde_json::from_slice(&body).expect("json");
-            let code = format!("SHOP-{}", request["reward"]["id"].as_str().unwrap_or("x").to_uppercase());
+            let code = match behaviour {
+                Shop::Fails => {
+                    return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"error": "down"})))
+                }
+                Shop::SameCode => "SAVE10".to_owned(),
+                Shop::Works => {
+                    format!("SHOP-{}", request["redemptionId"].as_str().unwrap_or("x").to_uppercase())
+                }
+            };
             (StatusCode::OK, axum::Json(json!({ "code": code })))
         }),
     );
@@ -233,20 +249,23 @@ async fn coupon_shop(fail: bool) -> String {
 
 #[tokio::test]
 async fn the_shop_can_issue_the_codes_itself() {
-    let endpoint = coupon_shop(false).await;
+    let endpoint = coupon_shop(Shop::Works).await;
     let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
     server.load_program(json!({})).await;
     server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
     let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some("SHOP-TEN-OFF")));
+    let expected = format!("SHOP-{}", body["id"].as_str().unwrap_or("").to_uppercase());
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some(expected.as_str())));
+    let (status, again) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, again), (StatusCode::CREATED, body), "the stored answer, not a second coupon");
     let me = server.me("c1").await;
     assert_eq!(me["balance"]["available"], 100);
-    assert_eq!(me["codes"][0]["code"], "SHOP-TEN-OFF");
+    assert_eq!(me["codes"][0]["code"], expected.as_str());
 }
 
 #[tokio::test]
 async fn a_failing_shop_endpoint_spends_nothing_and_the_key_can_be_retried() {
-    let endpoint = coupon_shop(true).await;
+    let endpoint = coupon_shop(Shop::Fails).await;
     let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
     server.load_program(json!({})).await;
     server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
@@ -261,4 +280,21 @@ async fn a_failing_shop_endpoint_spends_nothing_and_the_key_can_be_retried() {
     // Not stored under the key: the same key may try again.
     let (status, _) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
+}
+
+#[tokio::test]
+async fn a_shop_code_that_cannot_be_stored_returns_the_points() {
+    let endpoint = coupon_shop(Shop::SameCode).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 120_000, 1)).await;
+    let (status, first) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, first["code"].as_str()), (StatusCode::CREATED, Some("SAVE10")));
+    // The shop hands out the same code again: it cannot be stored, so the second redemption is undone.
+    let (status, second) = server.redeem("c1", Some("k2"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!(
+        (status, second["error"]["code"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("coupon_endpoint_failed"))
+    );
+    assert_eq!(server.me("c1").await["balance"]["available"], 700, "one debit of 500 stands");
 }
