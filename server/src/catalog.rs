@@ -2,7 +2,7 @@
 //! and co-purchase neighbours computed from orders (recomputed at most once a minute, cached with an ETag).
 
 use crate::error::ApiError;
-use crate::routes::{body, decode_json, header_str};
+use crate::routes::{body, decode_json};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -37,7 +37,7 @@ pub async fn put_catalog(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    crate::routes::admin(&state, &headers)?;
     let doc = decode_json(&body(bytes)?)?;
     let version = state.program_now()?;
     let products_json = doc.get("products").ok_or_else(|| {

@@ -4,12 +4,12 @@
 use crate::db::{self, NewEntry};
 use crate::error::ApiError;
 use crate::redemptions::idempotent;
-use crate::routes::{body, decode, ensure_customer, header_str, shopper};
+use crate::routes::{body, decode, ensure_customer, shopper};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use loyalty_core::{EarnSource, LedgerEntry, LedgerKind, Problems};
@@ -227,13 +227,7 @@ pub async fn customer_webhook(
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body(bytes)?;
     let now = state.now();
-    crate::auth::verify_webhook(
-        header_str(&headers, HeaderName::from_static(crate::auth::SIGNATURE_HEADER)),
-        &state.config.webhook_secret,
-        &bytes,
-        now,
-        state.config.clock_skew,
-    )?;
+    crate::routes::signed_by_shop(&state, &headers, &bytes)?;
     let event: CustomerEvent = decode(&bytes)?;
     let c = &event.customer;
     if c.id.is_empty() || c.id.len() > 128 || c.id.contains('\n') {
@@ -288,7 +282,7 @@ pub async fn adjust(
     Path(customer): Path<String>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    crate::routes::admin(&state, &headers)?;
     let bytes = body(bytes)?;
     let scope = format!("admin:{customer}");
     idempotent(&state, &headers, &scope, "POST /v1/admin/customers/adjustments", &bytes, |claim| {
@@ -344,7 +338,7 @@ pub async fn export(
     headers: HeaderMap,
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    crate::routes::admin(&state, &headers)?;
     let row = sqlx::query("SELECT id, email, signed_up_at, birthday, referral_code, referred_by, created_at FROM customers WHERE id = ?")
         .bind(&customer)
         .fetch_optional(&state.db)
@@ -413,7 +407,7 @@ pub async fn erase(
     headers: HeaderMap,
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    crate::routes::admin(&state, &headers)?;
     let pseudonym = format!("erased:{}", crate::config::random_hex(16));
     let now = state.now();
     let _write = state.write_lock.lock().await;

@@ -532,10 +532,7 @@ pub async fn get_discount_code(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::auth::verify_admin(
-        header_str(&headers, axum::http::header::AUTHORIZATION),
-        &state.config.admin_key,
-    )?;
+    crate::routes::admin(&state, &headers)?;
     Ok(Json(code_view(&state, &code).await?))
 }
 
@@ -557,10 +554,7 @@ pub async fn consume_discount_code(
     Path(code): Path<String>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::auth::verify_admin(
-        header_str(&headers, axum::http::header::AUTHORIZATION),
-        &state.config.admin_key,
-    )?;
+    crate::routes::admin(&state, &headers)?;
     let request: ConsumeRequest = decode(&body(bytes)?)?;
     consume(&state, &code, &request.order_id, state.now()).await?;
     Ok(Json(code_view(&state, &code).await?))

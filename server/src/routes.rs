@@ -84,7 +84,7 @@ pub async fn put_program(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    auth::verify_admin(header_str(&headers, header::AUTHORIZATION), &state.config.admin_key)?;
+    admin(&state, &headers)?;
     let upload: ProgramUpload = decode(&body(bytes)?)?;
     let program =
         upload.program.validate().map_err(|p| ApiError::invalid("invalid_program", p.under("program")))?;
@@ -116,6 +116,22 @@ pub async fn store_program(state: &AppState, program: &Program, activates_at: i6
 
 pub(crate) fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Refuses a request without the admin key.
+pub(crate) fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    auth::verify_admin(header_str(headers, header::AUTHORIZATION), &state.config.admin_key)
+}
+
+/// Refuses a webhook whose body is not signed with the webhook secret (within the clock skew).
+pub(crate) fn signed_by_shop(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    auth::verify_webhook(
+        header_str(headers, header::HeaderName::from_static(auth::SIGNATURE_HEADER)),
+        &state.config.webhook_secret,
+        body,
+        state.now(),
+        state.config.clock_skew,
+    )
 }
 
 /// The shopper the request is signed for.
@@ -291,13 +307,7 @@ pub async fn order_webhook(
 ) -> Result<Response, ApiError> {
     let bytes = body(bytes)?;
     let now = state.now();
-    auth::verify_webhook(
-        header_str(&headers, header::HeaderName::from_static(auth::SIGNATURE_HEADER)),
-        &state.config.webhook_secret,
-        &bytes,
-        now,
-        state.config.clock_skew,
-    )?;
+    signed_by_shop(&state, &headers, &bytes)?;
     let event: OrderEvent = decode(&bytes)?;
     let response = apply_order_event(&state, &event, now).await?;
     Ok((StatusCode::OK, Json(response)).into_response())
