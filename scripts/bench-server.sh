@@ -23,7 +23,8 @@ export LOYALTY_LISTEN="127.0.0.1:$port" LOYALTY_DATABASE_URL="sqlite://$work/ben
 "$CARGO_TARGET_DIR/server/loyalty-server" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did not start:"; cat "${data:-$work}/server.log"; exit 1; }
 python3 - "$port" <<'PY'
 import json, sys, urllib.request, os
 program = json.load(open("server/demo/program.json"))

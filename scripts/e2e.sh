@@ -11,7 +11,8 @@ LOYALTY_LISTEN="127.0.0.1:$port" LOYALTY_DATABASE_URL="sqlite://$data/demo.db" L
   RUST_LOG=warn "$CARGO_TARGET_DIR/debug/loyalty-server" --demo >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did not start:"; cat "${data:-$work}/server.log"; exit 1; }
 DEMO_URL="http://127.0.0.1:$port/" node --test --test-reporter=tap tests/e2e/ | tee /dev/stderr | awk '
   /^# pass / { p = $3 } /^# fail / { f = $3 }
   END { printf "test result: %s. %d passed; %d failed;\n", (f > 0 ? "FAILED" : "ok"), p, f; exit (f > 0) }'
