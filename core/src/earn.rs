@@ -495,6 +495,20 @@ fn bonus_numerator(bonus: &Bonus, base: i128, quantity: i64, denominator: i128) 
     multiplied + fixed
 }
 
+/// What a paid order adds to tier qualification by spend: its merchandise after every discount, in
+/// base-currency minor units (tax and shipping do not count). The cart is one `points_for_cart` accepted.
+pub fn qualifying_spend(cart: &Cart) -> i64 {
+    let merchandise: i128 = cart
+        .lines
+        .iter()
+        .map(|l| i128::from(l.unit_price) * i128::from(l.quantity) - i128::from(l.discount))
+        .sum::<i128>()
+        - i128::from(cart.order_discount);
+    let rate = cart.exchange_rate.unwrap_or(ExchangeRate::ONE);
+    i64::try_from(merchandise.max(0) * i128::from(rate.numerator) / i128::from(rate.denominator.max(1)))
+        .unwrap_or(i64::MAX)
+}
+
 /// Points to take back for a refund, in proportion to the amount refunded.
 ///
 /// `awarded` points were earned on an order of `order_amount`; `refunded_before` was refunded earlier and
@@ -507,6 +521,8 @@ fn bonus_numerator(bonus: &Bonus, base: i128, quantity: i64, denominator: i128) 
 /// assert_eq!(points_to_reverse(100, 3000, 1000, 1000), 34);
 /// assert_eq!(points_to_reverse(100, 3000, 2000, 1000), 33);
 /// ```
+///
+/// The same share applies to anything else an order carried in proportion, such as its qualifying spend.
 pub fn points_to_reverse(awarded: i64, order_amount: i64, refunded_before: i64, refund: i64) -> i64 {
     if order_amount <= 0 || awarded <= 0 {
         return 0;

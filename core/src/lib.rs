@@ -37,8 +37,8 @@ pub mod time;
 pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
 pub use catalog::{check_link, parse_catalog, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
 pub use earn::{
-    points_for_cart, points_for_product, points_to_reverse, Cart, CartLine, EarnComponent, EarnComponentKind,
-    EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,
+    points_for_cart, points_for_product, points_to_reverse, qualifying_spend, Cart, CartLine, EarnComponent,
+    EarnComponentKind, EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,
 };
 pub use json::{FromJson, Json};
 pub use money::{Currency, ExchangeRate, Money};

@@ -471,6 +471,22 @@ fn other_currencies_convert_before_counting() {
 }
 
 #[test]
+fn qualifying_spend_is_merchandise_after_discounts_in_base_currency() {
+    let mut cart = cny(vec![line("a", 10_000, 2), line("b", 5_000, 1)]);
+    cart.lines[0].discount = 1_000;
+    cart.lines[0].tax = 2_600;
+    cart.order_discount = 500;
+    cart.shipping = 1_200;
+    assert_eq!(qualifying_spend(&cart), 23_500);
+    let usd = Cart {
+        currency: Currency::USD,
+        exchange_rate: Some(ExchangeRate { numerator: 36, denominator: 5 }),
+        ..cart
+    };
+    assert_eq!(qualifying_spend(&usd), 169_200);
+}
+
+#[test]
 fn bad_carts_list_every_problem() {
     let p = program(json!({}));
     let mut cart = cny(vec![line("", 100, 0), line("b", -1, 1), line("c", 100, 2)]);

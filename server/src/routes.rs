@@ -414,10 +414,7 @@ async fn order_paid(
                 ),
             )
         })?;
-    let rate = cart.exchange_rate.unwrap_or(ExchangeRate::ONE);
-    let spend_base =
-        i64::try_from(i128::from(merchandise) * i128::from(rate.numerator) / i128::from(rate.denominator))
-            .unwrap_or(i64::MAX);
+    let spend_base = loyalty_core::qualifying_spend(&cart);
     sqlx::query(
         "INSERT INTO orders (id, customer_id, paid_at, currency, amount, spend_base, awarded, status)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'paid')",
@@ -521,7 +518,7 @@ async fn order_reversed(
         None => left,
     };
     let points = points_to_reverse(awarded, amount, refunded, this);
-    let spend = spend_base_share(spend_base, amount, refunded, this);
+    let spend = points_to_reverse(spend_base, amount, refunded, this);
     let fully = refunded + this >= amount;
     let status = if refund.is_none() {
         "cancelled"
@@ -557,15 +554,6 @@ async fn order_reversed(
     db::append_qualifying(&mut *tx, &customer, &qualifying).await?;
     let event = if refund.is_some() { "refunded" } else { "cancelled" };
     Ok(json!({ "orderId": order.id, "event": event, "points": -points, "refunded": this }))
-}
-
-/// The share of the order's qualifying spend a refund takes back (cumulative, so the parts sum exactly).
-fn spend_base_share(spend_base: i64, amount: i64, refunded: i64, this: i64) -> i64 {
-    if amount <= 0 {
-        return 0;
-    }
-    let share = |r: i64| i128::from(spend_base) * i128::from(r) / i128::from(amount);
-    i64::try_from(share(refunded + this) - share(refunded)).unwrap_or(0)
 }
 
 /// Query of the demo sign-in route.
