@@ -3,55 +3,12 @@
 
 mod common;
 
-use common::{paid, Server, ADMIN_KEY, WEBHOOK_SECRET};
+use common::{paid, Server, WEBHOOK_SECRET};
 use loyalty_server::auth::webhook_signature;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 impl Server {
-    async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        key: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .header("authorization", format!("Bearer {ADMIN_KEY}"));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        if let Some(key) = key {
-            request = request.header("idempotency-key", key);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn shopper_write(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        customer: &str,
-        key: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .request(method, self.url(path))
-            .header("authorization", self.identity(customer))
-            .header("idempotency-key", key)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        (status, response.json().await.expect("json"))
-    }
-
     async fn customer_webhook(&self, body: Value) -> (StatusCode, Value) {
         let bytes = serde_json::to_vec(&body).expect("json");
         let response = self
@@ -142,11 +99,11 @@ async fn birthday_is_set_once() {
     let server = Server::start().await;
     server.load_program(json!({})).await;
     let put = |key: &'static str, birthday: &'static str| {
-        server.shopper_write(
+        server.as_shopper(
             reqwest::Method::PUT,
             "/v1/customers/me/birthday",
             "c1",
-            key,
+            Some(key),
             json!({"birthday": birthday}),
         )
     };
@@ -180,11 +137,11 @@ async fn referrals_are_captured_once_for_new_shoppers() {
     server.load_program(json!({})).await;
     let code = server.me("referrer").await["referral"]["code"].as_str().unwrap().to_owned();
     let capture = |customer: &'static str, key: &'static str, code: String| {
-        server.shopper_write(
+        server.as_shopper(
             reqwest::Method::POST,
             "/v1/referrals/capture",
             customer,
-            key,
+            Some(key),
             json!({"code": code}),
         )
     };
@@ -257,11 +214,11 @@ async fn adjustments_are_audited_and_data_can_be_exported_and_erased() {
     assert_eq!(export["orders"][0]["id"], "o1");
 
     let (status, _) = server
-        .shopper_write(
+        .as_shopper(
             reqwest::Method::PUT,
             "/v1/customers/me/birthday",
             "c1",
-            "b1",
+            Some("b1"),
             json!({"birthday": "08-31"}),
         )
         .await;

@@ -3,36 +3,13 @@
 
 mod common;
 
-use common::{paid, Server, ADMIN_KEY};
+use common::{paid, Server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 impl Server {
     async fn redeem(&self, customer: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .post(self.url("/v1/redemptions"))
-            .header("authorization", self.identity(customer))
-            .json(&body);
-        if let Some(key) = key {
-            request = request.header("idempotency-key", key);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.expect("json"))
-    }
-
-    async fn admin_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .header("authorization", format!("Bearer {ADMIN_KEY}"))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        (status, response.json().await.expect("json"))
+        self.as_shopper(reqwest::Method::POST, "/v1/redemptions", customer, key, body).await
     }
 }
 
@@ -157,30 +134,31 @@ async fn discount_codes_are_single_use() {
     let anonymous =
         server.client.get(server.url(&format!("/v1/admin/discount-codes/{code}"))).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let view: Value = server
-        .client
-        .get(server.url(&format!("/v1/admin/discount-codes/{code}")))
-        .header("authorization", format!("Bearer {ADMIN_KEY}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, view) =
+        server.admin(reqwest::Method::GET, &format!("/v1/admin/discount-codes/{code}"), None, None).await;
     assert_eq!((view["consumed"].as_bool(), view["reward"]["amountOff"].as_i64()), (Some(false), Some(1000)));
 
     let path = format!("/v1/admin/discount-codes/{code}/consume");
-    let (status, used) = server.admin_post(&path, json!({"orderId": "o9"})).await;
+    let (status, used) =
+        server.admin(reqwest::Method::POST, &path, Some(json!({"orderId": "o9"})), None).await;
     assert_eq!(
         (status, used["consumed"].as_bool(), used["orderId"].as_str()),
         (StatusCode::OK, Some(true), Some("o9"))
     );
-    let (status, again) = server.admin_post(&path, json!({"orderId": "o9"})).await;
+    let (status, again) =
+        server.admin(reqwest::Method::POST, &path, Some(json!({"orderId": "o9"})), None).await;
     assert_eq!((status, again), (StatusCode::OK, used), "the same order again is a no-op");
-    let (status, other) = server.admin_post(&path, json!({"orderId": "o10"})).await;
+    let (status, other) =
+        server.admin(reqwest::Method::POST, &path, Some(json!({"orderId": "o10"})), None).await;
     assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("code_already_used")));
-    let (status, _) =
-        server.admin_post("/v1/admin/discount-codes/LOY-NOPE/consume", json!({"orderId": "o9"})).await;
+    let (status, _) = server
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/discount-codes/LOY-NOPE/consume",
+            Some(json!({"orderId": "o9"})),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // An order webhook naming a code uses it up.
@@ -191,7 +169,12 @@ async fn discount_codes_are_single_use() {
     let (status, _) = server.webhook(order).await;
     assert_eq!(status, StatusCode::OK);
     let (status, other) = server
-        .admin_post(&format!("/v1/admin/discount-codes/{code2}/consume"), json!({"orderId": "o4"}))
+        .admin(
+            reqwest::Method::POST,
+            &format!("/v1/admin/discount-codes/{code2}/consume"),
+            Some(json!({"orderId": "o4"})),
+            None,
+        )
         .await;
     assert_eq!((status, other["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("code_already_used")));
 }

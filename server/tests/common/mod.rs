@@ -108,6 +108,51 @@ impl Server {
         shopper_header(SHOP_SECRET.as_bytes(), "tea-house", customer, self.now())
     }
 
+    /// An admin call (bearer key), with an optional body and Idempotency-Key.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("authorization", format!("Bearer {ADMIN_KEY}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A call signed as `customer`, with an optional Idempotency-Key.
+    pub async fn as_shopper(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        customer: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("authorization", self.identity(customer))
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("json"))
+    }
+
     pub async fn me(&self, customer: &str) -> Value {
         let response = self.me_with(&self.identity(customer)).await;
         assert_eq!(response.status(), StatusCode::OK);
