@@ -522,6 +522,49 @@ impl FromJson for u32 {
     }
 }
 
+impl FromJson for f64 {
+    /// For display ratios only (tier progress); money and points are integers and never pass through here.
+    /// Decoded by hand, closely enough for a progress bar, so the browser build carries no float parser.
+    fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
+        match value {
+            Json::Int(n) => Some(*n as f64),
+            Json::Number(text) => Some(approximate(text)),
+            other => {
+                c.fail(format!("must be a number, got {}", other.kind()));
+                None
+            }
+        }
+    }
+}
+
+/// The value of a JSON number's text (already checked by the parser): up to 18 significant digits, then
+/// scaled by the exponent.
+fn approximate(text: &str) -> f64 {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].trim_start_matches('+').parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let negative = mantissa.starts_with('-');
+    let (mut digits, mut scale, mut fraction) = (0_u64, exponent, false);
+    for b in mantissa.bytes() {
+        match b {
+            b'.' => fraction = true,
+            b'0'..=b'9' if digits < 100_000_000_000_000_000 => {
+                digits = digits * 10 + u64::from(b - b'0');
+                scale -= i32::from(fraction);
+            }
+            b'0'..=b'9' => scale += i32::from(!fraction),
+            _ => {}
+        }
+    }
+    let magnitude = digits as f64 * 10_f64.powi(scale);
+    if negative {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
 impl FromJson for bool {
     fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
         match value {
@@ -731,6 +774,23 @@ mod tests {
             [("per_amount", "perAmount"), ("id", "id"), ("AfterEarning", "afterEarning"), ("Floor", "floor")]
         {
             assert_eq!(camel_case(rust), json);
+        }
+    }
+
+    #[test]
+    fn reads_display_ratios_closely() {
+        for (text, expected) in [
+            ("0.5", 0.5),
+            ("1", 1.0),
+            ("0", 0.0),
+            ("0.333333333333333314829616256247", 1.0 / 3.0),
+            ("1e-5", 0.00001),
+            ("2.5E+2", 250.0),
+            ("-0.25", -0.25),
+            ("0.000123", 0.000123),
+        ] {
+            let value = f64::decode(&parse(text).expect("valid JSON")).expect("a number");
+            assert!((value - expected).abs() <= expected.abs() * 1e-12, "{text}: {value} != {expected}");
         }
     }
 }

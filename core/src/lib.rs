@@ -30,6 +30,7 @@ mod money;
 mod problems;
 mod program;
 mod rewards;
+mod shopper;
 mod sort;
 mod tier;
 pub mod time;
@@ -50,5 +51,6 @@ pub use program::{
     PROGRAM_VERSION,
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
+pub use shopper::{Activity, IssuedCode, Redemption, ReferralStanding, ShopperState};
 pub use tier::{retained_tier, tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
 pub use time::Timestamp;

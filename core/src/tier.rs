@@ -54,26 +54,29 @@ wire_struct! {
     }
 }
 
-/// Where the shopper stands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TierProgress {
-    /// What the thresholds count.
-    pub metric: TierMetric,
-    /// The metric counted over the current qualifying period.
-    pub value: i64,
-    /// The current tier's id; none below the first threshold.
-    pub current_tier_id: Option<String>,
-    /// The next tier's id; none at the top.
-    pub next_tier_id: Option<String>,
-    /// Metric left to reach the next tier (0 at the top).
-    pub remaining: i64,
-    /// From the current threshold to the next, in [0, 1]; 1 at the top.
-    pub progress: f64,
-    /// When the current qualifying period ends (calendar year), if it does.
-    pub period_ends_at: Option<Timestamp>,
-    /// What keeps the current tier; none when it cannot be lost (lifetime) or there is no tier.
-    pub keep: Option<TierKeep>,
+wire_struct! {
+    lenient;
+    /// Where the shopper stands.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TierProgress {
+        /// What the thresholds count.
+        pub metric: TierMetric,
+        /// The metric counted over the current qualifying period.
+        pub value: i64,
+        /// The current tier's id; none below the first threshold.
+        pub current_tier_id: Option<String>,
+        /// The next tier's id; none at the top.
+        pub next_tier_id: Option<String>,
+        /// Metric left to reach the next tier (0 at the top).
+        pub remaining: i64,
+        /// From the current threshold to the next, in [0, 1]; 1 at the top.
+        pub progress: f64,
+        /// When the current qualifying period ends (calendar year), if it does.
+        pub period_ends_at: Option<Timestamp>,
+        /// What keeps the current tier; none when it cannot be lost (lifetime) or there is no tier.
+        pub keep: Option<TierKeep>,
+    }
 }
 
 /// Computes tier standing at `now`.

@@ -1,7 +1,7 @@
 //! The database: opening SQLite (file created with its folder, WAL), applying the embedded migrations, and
 //! the queries the routes share. Only this module writes SQL.
 
-use loyalty_core::{EarnSource, LedgerEntry, LedgerKind, QualifyingEvent};
+use loyalty_core::{Activity, EarnSource, LedgerEntry, LedgerKind, QualifyingEvent};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
@@ -128,24 +128,6 @@ where
         .collect()
 }
 
-/// One line of a shopper's recent activity.
-#[derive(Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Activity {
-    /// When, Unix seconds.
-    pub at: i64,
-    /// earn, redeem, reverse, adjust.
-    pub kind: String,
-    /// Points (positive for earn, the amount taken for redeem and reverse, either sign for adjust).
-    pub points: i64,
-    /// Where earned points came from.
-    pub source: String,
-    /// The order, if any.
-    pub order_id: Option<String>,
-    /// What it was for, as the shopper may read it.
-    pub reason: Option<String>,
-}
-
 /// The latest `limit` ledger entries, newest first.
 pub async fn recent_activity<'c, E>(db: E, customer: &str, limit: i64) -> Result<Vec<Activity>, sqlx::Error>
 where
@@ -162,9 +144,9 @@ where
         .map(|r| {
             Ok(Activity {
                 at: r.try_get("at")?,
-                kind: r.try_get("kind")?,
+                kind: parse_wire::<LedgerKind>(r.try_get("kind")?)?,
                 points: r.try_get("points")?,
-                source: r.try_get("source")?,
+                source: Some(parse_wire::<EarnSource>(r.try_get("source")?)?),
                 order_id: r.try_get("order_id")?,
                 reason: r.try_get("reason")?,
             })

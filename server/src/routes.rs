@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loyalty_core::{
     points_for_cart, points_to_reverse, rewards_overview, tier_progress, Cart, CartLine, Currency,
-    EarnContext, EarnSource, ExchangeRate, FromJson, LedgerEntry, LedgerKind, Program, ProgramConfig,
-    QualifyingEvent, TierActivity,
+    EarnContext, EarnSource, ExchangeRate, FromJson, IssuedCode, LedgerEntry, LedgerKind, Program,
+    ProgramConfig, QualifyingEvent, ReferralStanding, ShopperState, TierActivity,
 };
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -177,7 +177,7 @@ fn referral_code() -> String {
 pub async fn customers_me(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ShopperState>, ApiError> {
     let customer = shopper(&state, &headers)?;
     let version = state.program_now()?;
     let program = &version.program;
@@ -214,22 +214,27 @@ pub async fn customers_me(
     .bind(&customer)
     .fetch_all(&mut *conn)
     .await?;
-    let codes: Vec<Value> = codes
+    let codes = codes
         .into_iter()
-        .map(|(code, reward, at, used)| json!({ "code": code, "rewardId": reward, "createdAt": at, "used": used.is_some() }))
+        .map(|(code, reward_id, created_at, used)| IssuedCode {
+            code,
+            reward_id,
+            created_at,
+            used: used.is_some(),
+        })
         .collect();
-    Ok(Json(json!({
-        "customerId": customer,
-        "programVersion": version.id,
-        "balance": balance,
-        "tier": tier,
-        "rewards": rewards,
-        "referral": { "code": row.0, "invited": invited, "rewarded": 0 },
-        "birthday": row.1,
-        "activity": activity,
-        "codes": codes,
-        "asOf": now,
-    })))
+    Ok(Json(ShopperState {
+        customer_id: customer,
+        program_version: version.id,
+        balance,
+        tier: Some(tier),
+        rewards,
+        referral: Some(ReferralStanding { code: row.0, invited, rewarded: 0 }),
+        birthday: row.1,
+        activity,
+        codes,
+        as_of: now,
+    }))
 }
 
 loyalty_core::wire_enum! {

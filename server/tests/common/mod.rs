@@ -2,6 +2,7 @@
 //! secrets, and helpers to call it as a shop, a shopper and an admin.
 #![allow(dead_code, reason = "each test binary uses a different part of the helpers")]
 
+use loyalty_core::FromJson;
 use loyalty_server::auth::{shopper_header, webhook_signature};
 use loyalty_server::config::Config;
 use reqwest::{Client, Response, StatusCode};
@@ -156,7 +157,12 @@ impl Server {
     pub async fn me(&self, customer: &str) -> Value {
         let response = self.me_with(&self.identity(customer)).await;
         assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.expect("json")
+        let body: Value = response.json().await.expect("json");
+        // Every answer must be what the widget reads: the contract's read model, decoded as the browser does.
+        if let Err(problems) = loyalty_core::ShopperState::from_json_str(&body.to_string()) {
+            panic!("customers/me does not match the widget's read model: {problems}");
+        }
+        body
     }
 
     pub async fn webhook_raw(&self, body: &[u8], signature: Option<String>) -> Response {
