@@ -241,9 +241,150 @@ export interface RewardsOverview {
   blocked: boolean;
 }
 
-/** Thrown by every function on bad input. */
+/** The stable codes of a `LoyaltyError`. */
+export type LoyaltyErrorCode =
+  | "invalid_program" | "invalid_input" | "invalid_config" | "internal" | "not_ready" | "busy"
+  | "offline" | "timeout" | "unauthorized" | "rate_limited" | "server_error" | "refused"
+  | "invalid_response" | "response_too_large" | "adapter_failed" | "not_completed" | "not_signed_in"
+  | "destroyed";
+
+/** Thrown (or rejected) by every function and method. */
 export interface LoyaltyError extends Error {
   name: "LoyaltyError";
-  code: "invalid_program" | "invalid_input" | "internal";
+  code: LoyaltyErrorCode;
+  /** Every problem with its path, for bad input, bad config and unreadable answers. */
   problems?: { path: string; message: string }[];
+  /** The HTTP status, when the backend answered with an error. */
+  status?: number;
+}
+
+/** The shopper's identity, signed by the shop's server (never by the browser). */
+export interface Identity {
+  customerId: string;
+  /** Unix seconds when the shop's server signed it. */
+  timestamp: number;
+  /** Hex HMAC-SHA256 of `shopId \n customerId \n timestamp` with the shop's secret. */
+  digest: string;
+}
+
+/** A custom backend: async functions with the contract's shapes (see the README). */
+export interface LoyaltyAdapter {
+  program(request: { etag?: string }): ProgramInput | Promise<ProgramInput>;
+  shopper(request: { identity: Identity }): ShopperState | Promise<ShopperState>;
+  redeem(request: { rewardId: string; idempotencyKey: string; identity: Identity }): Redemption | Promise<Redemption>;
+}
+
+/** `createClient`'s settings: exactly one of `apiBase`, `adapter` and `memory`. */
+export interface ClientConfig {
+  /** The backend's absolute base URL, e.g. "https://shop.example/loyalty". */
+  apiBase?: string;
+  adapter?: LoyaltyAdapter;
+  /** An in-memory backend (tests, previews, the offline demo). */
+  memory?: { program: ProgramInput; shopper?: ShopperState };
+  /** The signed-in shopper; omit for a guest. */
+  identity?: Identity | null;
+  /** Extra headers on every request (not for secrets: they are in the page). */
+  headers?: Record<string, string>;
+  /** Endpoint paths for a backend with its own API. */
+  paths?: { program?: string; shopper?: string; redemptions?: string };
+  /** Per request, default 10000 (100 to 120000). */
+  timeoutMs?: number;
+  /** Answers above this are refused unread, default 2000000 (1000 to 50000000). */
+  maxResponseBytes?: number;
+  /** Scopes the local cache (default: the apiBase). */
+  cacheKey?: string;
+  /** false keeps nothing in localStorage. */
+  cache?: boolean;
+  /** Read retries: attempts (default 4), first and largest backoff ceilings in ms (500, 30000). */
+  retry?: { attempts?: number; baseMs?: number; capMs?: number };
+}
+
+export type SyncStatus = "loading" | "fresh" | "stale" | "offline" | "error";
+
+export interface DatedPoints {
+  points: number;
+  at: Timestamp;
+}
+
+export interface BalanceView {
+  available: number;
+  pending: DatedPoints[];
+  expiring: DatedPoints[];
+  expired: number;
+  lifetimeEarned: number;
+}
+
+export interface ReferralStanding {
+  code: string;
+  invited: number;
+  rewarded: number;
+}
+
+export interface Activity {
+  at: Timestamp;
+  kind: "earn" | "redeem" | "reverse" | "adjust";
+  points: number;
+  source: EarnSource | null;
+  orderId: string | null;
+  reason: string | null;
+}
+
+export interface IssuedCode {
+  code: string;
+  rewardId: string;
+  createdAt: Timestamp;
+  used: boolean;
+}
+
+/** The shopper's state as the backend computed it (`GET /v1/customers/me`). */
+export interface ShopperState {
+  customerId: string;
+  programVersion: number;
+  balance: BalanceView;
+  tier: TierProgress | null;
+  rewards: RewardsOverview;
+  referral: ReferralStanding | null;
+  birthday: string | null;
+  activity: Activity[];
+  codes: IssuedCode[];
+  asOf: Timestamp;
+}
+
+/** A redemption: the points are spent and the code is ready. */
+export interface Redemption {
+  id: string;
+  rewardId: string;
+  cost: number;
+  code: string;
+  createdAt: Timestamp;
+}
+
+/** A write in the outbox. */
+export interface PendingWrite {
+  key: string;
+  rewardId: string;
+  customerId: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  attempts: number;
+  /** `expired`: given up after 3 days; the shopper's activity shows what happened. */
+  status: "sending" | "waiting" | "expired";
+}
+
+/** `client.state()`. */
+export interface ClientState {
+  status: SyncStatus;
+  error: { code: LoyaltyErrorCode; message: string; status: number | null } | null;
+  signedIn: boolean;
+  customerId: string | null;
+  program: Program | null;
+  shopper: ShopperState | null;
+  outbox: PendingWrite[];
+  /** When the backend last answered, milliseconds since the epoch. */
+  updatedAt: number | null;
+}
+
+export interface ClientEvent {
+  type: "change" | "error";
+  error?: LoyaltyError;
 }

@@ -119,4 +119,39 @@ fn typescript_declarations_match_the_rust_types() {
     check(&ts, "TierProgress", &progress);
     check(&ts, "TierKeep", &TierKeep { needed: 1, by: 1 });
     check(&ts, "RewardsOverview", &rewards_overview(&program, 0));
+    let balance = BalanceView {
+        available: 1,
+        pending: vec![DatedPoints { points: 1, at: 1 }],
+        expiring: vec![],
+        expired: 0,
+        lifetime_earned: 1,
+    };
+    check(&ts, "BalanceView", &balance);
+    check(&ts, "DatedPoints", &balance.pending[0]);
+    let state = ShopperState {
+        customer_id: "c".into(),
+        program_version: 1,
+        balance,
+        tier: Some(progress),
+        rewards: rewards_overview(&program, 1),
+        referral: Some(ReferralStanding { code: "ABC".into(), invited: 0, rewarded: 0 }),
+        birthday: None,
+        activity: vec![Activity {
+            at: 1,
+            kind: LedgerKind::Earn,
+            points: 1,
+            source: Some(EarnSource::Purchase),
+            order_id: None,
+            reason: None,
+        }],
+        codes: vec![IssuedCode { code: "LOY".into(), reward_id: "r".into(), created_at: 1, used: false }],
+        as_of: 1,
+    };
+    check(&ts, "ShopperState", &state);
+    check(&ts, "ReferralStanding", state.referral.as_ref().expect("set"));
+    check(&ts, "Activity", &state.activity[0]);
+    check(&ts, "IssuedCode", &state.codes[0]);
+    let redemption =
+        Redemption { id: "r".into(), reward_id: "r".into(), cost: 1, code: "LOY".into(), created_at: 1 };
+    check(&ts, "Redemption", &redemption);
 }

@@ -2,9 +2,42 @@
 // if the generated declarations stop being valid TypeScript, or the README's usage stops fitting them,
 // `make test` fails.
 import init, {
-  validateProgram, pointsForProduct, pointsForCart, tierProgress, rewardsOverview,
+  validateProgram, pointsForProduct, pointsForCart, tierProgress, rewardsOverview, createClient,
   type ProgramInput, type Program, type EarnResult, type TierProgress, type RewardsOverview, type LoyaltyError,
+  type ClientState, type Redemption, type ShopperState, type LoyaltyAdapter,
 } from "../../pkg/storefront_loyalty.js";
+
+export async function headless(identity: { customerId: string; timestamp: number; digest: string }): Promise<string> {
+  await init();
+  const client = createClient({ apiBase: "https://shop.example/loyalty", identity, timeoutMs: 8000 });
+  const unsubscribe = client.subscribe((state: ClientState, event) => {
+    if (event.type === "error") console.warn(event.error?.code);
+    document.title = `${state.status} ${state.shopper?.balance.available ?? 0}`;
+  });
+  const state: ClientState = await client.ready();
+  const earned: EarnResult = client.pointsForProduct({ productId: "tea", price: 12800, currency: "CNY" });
+  const tier: TierProgress | null = client.tierProgress();
+  let code = "";
+  try {
+    const redemption: Redemption = await client.redeem("ten-off");
+    code = redemption.code;
+  } catch (e) {
+    code = (e as LoyaltyError).code;
+  }
+  unsubscribe();
+  client.destroy();
+  return `${state.status} ${earned.points} ${tier?.remaining ?? 0} ${code}`;
+}
+
+export function customBackend(program: ProgramInput, shopper: ShopperState): void {
+  const adapter: LoyaltyAdapter = {
+    program: async () => program,
+    shopper: async () => shopper,
+    redeem: async ({ rewardId }) => ({ id: "1", rewardId, cost: 500, code: "X", createdAt: 0 }),
+  };
+  createClient({ adapter, identity: null }).destroy();
+  createClient({ memory: { program, shopper }, cache: false }).destroy();
+}
 
 export async function example(config: ProgramInput): Promise<string> {
   await init();

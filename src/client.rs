@@ -1,0 +1,492 @@
+//! The headless client: the one handle JS holds (`createClient(config)`), and the shell around the store.
+//!
+//! The shell feeds the store messages (with the time and a random number) and performs the effects it
+//! returns: calls to the backend, timers, the cache, subscribers, promises. Callbacks capture a `Weak` to the
+//! client, so answers that arrive after `destroy()` are ignored; every timer, listener and request is owned
+//! here and released by `destroy()` (or by dropping the client).
+
+use crate::config::{self, ClientConfig};
+use crate::net::{Backend, Call};
+use crate::storage::Storage;
+use crate::store::{
+    Cached, Effect, Env, Fetched, Identity, Msg, OutboxEntry, PendingWrite, Store, SyncStatus, Timer,
+};
+use crate::sync_error::SyncError;
+use crate::{output, WidgetError};
+use js_sys::{Function, Promise};
+use loyalty_core::{FromJson, Program, ShopperState};
+use serde::Serialize;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(prefix: &str, error: &JsValue);
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &mut [u8]);
+}
+
+/// A promise's two functions.
+struct Settle {
+    resolve: Function,
+    reject: Function,
+}
+
+fn promise(register: impl FnOnce(Settle)) -> Promise {
+    let mut register = Some(register);
+    Promise::new(&mut |resolve, reject| {
+        if let Some(register) = register.take() {
+            register(Settle { resolve, reject });
+        }
+    })
+}
+
+struct Inner {
+    store: RefCell<Store>,
+    backend: Box<dyn Backend>,
+    storage: Storage,
+    /// A JS `Set` of callbacks: unsubscribing is `Set.prototype.delete` bound to the callback, so no Rust
+    /// closure outlives the client (one per subscription measured ~200 bytes of wasm memory each, kept until
+    /// the page's GC ran its finalizer).
+    subscribers: js_sys::Set,
+    timers: RefCell<Vec<(Timer, gloo_timers::callback::Timeout)>>,
+    /// `ready()` and `refresh()` promises waiting for the round to end (`true`: resolve only when fresh).
+    rounds: RefCell<Vec<(bool, Settle)>>,
+    /// Set once the first round ended, so a later `ready()` resolves at once.
+    first_round_over: Cell<bool>,
+    redemptions: RefCell<Vec<(String, Settle)>>,
+    online: RefCell<Option<gloo_events::EventListener>>,
+    destroyed: Cell<bool>,
+}
+
+/// A loyalty client: program, shopper state, sync status, and the shopper's actions, without any UI.
+#[wasm_bindgen]
+pub struct Client {
+    inner: Rc<Inner>,
+}
+
+fn env() -> Env {
+    Env { now_ms: js_sys::Date::now() as i64, random: js_sys::Math::random() }
+}
+
+/// 128 random bits in hex: an idempotency key.
+fn fresh_key() -> String {
+    let mut bytes = [0_u8; 16];
+    get_random_values(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
+    let program = storage.get("program", None).and_then(|saved| {
+        let (etag, text) = saved.split_once('\n')?;
+        Some((text.to_owned(), (!etag.is_empty()).then(|| etag.to_owned())))
+    });
+    let customer = identity.map(|i| i.customer_id.as_str());
+    let (shopper, outbox) = match customer {
+        Some(c) => (
+            storage.get("shopper", Some(c)),
+            storage
+                .get("outbox", Some(c))
+                .and_then(|t| Vec::<OutboxEntry>::from_json_str(&t).ok())
+                .unwrap_or_default(),
+        ),
+        None => (None, Vec::new()),
+    };
+    Cached { program, shopper, outbox }
+}
+
+fn dispatch(inner: &Rc<Inner>, msg: Msg) {
+    if inner.destroyed.get() {
+        return;
+    }
+    // The borrow ends before any effect runs: effects call into JS, which may call back into the client.
+    let effects = match inner.store.try_borrow_mut() {
+        Ok(mut store) => store.update(msg, env()),
+        Err(_) => return,
+    };
+    for effect in effects {
+        perform(inner, effect);
+    }
+}
+
+fn perform(inner: &Rc<Inner>, effect: Effect) {
+    match effect {
+        Effect::Fetch { resource, etag, identity } => {
+            let pending = inner.backend.call(Call::Read { resource, etag, identity });
+            let weak = Rc::downgrade(inner);
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer = pending.await;
+                if let Some(inner) = weak.upgrade() {
+                    dispatch(&inner, Msg::Fetched(resource, answer));
+                }
+            });
+        }
+        Effect::Send { entry, identity } => {
+            let key = entry.key.clone();
+            let pending = inner.backend.call(Call::Redeem { entry, identity });
+            let weak = Rc::downgrade(inner);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = pending.await.and_then(|answer| match answer {
+                    Fetched::Body { text, .. } => Ok(text),
+                    Fetched::NotModified => Err(SyncError::Status {
+                        status: 304,
+                        code: None,
+                        message: "not modified is no answer to a write".into(),
+                        retry_after_ms: None,
+                    }),
+                });
+                if let Some(inner) = weak.upgrade() {
+                    dispatch(&inner, Msg::Sent { key, result });
+                }
+            });
+        }
+        Effect::Wake { timer, after_ms } => {
+            let weak: Weak<Inner> = Rc::downgrade(inner);
+            let msg = move || match timer {
+                Timer::Retry(resource) => Msg::RetryDue(resource),
+                Timer::Outbox => Msg::ResendDue,
+            };
+            let timeout =
+                gloo_timers::callback::Timeout::new(after_ms.min(u64::from(u32::MAX)) as u32, move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.timers.borrow_mut().retain(|(t, _)| *t != timer);
+                        dispatch(&inner, msg());
+                    }
+                });
+            let mut timers = inner.timers.borrow_mut();
+            // Replacing a timer drops (and so clears) the one it replaces.
+            timers.retain(|(t, _)| *t != timer);
+            timers.push((timer, timeout));
+        }
+        Effect::SaveProgram { text, etag } => {
+            inner.storage.set("program", None, &format!("{}\n{text}", etag.unwrap_or_default()));
+        }
+        Effect::SaveShopper { customer_id, text } => inner.storage.set("shopper", Some(&customer_id), &text),
+        Effect::SaveOutbox { customer_id, entries } => {
+            match crate::json_text(&entries).filter(|_| !entries.is_empty()) {
+                Some(text) => inner.storage.set("outbox", Some(&customer_id), &text),
+                None => inner.storage.remove("outbox", Some(&customer_id)),
+            }
+        }
+        Effect::ForgetShopper { customer_id } => inner.storage.remove("shopper", Some(&customer_id)),
+        Effect::Changed => notify(inner, None),
+        Effect::Report(error) => {
+            let error: JsValue = WidgetError::Sync(error).into();
+            console_warn("storefront-loyalty:", &error);
+            notify(inner, Some(error));
+        }
+        Effect::Settle { key, result } => {
+            let settle = {
+                let mut waiting = inner.redemptions.borrow_mut();
+                waiting.iter().position(|(k, _)| *k == key).map(|i| waiting.remove(i).1)
+            };
+            if let Some(settle) = settle {
+                let _ = match result.map_err(WidgetError::Sync).and_then(|r| output(&r)) {
+                    Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
+                    Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
+                };
+            }
+        }
+        Effect::Settled => {
+            inner.first_round_over.set(true);
+            let waiting = std::mem::take(&mut *inner.rounds.borrow_mut());
+            for (need_fresh, settle) in waiting {
+                settle_round(inner, need_fresh, settle);
+            }
+        }
+    }
+}
+
+/// `ready()` resolves once there is something to show; `refresh()` only when the round brought fresh data.
+fn settle_round(inner: &Rc<Inner>, need_fresh: bool, settle: Settle) {
+    let failure = match inner.store.try_borrow() {
+        Ok(store) => {
+            let nothing = store.program().is_none();
+            match store.error() {
+                Some(error) if need_fresh || nothing => Some(error.clone()),
+                None if nothing => Some(SyncError::Destroyed),
+                _ => None,
+            }
+        }
+        Err(_) => None,
+    };
+    let _ = match failure {
+        Some(error) => settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(error).into()),
+        None => settle.resolve.call1(&JsValue::UNDEFINED, &snapshot(inner)),
+    };
+}
+
+/// Calls every subscriber with the new state; a subscriber that throws is reported and the others still run.
+fn notify(inner: &Rc<Inner>, error: Option<JsValue>) {
+    if inner.subscribers.size() == 0 {
+        return;
+    }
+    // A copy, so a subscriber that unsubscribes (or subscribes) while being called changes nothing here.
+    let subscribers = js_sys::Array::from(&inner.subscribers);
+    let state = snapshot(inner);
+    let event = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(
+        &event,
+        &"type".into(),
+        &(if error.is_some() { "error" } else { "change" }).into(),
+    );
+    if let Some(error) = error {
+        let _ = js_sys::Reflect::set(&event, &"error".into(), &error);
+    }
+    for subscriber in subscribers.iter() {
+        let subscriber: Function = subscriber.unchecked_into();
+        if let Err(thrown) = subscriber.call2(&JsValue::UNDEFINED, &state, &event) {
+            console_warn("storefront-loyalty: a subscriber threw:", &thrown);
+        }
+    }
+}
+
+/// The state as the page sees it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Snapshot<'a> {
+    status: SyncStatus,
+    error: Option<ErrorView>,
+    signed_in: bool,
+    customer_id: Option<&'a str>,
+    program: Option<&'a Program>,
+    shopper: Option<&'a ShopperState>,
+    outbox: &'a [PendingWrite],
+    updated_at: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ErrorView {
+    code: &'static str,
+    message: String,
+    status: Option<u16>,
+}
+
+fn snapshot(inner: &Inner) -> JsValue {
+    let Ok(store) = inner.store.try_borrow() else { return JsValue::NULL };
+    let snapshot = Snapshot {
+        status: store.status(),
+        error: store.error().map(|e| ErrorView {
+            code: e.code(),
+            message: e.to_string(),
+            status: e.status(),
+        }),
+        signed_in: store.identity().is_some(),
+        customer_id: store.identity().map(|i| i.customer_id.as_str()),
+        program: store.program(),
+        shopper: store.shopper(),
+        outbox: store.outbox(),
+        updated_at: store.updated_at(),
+    };
+    output(&snapshot).unwrap_or(JsValue::NULL)
+}
+
+/// Creates a client: validates `config`, shows what the cache holds at once, then revalidates.
+/// Throws a `LoyaltyError` with code `invalid_config` naming every wrong setting.
+#[wasm_bindgen(js_name = createClient)]
+pub fn create_client(
+    #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
+) -> Result<Client, WidgetError> {
+    let ClientConfig { backend, identity, cache_key, cache, retry } =
+        config::parse(&config).map_err(WidgetError::InvalidConfig)?;
+    let storage = Storage::new(&cache_key, cache);
+    let start = cached(&storage, identity.as_ref());
+    let inner = Rc::new(Inner {
+        store: RefCell::new(Store::new(identity, retry)),
+        backend,
+        storage,
+        subscribers: js_sys::Set::new(&JsValue::UNDEFINED),
+        timers: RefCell::default(),
+        rounds: RefCell::default(),
+        first_round_over: Cell::new(false),
+        redemptions: RefCell::default(),
+        online: RefCell::new(None),
+        destroyed: Cell::new(false),
+    });
+    // Coming back online revalidates at once rather than waiting for the shopper to act.
+    if let Some(window) = web_sys::window() {
+        let weak = Rc::downgrade(&inner);
+        let listener = gloo_events::EventListener::new(&window, "online", move |_| {
+            if let Some(inner) = weak.upgrade() {
+                dispatch(&inner, Msg::Refresh);
+            }
+        });
+        *inner.online.borrow_mut() = Some(listener);
+    }
+    dispatch(&inner, Msg::Start(start));
+    Ok(Client { inner })
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// Resolves with the state once there is something to show (fresh, or cached and marked stale);
+    /// rejects with the error when there is nothing at all.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ClientState>")]
+    pub fn ready(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(|settle| {
+            if inner.first_round_over.get() {
+                settle_round(&inner, false, settle);
+            } else {
+                inner.rounds.borrow_mut().push((false, settle));
+            }
+        })
+    }
+
+    /// The current state: `{ status, error, signedIn, customerId, program, shopper, outbox, updatedAt }`.
+    #[wasm_bindgen(unchecked_return_type = "ClientState")]
+    pub fn state(&self) -> JsValue {
+        snapshot(&self.inner)
+    }
+
+    /// Calls `callback(state, event)` on every change (`event.type` is `"change"` or `"error"`, with
+    /// `event.error`); returns the function that unsubscribes.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(state: ClientState, event: ClientEvent) => void")]
+        callback: Function,
+    ) -> JsValue {
+        self.inner.subscribers.add(&callback);
+        match js_sys::Reflect::get(&self.inner.subscribers, &"delete".into()) {
+            Ok(delete) => {
+                delete.unchecked_into::<Function>().bind1(&self.inner.subscribers, &callback).into()
+            }
+            Err(_) => JsValue::UNDEFINED,
+        }
+    }
+
+    /// Revalidates now; resolves with the state when fresh data arrived, rejects with the error otherwise.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ClientState>")]
+    pub fn refresh(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(|settle| {
+            inner.rounds.borrow_mut().push((true, settle));
+            dispatch(&inner, Msg::Refresh);
+        })
+    }
+
+    /// What buying a product earns this shopper (their tier counts), with the breakdown.
+    #[wasm_bindgen(js_name = pointsForProduct, unchecked_return_type = "EarnResult")]
+    pub fn points_for_product(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ProductOffer")] offer: JsValue,
+    ) -> Result<JsValue, WidgetError> {
+        let offer = crate::input("offer", &offer)?;
+        self.with_program(|program, context| {
+            loyalty_core::points_for_product(program, &offer, &context)
+                .map_err(|p| WidgetError::InvalidInput(p.under("offer")))
+        })
+    }
+
+    /// What a cart earns this shopper, with the breakdown.
+    #[wasm_bindgen(js_name = pointsForCart, unchecked_return_type = "EarnResult")]
+    pub fn points_for_cart(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Cart")] cart: JsValue,
+    ) -> Result<JsValue, WidgetError> {
+        let cart = crate::input("cart", &cart)?;
+        self.with_program(|program, context| {
+            loyalty_core::points_for_cart(program, &cart, &context)
+                .map_err(|p| WidgetError::InvalidInput(p.under("cart")))
+        })
+    }
+
+    /// The shopper's tier standing as the backend computed it; `null` for guests or before it loads.
+    #[wasm_bindgen(js_name = tierProgress, unchecked_return_type = "TierProgress | null")]
+    pub fn tier_progress(&self) -> Result<JsValue, WidgetError> {
+        let store = self.inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
+        match store.shopper().and_then(|s| s.tier.as_ref()) {
+            Some(tier) => output(tier),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Redeems a reward: saved to the outbox first, then sent (and re-sent after a reload) with one
+    /// idempotency key until the backend answers. Resolves with `{ id, rewardId, cost, code, createdAt }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Redemption>")]
+    pub fn redeem(
+        &self,
+        #[wasm_bindgen(js_name = rewardId, unchecked_param_type = "string")] reward_id: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(|settle| {
+            let Some(reward_id) = reward_id.as_string().filter(|r| !r.is_empty()) else {
+                let error = WidgetError::InvalidInput(loyalty_core::Problems::one(
+                    "rewardId",
+                    "must be a reward id (a string)",
+                ));
+                let _ = settle.reject.call1(&JsValue::UNDEFINED, &error.into());
+                return;
+            };
+            if inner.destroyed.get() {
+                let _ =
+                    settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
+                return;
+            }
+            let key = fresh_key();
+            inner.redemptions.borrow_mut().push((key.clone(), settle));
+            dispatch(&inner, Msg::Redeem { reward_id, key });
+        })
+    }
+
+    /// Signs a shopper in (a single-page app after login), or refreshes their signature. Another shopper's
+    /// data is dropped at once; theirs is shown from the cache (stale) and revalidated.
+    #[wasm_bindgen(js_name = setIdentity)]
+    pub fn set_identity(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Identity")] identity: JsValue,
+    ) -> Result<(), WidgetError> {
+        let identity = config::identity("identity", &identity).map_err(WidgetError::InvalidInput)?;
+        let start = cached(&self.inner.storage, Some(&identity));
+        dispatch(&self.inner, Msg::SignIn(identity, start));
+        Ok(())
+    }
+
+    /// Signs the shopper out: their cached state is removed from this device.
+    #[wasm_bindgen(js_name = signOut)]
+    pub fn sign_out(&self) {
+        dispatch(&self.inner, Msg::SignOut);
+    }
+
+    /// Cancels timers and requests, drops listeners and subscribers; pending promises reject with
+    /// `destroyed`. The client does nothing afterwards.
+    pub fn destroy(&self) {
+        let inner = &self.inner;
+        if inner.destroyed.replace(true) {
+            return;
+        }
+        inner.backend.cancel_all();
+        inner.timers.borrow_mut().clear();
+        inner.online.borrow_mut().take();
+        inner.subscribers.clear();
+        let rounds = std::mem::take(&mut *inner.rounds.borrow_mut());
+        let redemptions = std::mem::take(&mut *inner.redemptions.borrow_mut());
+        let settles = rounds.into_iter().map(|(_, s)| s).chain(redemptions.into_iter().map(|(_, s)| s));
+        for settle in settles {
+            let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
+        }
+    }
+}
+
+impl Client {
+    fn with_program<T: Serialize>(
+        &self,
+        compute: impl FnOnce(&Program, loyalty_core::EarnContext) -> Result<T, WidgetError>,
+    ) -> Result<JsValue, WidgetError> {
+        let store = self.inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
+        let program = store.program().ok_or(WidgetError::NotReady)?;
+        let tier_id = store.shopper().and_then(|s| s.tier.as_ref()).and_then(|t| t.current_tier_id.clone());
+        let context = loyalty_core::EarnContext { now: (js_sys::Date::now() / 1000.0) as i64, tier_id };
+        output(&compute(program, context)?)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.backend.cancel_all();
+    }
+}

@@ -1,0 +1,148 @@
+//! The JS adapter: the developer hands the client an object of (async) functions with the contract's
+//! shapes, for a GraphQL backend, a Shopify-style storefront API, or a test double.
+//!
+//! ```js
+//! createClient({ adapter: {
+//!   program: async ({ etag }) => ({ ...program }),                 // the loyalty program
+//!   shopper: async ({ identity }) => ({ ...shopperState }),         // GET /v1/customers/me's shape
+//!   redeem: async ({ rewardId, idempotencyKey, identity }) => ({ ...redemption }),
+//! }})
+//! ```
+//!
+//! What a function returns goes through the same decoder as an HTTP body, so a wrong shape gets the same
+//! error naming the field. A function that throws or rejects with an object carrying a numeric `status`
+//! (and optionally `retryAfter` seconds and `code`) is treated like that HTTP status; anything else thrown is
+//! `adapter_failed` and retried like a network failure.
+
+use super::{describe, Answer, Backend, Call, Pending};
+use crate::store::{Fetched, Identity, Resource};
+use crate::sync_error::SyncError;
+use js_sys::{Function, Object, Reflect};
+use loyalty_core::Problems;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The functions an adapter object must have.
+pub(crate) const FUNCTIONS: [&str; 3] = ["program", "shopper", "redeem"];
+
+pub(crate) struct JsBackend {
+    adapter: Object,
+}
+
+impl JsBackend {
+    /// Checks that `adapter` has every function; each missing one is a problem naming it.
+    pub(crate) fn new(adapter: &JsValue, problems: &mut Vec<(String, String)>) -> Option<JsBackend> {
+        let Some(object) = adapter.dyn_ref::<Object>().filter(|_| !adapter.is_function()) else {
+            problems.push(("adapter".into(), "must be an object of async functions".into()));
+            return None;
+        };
+        let mut ok = true;
+        for name in FUNCTIONS {
+            let function = Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            if !function.is_function() {
+                problems.push((
+                    format!("adapter.{name}"),
+                    format!("must be a function, got {}", type_of(&function)),
+                ));
+                ok = false;
+            }
+        }
+        ok.then(|| JsBackend { adapter: object.clone() })
+    }
+}
+
+fn type_of(value: &JsValue) -> String {
+    if value.is_null() {
+        return "null".into();
+    }
+    value.js_typeof().as_string().unwrap_or_default()
+}
+
+fn identity_object(identity: &Identity) -> Object {
+    let object = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&object, &key.into(), &value);
+    };
+    set("customerId", JsValue::from_str(&identity.customer_id));
+    set("timestamp", JsValue::from_f64(identity.timestamp as f64));
+    set("digest", JsValue::from_str(&identity.digest));
+    object
+}
+
+impl Backend for JsBackend {
+    fn call(&self, call: Call) -> Pending {
+        let argument = Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = Reflect::set(&argument, &key.into(), &value);
+        };
+        let name = match &call {
+            Call::Read { resource, etag, identity } => {
+                if let Some(etag) = etag {
+                    set("etag", JsValue::from_str(etag));
+                }
+                if let Some(identity) = identity {
+                    set("identity", identity_object(identity).into());
+                }
+                match resource {
+                    Resource::Program => "program",
+                    Resource::Shopper => "shopper",
+                }
+            }
+            Call::Redeem { entry, identity } => {
+                set("rewardId", JsValue::from_str(&entry.reward_id));
+                set("idempotencyKey", JsValue::from_str(&entry.key));
+                set("identity", identity_object(identity).into());
+                "redeem"
+            }
+        };
+        // Looked up at each call, so a developer may swap a function on the object.
+        let function: Option<Function> =
+            Reflect::get(&self.adapter, &name.into()).ok().and_then(|f| f.dyn_into().ok());
+        let returned = match function {
+            Some(function) => function.call1(&self.adapter, &argument),
+            None => Err(js_sys::Error::new(&format!("adapter.{name} is no longer a function")).into()),
+        };
+        Box::pin(async move {
+            let value = match returned {
+                Ok(value) => JsFuture::from(js_sys::Promise::resolve(&value)).await.map_err(thrown)?,
+                Err(error) => return Err(thrown(error)),
+            };
+            to_text(name, &value)
+        })
+    }
+}
+
+/// A returned value as JSON text for the store's decoder.
+fn to_text(name: &str, value: &JsValue) -> Answer {
+    let text = if value.is_undefined() {
+        None
+    } else {
+        js_sys::JSON::stringify(value).ok().and_then(|t| t.as_string())
+    };
+    let text = text.ok_or_else(|| {
+        SyncError::InvalidResponse(Problems::one(
+            name,
+            "the adapter returned nothing that can be read as JSON",
+        ))
+    })?;
+    Ok(Fetched::Body { text, etag: None })
+}
+
+/// What a thrown value means: an HTTP-like failure when it carries a numeric `status`.
+fn thrown(error: JsValue) -> SyncError {
+    let field = |key: &str| Reflect::get(&error, &key.into()).ok().filter(|v| !v.is_undefined());
+    let status = field("status").and_then(|s| s.as_f64()).filter(|s| (100.0..600.0).contains(s));
+    match status {
+        Some(status) => SyncError::Status {
+            status: status as u16,
+            code: field("code").and_then(|c| c.as_string()),
+            message: describe(&error),
+            retry_after_ms: field("retryAfter")
+                .and_then(|s| s.as_f64())
+                .filter(|s| *s >= 0.0)
+                .map(|s| (s * 1000.0) as u64),
+        },
+        None => SyncError::Adapter(describe(&error)),
+    }
+}

@@ -1,0 +1,102 @@
+//! The in-memory adapter: a program and a shopper held in the page, for tests, previews and the offline demo.
+//! Redemptions follow the same rules as the server (loyalty-core's `check_redemption`) and are idempotent by
+//! key, so code written against it behaves the same against a real backend.
+
+use super::{Answer, Backend, Call, Pending};
+use crate::store::{Fetched, Resource};
+use crate::sync_error::SyncError;
+use loyalty_core::{
+    check_redemption, rewards_overview, Activity, IssuedCode, LedgerKind, Program, Redemption, ShopperState,
+};
+use std::cell::RefCell;
+
+pub(crate) struct MemoryBackend {
+    program_text: String,
+    program: Program,
+    shopper: RefCell<Option<ShopperState>>,
+    /// Answers by idempotency key.
+    answers: RefCell<Vec<(String, String)>>,
+}
+
+impl MemoryBackend {
+    pub(crate) fn new(
+        program_text: String,
+        program: Program,
+        shopper: Option<ShopperState>,
+    ) -> MemoryBackend {
+        MemoryBackend { program_text, program, shopper: RefCell::new(shopper), answers: RefCell::default() }
+    }
+
+    fn redeem(&self, key: &str, reward_id: &str, now: i64) -> Answer {
+        if let Some((_, text)) = self.answers.borrow().iter().find(|(k, _)| k == key) {
+            return Ok(Fetched::Body { text: text.clone(), etag: None });
+        }
+        let mut shopper = self.shopper.borrow_mut();
+        let Some(state) = shopper.as_mut() else {
+            return Err(refusal(401, "unauthorized", "no shopper in the memory backend".into()));
+        };
+        let reward = check_redemption(&self.program, reward_id, state.balance.available).map_err(|e| {
+            let code = match e {
+                loyalty_core::RedeemError::UnknownReward(_) => "unknown_reward",
+                _ => "insufficient_points",
+            };
+            refusal(409, code, e.to_string())
+        })?;
+        let number = self.answers.borrow().len() + 1;
+        let redemption = Redemption {
+            id: format!("mem-{number}"),
+            reward_id: reward.id.clone(),
+            cost: reward.cost,
+            code: format!("MEM-{number:05}"),
+            created_at: now,
+        };
+        state.balance.available -= reward.cost;
+        state.rewards = rewards_overview(&self.program, state.balance.available);
+        state.codes.insert(
+            0,
+            IssuedCode {
+                code: redemption.code.clone(),
+                reward_id: reward.id.clone(),
+                created_at: now,
+                used: false,
+            },
+        );
+        let activity = Activity {
+            at: now,
+            kind: LedgerKind::Redeem,
+            points: reward.cost,
+            source: None,
+            order_id: None,
+            reason: None,
+        };
+        state.activity.insert(0, activity);
+        state.as_of = now;
+        let text = crate::json_text(&redemption)
+            .ok_or_else(|| SyncError::Adapter("cannot write the answer".into()))?;
+        self.answers.borrow_mut().push((key.to_owned(), text.clone()));
+        Ok(Fetched::Body { text, etag: None })
+    }
+}
+
+fn refusal(status: u16, code: &str, message: String) -> SyncError {
+    SyncError::Status { status, code: Some(code.into()), message, retry_after_ms: None }
+}
+
+impl Backend for MemoryBackend {
+    fn call(&self, call: Call) -> Pending {
+        let now = (js_sys::Date::now() / 1000.0) as i64;
+        let answer = match call {
+            Call::Read { resource: Resource::Program, .. } => {
+                Ok(Fetched::Body { text: self.program_text.clone(), etag: None })
+            }
+            Call::Read { resource: Resource::Shopper, .. } => match &*self.shopper.borrow() {
+                Some(state) => crate::json_text(state)
+                    .map(|text| Fetched::Body { text, etag: None })
+                    .ok_or_else(|| SyncError::Adapter("cannot write the shopper state".into())),
+                None => Err(refusal(401, "unauthorized", "no shopper in the memory backend".into())),
+            },
+            Call::Redeem { entry, .. } => self.redeem(&entry.key, &entry.reward_id, now),
+        };
+        Box::pin(std::future::ready(answer))
+    }
+}

@@ -1,0 +1,65 @@
+//! The door to localStorage: the client's cache and outbox. Never throws: when storage is disabled, blocked
+//! (private mode, a sandboxed frame) or full, it falls back to memory for this page, silently.
+//!
+//! Keys: `storefront-loyalty:1:<cache key>:program` (entity tag, a newline, the program's JSON),
+//! `...:shopper:<customer id>` (the shopper state's JSON), `...:outbox:<customer id>` (pending writes).
+//! The `1` is the schema version: a widget that changes the format bumps it and never reads older entries.
+
+use std::cell::RefCell;
+
+const PREFIX: &str = "storefront-loyalty:1:";
+
+pub(crate) struct Storage {
+    local: Option<web_sys::Storage>,
+    /// Entries that could not be written to localStorage (or all of them, without it).
+    memory: RefCell<Vec<(String, String)>>,
+    scope: String,
+}
+
+impl Storage {
+    /// Storage for one shop (`scope` is the cache key: the API base or the configured one).
+    pub(crate) fn new(scope: &str, use_local: bool) -> Storage {
+        // `window.localStorage` itself throws where storage is blocked.
+        let local =
+            if use_local { web_sys::window().and_then(|w| w.local_storage().ok().flatten()) } else { None };
+        Storage { local, memory: RefCell::default(), scope: scope.to_owned() }
+    }
+
+    fn key(&self, name: &str, customer: Option<&str>) -> String {
+        match customer {
+            Some(customer) => format!("{PREFIX}{}:{name}:{customer}", self.scope),
+            None => format!("{PREFIX}{}:{name}", self.scope),
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str, customer: Option<&str>) -> Option<String> {
+        let key = self.key(name, customer);
+        if let Some((_, value)) = self.memory.borrow().iter().find(|(k, _)| *k == key) {
+            return Some(value.clone());
+        }
+        self.local.as_ref().and_then(|s| s.get_item(&key).ok().flatten())
+    }
+
+    pub(crate) fn set(&self, name: &str, customer: Option<&str>, value: &str) {
+        let key = self.key(name, customer);
+        let stored = self.local.as_ref().is_some_and(|s| s.set_item(&key, value).is_ok());
+        let mut memory = self.memory.borrow_mut();
+        memory.retain(|(k, _)| *k != key);
+        if !stored {
+            // Quota exceeded or no storage: keep it for this page. An older copy in localStorage must not
+            // come back on the next page as if current, so it goes.
+            if let Some(local) = &self.local {
+                let _ = local.remove_item(&key);
+            }
+            memory.push((key, value.to_owned()));
+        }
+    }
+
+    pub(crate) fn remove(&self, name: &str, customer: Option<&str>) {
+        let key = self.key(name, customer);
+        self.memory.borrow_mut().retain(|(k, _)| *k != key);
+        if let Some(local) = &self.local {
+            let _ = local.remove_item(&key);
+        }
+    }
+}

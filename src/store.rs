@@ -1,0 +1,645 @@
+//! The client's store: what the widget knows (program, shopper state, outbox of writes) and how it changes.
+//!
+//! Pure: no browser, no clock, no randomness. The shell (`client.rs`) feeds it messages with the time and a
+//! random number, and performs the effects it returns (fetch, send, wake me later, save to the cache, tell
+//! the subscribers). So every sync decision (stale-while-revalidate, retries with backoff, the outbox and its
+//! expiry, never showing another shopper's data) is tested natively, and no `RefCell` borrow is ever held
+//! while JS runs: the shell takes the effects out, drops the borrow, then acts.
+
+use crate::sync_error::SyncError;
+use loyalty_core::{FromJson, Problems, Program, Redemption, ShopperState};
+use serde::Serialize;
+
+/// Reads back a write from the outbox's saved text: lenient (older widgets may have saved more).
+pub(crate) mod saved {
+    loyalty_core::wire_struct! {
+        lenient;
+        /// A write saved in the outbox, as stored.
+        #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct OutboxEntry {
+            /// The `Idempotency-Key`, chosen before the first attempt and kept for every retry.
+            pub key: String,
+            /// The reward to redeem.
+            pub reward_id: String,
+            /// The shopper who asked.
+            pub customer_id: String,
+            /// When the shopper asked, milliseconds since the epoch (JS time).
+            pub created_at: i64,
+            /// Attempts so far.
+            pub attempts: u32 = 0,
+        }
+    }
+}
+pub(crate) use saved::OutboxEntry;
+
+/// How long a write is re-sent before it is given up: well inside the server's 7-day key retention.
+pub(crate) const OUTBOX_MAX_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
+
+/// What the store reads from a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resource {
+    Program,
+    Shopper,
+}
+
+const RESOURCES: [Resource; 2] = [Resource::Program, Resource::Shopper];
+
+/// The signed identity the shop's server gave the page (the digest is not a secret: it proves the id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub customer_id: String,
+    pub timestamp: i64,
+    pub digest: String,
+}
+
+/// A successful read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Fetched {
+    /// A body (JSON text) and its entity tag.
+    Body { text: String, etag: Option<String> },
+    /// `304 Not Modified`: the cached copy is current.
+    NotModified,
+}
+
+/// What the store needs to know about its surroundings at each step.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Env {
+    /// Milliseconds since the epoch.
+    pub now_ms: i64,
+    /// A uniform random number in [0, 1), for backoff jitter.
+    pub random: f64,
+}
+
+/// How reads and writes are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RetryPolicy {
+    /// First backoff ceiling, milliseconds.
+    pub base_ms: u32,
+    /// Largest backoff ceiling, milliseconds.
+    pub cap_ms: u32,
+    /// Attempts of one read before the round gives up (the first try included).
+    pub read_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { base_ms: 500, cap_ms: 30_000, read_attempts: 4 }
+    }
+}
+
+/// Longest wait a `Retry-After` can impose before the next try (a server asking for an hour is asked again
+/// in ten minutes, or when the shopper comes back).
+const RETRY_AFTER_CAP_MS: u64 = 10 * 60 * 1000;
+
+impl RetryPolicy {
+    /// Exponential backoff with full jitter (a uniform wait up to the ceiling), never shorter than the
+    /// server's `Retry-After`.
+    pub(crate) fn delay_ms(&self, attempt: u32, random: f64, retry_after_ms: Option<u64>) -> u64 {
+        let ceiling =
+            u64::from(self.base_ms).saturating_mul(1_u64 << attempt.min(20)).min(u64::from(self.cap_ms));
+        let jitter = (ceiling as f64 * random.clamp(0.0, 1.0)) as u64;
+        jitter.max(retry_after_ms.unwrap_or(0).min(RETRY_AFTER_CAP_MS))
+    }
+}
+
+/// Messages that change the store.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// The client starts, with what the cache held for this shop and shopper.
+    Start(Cached),
+    /// Revalidate everything now (the page asked, or the browser came back online).
+    Refresh,
+    /// A read finished.
+    Fetched(Resource, Result<Fetched, SyncError>),
+    /// A read's backoff is over.
+    RetryDue(Resource),
+    /// The shopper asks to redeem a reward; `key` is a fresh idempotency key.
+    Redeem { reward_id: String, key: String },
+    /// A write finished.
+    Sent { key: String, result: Result<String, SyncError> },
+    /// The outbox's backoff is over.
+    ResendDue,
+    /// Another shopper signed in (or the same one with a fresh signature), with their cache.
+    SignIn(Identity, Cached),
+    /// The shopper signed out.
+    SignOut,
+}
+
+/// What the cache held at start.
+#[derive(Debug, Default)]
+pub(crate) struct Cached {
+    /// The program's JSON text and entity tag.
+    pub program: Option<(String, Option<String>)>,
+    /// The shopper state's JSON text.
+    pub shopper: Option<String>,
+    /// Writes not yet answered.
+    pub outbox: Vec<OutboxEntry>,
+}
+
+/// Timers the shell keeps, one of each at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timer {
+    Retry(Resource),
+    Outbox,
+}
+
+/// What the shell must do.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Effect {
+    /// Read a resource (conditionally, with the entity tag).
+    Fetch { resource: Resource, etag: Option<String>, identity: Option<Identity> },
+    /// Send a write.
+    Send { entry: OutboxEntry, identity: Identity },
+    /// Wake the store with the timer's message after a delay (replacing a pending one).
+    Wake { timer: Timer, after_ms: u64 },
+    /// Save the program to the cache.
+    SaveProgram { text: String, etag: Option<String> },
+    /// Save the shopper state to the cache.
+    SaveShopper { customer_id: String, text: String },
+    /// Save a shopper's outbox (an empty list removes it).
+    SaveOutbox { customer_id: String, entries: Vec<OutboxEntry> },
+    /// Remove a shopper's cached state (sign-out).
+    ForgetShopper { customer_id: String },
+    /// The state changed: tell the subscribers.
+    Changed,
+    /// An error to report once (error event and console warning).
+    Report(SyncError),
+    /// A redemption asked for on this page has its answer.
+    Settle { key: String, result: Result<Redemption, SyncError> },
+    /// A round of reads is over (every read fresh or given up): resolve `ready()` and `refresh()`.
+    Settled,
+}
+
+/// The sync status the page sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum SyncStatus {
+    /// Nothing to show yet: the first read is under way.
+    Loading,
+    /// Everything shown came from the backend in this page's latest round.
+    Fresh,
+    /// Something shown came from the cache and is being (or could not yet be) revalidated.
+    Stale,
+    /// The backend could not be reached; what is shown (if anything) is from the cache.
+    Offline,
+    /// The backend answered with an error or with something unreadable.
+    Error,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    value: Option<T>,
+    etag: Option<String>,
+    /// True once this page read it from the backend (or the backend confirmed the cached copy).
+    fresh: bool,
+    /// Attempts in the current round; 0 when idle.
+    attempt: u32,
+    in_flight: bool,
+    waiting: bool,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot { value: None, etag: None, fresh: false, attempt: 0, in_flight: false, waiting: false }
+    }
+}
+
+impl<T> Slot<T> {
+    fn busy(&self) -> bool {
+        self.in_flight || self.waiting
+    }
+}
+
+/// A write in the outbox with its progress on this page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PendingWrite {
+    #[serde(flatten)]
+    pub entry: OutboxEntry,
+    /// `sending`, `waiting` (to be retried) or `expired` (given up: not completed).
+    pub status: WriteStatus,
+}
+
+/// Where a write stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum WriteStatus {
+    Sending,
+    Waiting,
+    Expired,
+}
+
+/// The store.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub policy: RetryPolicy,
+    identity: Option<Identity>,
+    program: Slot<Program>,
+    shopper: Slot<ShopperState>,
+    outbox: Vec<PendingWrite>,
+    error: Option<SyncError>,
+    /// True while a round of reads is under way (so `Settled` is sent once per round).
+    round: bool,
+    updated_at: Option<i64>,
+}
+
+impl Store {
+    pub(crate) fn new(identity: Option<Identity>, policy: RetryPolicy) -> Store {
+        Store { identity, policy, ..Store::default() }
+    }
+
+    pub(crate) fn program(&self) -> Option<&Program> {
+        self.program.value.as_ref()
+    }
+
+    pub(crate) fn shopper(&self) -> Option<&ShopperState> {
+        self.shopper.value.as_ref()
+    }
+
+    pub(crate) fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    pub(crate) fn outbox(&self) -> &[PendingWrite] {
+        &self.outbox
+    }
+
+    pub(crate) fn error(&self) -> Option<&SyncError> {
+        self.error.as_ref()
+    }
+
+    /// When the backend last answered a read, milliseconds since the epoch.
+    pub(crate) fn updated_at(&self) -> Option<i64> {
+        self.updated_at
+    }
+
+    fn wanted(&self) -> impl Iterator<Item = Resource> + '_ {
+        RESOURCES.into_iter().filter(|r| *r == Resource::Program || self.identity.is_some())
+    }
+
+    fn has(&self, resource: Resource) -> bool {
+        match resource {
+            Resource::Program => self.program.value.is_some(),
+            Resource::Shopper => self.shopper.value.is_some(),
+        }
+    }
+
+    fn slot_fresh(&self, resource: Resource) -> bool {
+        match resource {
+            Resource::Program => self.program.fresh,
+            Resource::Shopper => self.shopper.fresh,
+        }
+    }
+
+    fn busy(&self, resource: Resource) -> bool {
+        match resource {
+            Resource::Program => self.program.busy(),
+            Resource::Shopper => self.shopper.busy(),
+        }
+    }
+
+    /// The status the page sees, derived from the slots and the last error.
+    pub(crate) fn status(&self) -> SyncStatus {
+        let missing = self.wanted().any(|r| !self.has(r));
+        match &self.error {
+            Some(e) if e.is_offline() => SyncStatus::Offline,
+            Some(_) => SyncStatus::Error,
+            None if missing => SyncStatus::Loading,
+            None if self.wanted().all(|r| self.slot_fresh(r)) => SyncStatus::Fresh,
+            None => SyncStatus::Stale,
+        }
+    }
+
+    /// Applies a message; returns what the shell must do, in order.
+    pub(crate) fn update(&mut self, msg: Msg, env: Env) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match msg {
+            Msg::Start(cached) => {
+                self.load_cache(cached, env, &mut fx);
+                self.start_round(&mut fx);
+                self.send_outbox(&mut fx);
+            }
+            Msg::Refresh => {
+                self.start_round(&mut fx);
+                self.send_outbox(&mut fx);
+            }
+            Msg::Fetched(resource, result) => self.fetched(resource, result, env, &mut fx),
+            Msg::RetryDue(resource) => {
+                self.set_waiting(resource, false);
+                self.fetch(resource, &mut fx);
+            }
+            Msg::Redeem { reward_id, key } => self.redeem(reward_id, key, env, &mut fx),
+            Msg::Sent { key, result } => self.sent(key, result, env, &mut fx),
+            Msg::ResendDue => self.send_outbox(&mut fx),
+            Msg::SignIn(identity, cached) => {
+                let same = self.identity.as_ref().map(|i| &i.customer_id) == Some(&identity.customer_id);
+                if !same {
+                    self.forget_shopper_in_memory();
+                }
+                self.identity = Some(identity);
+                if !same {
+                    self.load_cache(Cached { program: None, ..cached }, env, &mut fx);
+                }
+                self.start_round(&mut fx);
+                self.send_outbox(&mut fx);
+            }
+            Msg::SignOut => {
+                if let Some(identity) = self.identity.take() {
+                    fx.push(Effect::ForgetShopper { customer_id: identity.customer_id });
+                }
+                self.forget_shopper_in_memory();
+                fx.push(Effect::Changed);
+            }
+        }
+        fx
+    }
+
+    fn forget_shopper_in_memory(&mut self) {
+        self.shopper = Slot::default();
+        // Writes stay saved for their shopper (they resume at the next sign-in); only this page forgets them.
+        self.outbox.clear();
+        if self.error.as_ref().is_some_and(SyncError::is_about_shopper) {
+            self.error = None;
+        }
+    }
+
+    fn load_cache(&mut self, cached: Cached, env: Env, fx: &mut Vec<Effect>) {
+        if let Some((text, etag)) = cached.program {
+            // A cache that no longer decodes (another widget version, a damaged entry) is simply not used.
+            if let Ok(program) = crate::program_from_text(&text) {
+                self.program = Slot { value: Some(program), etag, ..Slot::default() };
+            }
+        }
+        if let (Some(text), Some(identity)) = (cached.shopper, &self.identity) {
+            if let Ok(state) = ShopperState::from_json_str(&text) {
+                // Another shopper's data is never shown, even if a cache entry were mislabelled.
+                if state.customer_id == identity.customer_id {
+                    self.shopper = Slot { value: Some(state), ..Slot::default() };
+                }
+            }
+        }
+        if let Some(identity) = &self.identity {
+            let mine = cached.outbox.into_iter().filter(|e| e.customer_id == identity.customer_id);
+            for entry in mine {
+                if !self.outbox.iter().any(|p| p.entry.key == entry.key) {
+                    self.outbox.push(PendingWrite { entry, status: WriteStatus::Waiting });
+                }
+            }
+        }
+        self.expire_outbox(env, fx);
+        fx.push(Effect::Changed);
+    }
+
+    fn start_round(&mut self, fx: &mut Vec<Effect>) {
+        self.round = true;
+        let wanted: Vec<Resource> = self.wanted().collect();
+        for resource in wanted {
+            if !self.busy(resource) {
+                self.set_attempt(resource, 0);
+                self.fetch(resource, fx);
+            }
+        }
+        self.check_settled(fx);
+    }
+
+    fn fetch(&mut self, resource: Resource, fx: &mut Vec<Effect>) {
+        let identity = self.identity.clone();
+        if resource == Resource::Shopper && identity.is_none() {
+            return;
+        }
+        let etag = match resource {
+            Resource::Program => {
+                self.program.in_flight = true;
+                self.program.value.as_ref().and(self.program.etag.clone())
+            }
+            Resource::Shopper => {
+                self.shopper.in_flight = true;
+                None
+            }
+        };
+        fx.push(Effect::Fetch { resource, etag, identity });
+    }
+
+    fn set_waiting(&mut self, resource: Resource, waiting: bool) {
+        match resource {
+            Resource::Program => self.program.waiting = waiting,
+            Resource::Shopper => self.shopper.waiting = waiting,
+        }
+    }
+
+    fn set_attempt(&mut self, resource: Resource, attempt: u32) {
+        match resource {
+            Resource::Program => self.program.attempt = attempt,
+            Resource::Shopper => self.shopper.attempt = attempt,
+        }
+    }
+
+    fn fetched(
+        &mut self,
+        resource: Resource,
+        result: Result<Fetched, SyncError>,
+        env: Env,
+        fx: &mut Vec<Effect>,
+    ) {
+        match resource {
+            Resource::Program => self.program.in_flight = false,
+            Resource::Shopper => self.shopper.in_flight = false,
+        }
+        // An answer for a shopper who has signed out meanwhile is dropped.
+        if resource == Resource::Shopper && self.identity.is_none() {
+            return;
+        }
+        let result = result.and_then(|fetched| self.accept(resource, fetched, fx));
+        match result {
+            Ok(()) => {
+                self.updated_at = Some(env.now_ms);
+                self.set_attempt(resource, 0);
+                if !self.wanted().any(|r| self.busy(r) || !self.slot_fresh(r)) {
+                    self.error = None;
+                }
+                fx.push(Effect::Changed);
+            }
+            Err(error) => {
+                let attempt = match resource {
+                    Resource::Program => &mut self.program.attempt,
+                    Resource::Shopper => &mut self.shopper.attempt,
+                };
+                *attempt += 1;
+                let attempt = *attempt;
+                if error.is_retryable() && attempt < self.policy.read_attempts {
+                    let after_ms = self.policy.delay_ms(attempt - 1, env.random, error.retry_after_ms());
+                    self.set_waiting(resource, true);
+                    fx.push(Effect::Wake { timer: Timer::Retry(resource), after_ms });
+                } else {
+                    self.set_attempt(resource, 0);
+                    if self.error.as_ref() != Some(&error) {
+                        fx.push(Effect::Report(error.clone()));
+                    }
+                    self.error = Some(error);
+                    fx.push(Effect::Changed);
+                }
+            }
+        }
+        self.check_settled(fx);
+    }
+
+    /// Takes in a successful read: decoded and checked before anything is shown or saved.
+    fn accept(
+        &mut self,
+        resource: Resource,
+        fetched: Fetched,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), SyncError> {
+        let (text, etag) = match fetched {
+            Fetched::Body { text, etag } => (text, etag),
+            Fetched::NotModified => {
+                let slot_has_value = self.has(resource);
+                return match resource {
+                    Resource::Program if slot_has_value => {
+                        self.program.fresh = true;
+                        Ok(())
+                    }
+                    _ => Err(SyncError::InvalidResponse(Problems::one(
+                        "",
+                        "304 Not Modified for something this page never had",
+                    ))),
+                };
+            }
+        };
+        match resource {
+            Resource::Program => {
+                let program = crate::program_from_text(&text)
+                    .map_err(|p| SyncError::InvalidResponse(p.under("program")))?;
+                fx.push(Effect::SaveProgram { text, etag: etag.clone() });
+                self.program.value = Some(program);
+                self.program.etag = etag;
+                self.program.fresh = true;
+            }
+            Resource::Shopper => {
+                let state = ShopperState::from_json_str(&text)
+                    .map_err(|p| SyncError::InvalidResponse(p.under("shopper")))?;
+                let Some(identity) = &self.identity else { return Ok(()) };
+                if state.customer_id != identity.customer_id {
+                    return Err(SyncError::InvalidResponse(Problems::one(
+                        "shopper.customerId",
+                        "is not the signed-in shopper",
+                    )));
+                }
+                fx.push(Effect::SaveShopper { customer_id: identity.customer_id.clone(), text });
+                self.shopper.value = Some(state);
+                self.shopper.fresh = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_settled(&mut self, fx: &mut Vec<Effect>) {
+        if self.round && !self.wanted().any(|r| self.busy(r)) {
+            self.round = false;
+            fx.push(Effect::Settled);
+        }
+    }
+
+    fn redeem(&mut self, reward_id: String, key: String, env: Env, fx: &mut Vec<Effect>) {
+        let Some(identity) = self.identity.clone() else {
+            fx.push(Effect::Settle { key, result: Err(SyncError::NotSignedIn) });
+            return;
+        };
+        let entry = OutboxEntry {
+            key,
+            reward_id,
+            customer_id: identity.customer_id.clone(),
+            created_at: env.now_ms,
+            attempts: 0,
+        };
+        self.outbox.push(PendingWrite { entry: entry.clone(), status: WriteStatus::Sending });
+        // Saved before it is sent: a reload or a crash after this point re-sends it with the same key.
+        self.save_outbox(fx);
+        fx.push(Effect::Send { entry, identity });
+        fx.push(Effect::Changed);
+    }
+
+    fn save_outbox(&self, fx: &mut Vec<Effect>) {
+        if let Some(identity) = &self.identity {
+            let entries = self
+                .outbox
+                .iter()
+                .filter(|p| p.status != WriteStatus::Expired)
+                .map(|p| p.entry.clone())
+                .collect();
+            fx.push(Effect::SaveOutbox { customer_id: identity.customer_id.clone(), entries });
+        }
+    }
+
+    /// Gives up writes older than the outbox's limit: shown as not completed, no longer saved or sent.
+    fn expire_outbox(&mut self, env: Env, fx: &mut Vec<Effect>) {
+        let mut expired = false;
+        for pending in &mut self.outbox {
+            if pending.status != WriteStatus::Expired
+                && env.now_ms - pending.entry.created_at > OUTBOX_MAX_AGE_MS
+            {
+                pending.status = WriteStatus::Expired;
+                expired = true;
+                fx.push(Effect::Settle {
+                    key: pending.entry.key.clone(),
+                    result: Err(SyncError::NotCompleted),
+                });
+                fx.push(Effect::Report(SyncError::NotCompleted));
+            }
+        }
+        if expired {
+            self.save_outbox(fx);
+        }
+    }
+
+    fn send_outbox(&mut self, fx: &mut Vec<Effect>) {
+        let Some(identity) = self.identity.clone() else { return };
+        for pending in &mut self.outbox {
+            if pending.status == WriteStatus::Waiting {
+                pending.status = WriteStatus::Sending;
+                fx.push(Effect::Send { entry: pending.entry.clone(), identity: identity.clone() });
+            }
+        }
+    }
+
+    fn sent(&mut self, key: String, result: Result<String, SyncError>, env: Env, fx: &mut Vec<Effect>) {
+        let Some(index) = self.outbox.iter().position(|p| p.entry.key == key) else { return };
+        let result = result.and_then(|text| {
+            Redemption::from_json_str(&text).map_err(|p| SyncError::InvalidResponse(p.under("redemption")))
+        });
+        match result {
+            Err(error) if error.is_retryable() => {
+                let pending = &mut self.outbox[index];
+                pending.entry.attempts = pending.entry.attempts.saturating_add(1);
+                pending.status = WriteStatus::Waiting;
+                let attempts = pending.entry.attempts;
+                self.expire_outbox(env, fx);
+                if self.outbox[index].status == WriteStatus::Waiting {
+                    self.save_outbox(fx);
+                    let after_ms = self.policy.delay_ms(attempts - 1, env.random, error.retry_after_ms());
+                    fx.push(Effect::Wake { timer: Timer::Outbox, after_ms });
+                }
+            }
+            result => {
+                // A definitive answer, either way: the write leaves the outbox.
+                self.outbox.remove(index);
+                self.save_outbox(fx);
+                if let Err(error) = &result {
+                    fx.push(Effect::Report(error.clone()));
+                }
+                fx.push(Effect::Settle { key, result });
+                // The balance, activity and codes changed on the backend: read them again.
+                if !self.shopper.busy() {
+                    self.round = true;
+                    self.shopper.attempt = 0;
+                    self.fetch(Resource::Shopper, fx);
+                }
+            }
+        }
+        fx.push(Effect::Changed);
+    }
+}
+
+#[cfg(test)]
+mod tests;

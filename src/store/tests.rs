@@ -1,0 +1,363 @@
+//! The store's decisions, natively: each test plays messages in and checks the effects and the status.
+
+use super::*;
+
+const PROGRAM: &str = r#"{"version": 1, "currency": "CNY", "locales": ["zh-CN", "en"],
+    "name": {"zh-CN": "会员俱乐部", "en": "Members club"},
+    "earn": {"rate": {"points": 1, "perAmount": 100}},
+    "rewards": [{"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "10 off"}, "kind": "amountOff",
+                 "cost": 500, "amountOff": 1000}]}"#;
+
+const NOW: i64 = 1_767_225_600_000;
+
+fn shopper(customer: &str, available: i64) -> String {
+    format!(
+        r#"{{"customerId": "{customer}", "balance": {{"available": {available}, "pending": [], "expiring": [],
+        "expired": 0, "lifetimeEarned": {available}}}, "rewards": {{"affordable": [], "blocked": false}},
+        "asOf": 1767225600}}"#
+    )
+}
+
+fn alice() -> Identity {
+    Identity { customer_id: "alice".into(), timestamp: 1_767_225_600, digest: "ab".repeat(32) }
+}
+
+fn env() -> Env {
+    Env { now_ms: NOW, random: 0.5 }
+}
+
+fn body(text: &str, etag: Option<&str>) -> Result<Fetched, SyncError> {
+    Ok(Fetched::Body { text: text.to_owned(), etag: etag.map(str::to_owned) })
+}
+
+fn offline() -> SyncError {
+    SyncError::Offline("Failed to fetch".into())
+}
+
+fn status(status: u16, retry_after_ms: Option<u64>) -> SyncError {
+    SyncError::Status { status, code: None, message: "nope".into(), retry_after_ms }
+}
+
+fn fetches(fx: &[Effect]) -> Vec<(Resource, Option<String>)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Fetch { resource, etag, .. } => Some((*resource, etag.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn count(fx: &[Effect], wanted: fn(&Effect) -> bool) -> usize {
+    fx.iter().filter(|e| wanted(e)).count()
+}
+
+fn settled(fx: &[Effect]) -> usize {
+    count(fx, |e| matches!(e, Effect::Settled))
+}
+
+fn reports(fx: &[Effect]) -> Vec<&'static str> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Report(error) => Some(error.code()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn wakes(fx: &[Effect]) -> Vec<(Timer, u64)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Wake { timer, after_ms } => Some((*timer, *after_ms)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn signed_in() -> Store {
+    Store::new(Some(alice()), RetryPolicy::default())
+}
+
+/// A store that loaded fresh data for alice with `available` points.
+fn loaded(available: i64) -> Store {
+    let mut store = signed_in();
+    store.update(Msg::Start(Cached::default()), env());
+    store.update(Msg::Fetched(Resource::Program, body(PROGRAM, Some("\"v1\""))), env());
+    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", available), None)), env());
+    assert_eq!(store.status(), SyncStatus::Fresh);
+    store
+}
+
+#[test]
+fn a_fresh_load_reads_both_and_settles_once() {
+    let mut store = signed_in();
+    let fx = store.update(Msg::Start(Cached::default()), env());
+    assert_eq!(fetches(&fx), vec![(Resource::Program, None), (Resource::Shopper, None)]);
+    assert_eq!(store.status(), SyncStatus::Loading);
+    let fx = store.update(Msg::Fetched(Resource::Program, body(PROGRAM, Some("\"v1\""))), env());
+    assert_eq!(settled(&fx), 0, "the shopper is still loading");
+    assert!(fx.contains(&Effect::SaveProgram { text: PROGRAM.into(), etag: Some("\"v1\"".into()) }));
+    let fx = store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
+    assert_eq!(settled(&fx), 1);
+    assert!(fx.contains(&Effect::SaveShopper { customer_id: "alice".into(), text: shopper("alice", 700) }));
+    assert_eq!(store.status(), SyncStatus::Fresh);
+    assert_eq!(store.shopper().map(|s| s.balance.available), Some(700));
+    assert_eq!(store.updated_at(), Some(NOW));
+}
+
+#[test]
+fn a_cached_load_is_shown_stale_then_revalidated_with_the_etag() {
+    let mut store = signed_in();
+    let cached = Cached {
+        program: Some((PROGRAM.into(), Some("\"v1\"".into()))),
+        shopper: Some(shopper("alice", 300)),
+        outbox: vec![],
+    };
+    let fx = store.update(Msg::Start(cached), env());
+    assert_eq!(store.status(), SyncStatus::Stale, "cached data is never shown as fresh");
+    assert_eq!(store.shopper().map(|s| s.balance.available), Some(300));
+    assert_eq!(fetches(&fx), vec![(Resource::Program, Some("\"v1\"".into())), (Resource::Shopper, None)]);
+    store.update(Msg::Fetched(Resource::Program, Ok(Fetched::NotModified)), env());
+    assert_eq!(store.status(), SyncStatus::Stale, "the shopper is not revalidated yet");
+    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 800), None)), env());
+    assert_eq!(store.status(), SyncStatus::Fresh);
+    assert_eq!(store.shopper().map(|s| s.balance.available), Some(800));
+}
+
+#[test]
+fn another_shoppers_data_is_never_shown() {
+    let mut store = signed_in();
+    let cached = Cached { program: None, shopper: Some(shopper("bob", 999)), outbox: vec![] };
+    store.update(Msg::Start(cached), env());
+    assert!(store.shopper().is_none(), "bob's cached state is not shown to alice");
+    let fx = store.update(Msg::Fetched(Resource::Shopper, body(&shopper("bob", 999), None)), env());
+    assert!(store.shopper().is_none(), "nor bob's state from a confused backend");
+    assert_eq!(reports(&fx), vec!["invalid_response"]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::SaveShopper { .. })));
+}
+
+#[test]
+fn a_damaged_cache_is_ignored() {
+    let mut store = signed_in();
+    let cached = Cached {
+        program: Some(("{\"version\": 1".into(), None)),
+        shopper: Some("[]".into()),
+        outbox: vec![],
+    };
+    let fx = store.update(Msg::Start(cached), env());
+    assert!(store.program().is_none() && store.shopper().is_none());
+    assert_eq!(
+        fetches(&fx),
+        vec![(Resource::Program, None), (Resource::Shopper, None)],
+        "no etag without a copy"
+    );
+}
+
+#[test]
+fn offline_at_load_retries_with_backoff_then_shows_the_cache_as_offline() {
+    let mut store = signed_in();
+    let cached = Cached {
+        program: Some((PROGRAM.into(), None)),
+        shopper: Some(shopper("alice", 300)),
+        outbox: vec![],
+    };
+    store.update(Msg::Start(cached), env());
+    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
+    let mut delays = vec![];
+    for attempt in 1..=4 {
+        let fx = store.update(Msg::Fetched(Resource::Program, Err(offline())), env());
+        if attempt < 4 {
+            assert_eq!(reports(&fx), Vec::<&str>::new(), "no report while retrying");
+            let wake = wakes(&fx);
+            assert_eq!(wake.len(), 1);
+            delays.push(wake[0].1);
+            let fx = store.update(Msg::RetryDue(Resource::Program), env());
+            assert_eq!(fetches(&fx).len(), 1);
+        } else {
+            assert_eq!(reports(&fx), vec!["offline"], "reported once, after the last attempt");
+            assert_eq!(settled(&fx), 1);
+            assert!(wakes(&fx).is_empty());
+        }
+    }
+    // Full jitter at random 0.5: half of 500, 1000, 2000.
+    assert_eq!(delays, vec![250, 500, 1000]);
+    assert_eq!(store.status(), SyncStatus::Offline);
+    assert!(store.program().is_some(), "the cached program is still shown");
+    // Back online: a refresh succeeds and the status recovers.
+    let fx = store.update(Msg::Refresh, env());
+    assert_eq!(fetches(&fx).len(), 2);
+    store.update(Msg::Fetched(Resource::Program, Ok(Fetched::NotModified)), env());
+    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
+    assert_eq!(store.status(), SyncStatus::Fresh);
+    assert!(store.error().is_none());
+}
+
+#[test]
+fn which_failures_are_retried() {
+    // (error, retried, code when given up)
+    let cases = [
+        (status(500, None), true, "server_error"),
+        (status(503, Some(7000)), true, "server_error"),
+        (status(429, Some(3000)), true, "rate_limited"),
+        (status(408, None), true, "refused"),
+        (SyncError::Timeout { after_ms: 8000 }, true, "timeout"),
+        (status(404, None), false, "refused"),
+        (status(401, None), false, "unauthorized"),
+        (status(400, None), false, "refused"),
+        (SyncError::TooLarge { limit: 1000 }, false, "response_too_large"),
+        (SyncError::InvalidResponse(Problems::one("", "invalid JSON")), false, "invalid_response"),
+    ];
+    for (error, retried, code) in cases {
+        let mut store = signed_in();
+        store.update(Msg::Start(Cached::default()), env());
+        let fx = store.update(Msg::Fetched(Resource::Program, Err(error.clone())), env());
+        assert_eq!(!wakes(&fx).is_empty(), retried, "{error:?}");
+        if let Some(ms) = error.retry_after_ms() {
+            assert!(wakes(&fx)[0].1 >= ms, "Retry-After is honoured: {error:?}");
+        }
+        if !retried {
+            assert_eq!(reports(&fx), vec![code]);
+        }
+        assert_eq!(error.code(), code);
+    }
+}
+
+#[test]
+fn a_malformed_answer_keeps_the_cached_copy_and_names_the_field() {
+    let mut store = signed_in();
+    let cached = Cached {
+        program: Some((PROGRAM.into(), None)),
+        shopper: Some(shopper("alice", 300)),
+        outbox: vec![],
+    };
+    store.update(Msg::Start(cached), env());
+    let wrong_type = shopper("alice", 300).replace("\"available\": 300", "\"available\": \"300\"");
+    let fx = store.update(Msg::Fetched(Resource::Shopper, body(&wrong_type, None)), env());
+    assert_eq!(reports(&fx), vec!["invalid_response"]);
+    let error = store.error().map(ToString::to_string).unwrap_or_default();
+    assert!(error.contains("shopper.balance.available: must be a number, got a string"), "{error}");
+    assert_eq!(store.shopper().map(|s| s.balance.available), Some(300));
+    assert_eq!(store.status(), SyncStatus::Error);
+}
+
+#[test]
+fn backoff_is_full_jitter_capped_and_respects_retry_after() {
+    let policy = RetryPolicy::default();
+    assert_eq!(policy.delay_ms(0, 0.0, None), 0);
+    assert_eq!(policy.delay_ms(0, 0.999, None), 499);
+    assert_eq!(policy.delay_ms(3, 1.0, None), 4000);
+    assert_eq!(policy.delay_ms(30, 1.0, None), 30_000, "capped");
+    assert_eq!(policy.delay_ms(0, 0.1, Some(5000)), 5000);
+    assert_eq!(policy.delay_ms(0, 0.1, Some(86_400_000)), 600_000, "a day is asked again in ten minutes");
+}
+
+fn redeem(store: &mut Store, key: &str) -> Vec<Effect> {
+    store.update(Msg::Redeem { reward_id: "ten-off".into(), key: key.into() }, env())
+}
+
+const REDEMPTION: &str =
+    r#"{"id": "r1", "rewardId": "ten-off", "cost": 500, "code": "LOY-ABCDE-FGHJK", "createdAt": 1767225600}"#;
+
+#[test]
+fn a_redemption_is_saved_before_it_is_sent_and_retried_with_the_same_key() {
+    let mut store = loaded(700);
+    let fx = redeem(&mut store, "k1");
+    let save = fx.iter().position(|e| matches!(e, Effect::SaveOutbox { entries, .. } if entries.len() == 1));
+    let send = fx.iter().position(|e| matches!(e, Effect::Send { entry, .. } if entry.key == "k1"));
+    assert!(save.is_some() && save < send, "saved before sent: {fx:?}");
+    // The answer is lost: the write waits and goes again with the same key.
+    let fx = store.update(Msg::Sent { key: "k1".into(), result: Err(offline()) }, env());
+    assert_eq!(wakes(&fx), vec![(Timer::Outbox, 250)]);
+    assert_eq!(store.outbox()[0].status, WriteStatus::Waiting);
+    assert_eq!(store.outbox()[0].entry.attempts, 1);
+    let fx = store.update(Msg::ResendDue, env());
+    assert!(matches!(&fx[..], [Effect::Send { entry, .. }] if entry.key == "k1"));
+    let fx = store.update(Msg::Sent { key: "k1".into(), result: Ok(REDEMPTION.into()) }, env());
+    assert!(fx.contains(&Effect::SaveOutbox { customer_id: "alice".into(), entries: vec![] }));
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::Settle { key, result: Ok(r) } if key == "k1" && r.code == "LOY-ABCDE-FGHJK")
+    ));
+    assert_eq!(fetches(&fx), vec![(Resource::Shopper, None)], "the balance is read again");
+    assert!(store.outbox().is_empty());
+}
+
+#[test]
+fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
+    let entry = |key: &str, age_ms: i64| OutboxEntry {
+        key: key.into(),
+        reward_id: "ten-off".into(),
+        customer_id: "alice".into(),
+        created_at: NOW - age_ms,
+        attempts: 2,
+    };
+    let mut bobs = entry("bob-1", 0);
+    bobs.customer_id = "bob".into();
+    let cached = Cached {
+        program: None,
+        shopper: None,
+        outbox: vec![entry("fresh", 60_000), entry("old", OUTBOX_MAX_AGE_MS + 1), bobs],
+    };
+    let mut store = signed_in();
+    let fx = store.update(Msg::Start(cached), env());
+    let sent: Vec<&str> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { entry, .. } => Some(entry.key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, vec!["fresh"], "bob's write is not sent as alice, the old one is given up");
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Settle { key, result: Err(SyncError::NotCompleted) } if key == "old")));
+    assert_eq!(reports(&fx), vec!["not_completed"]);
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::SaveOutbox { entries, .. } if entries.len() == 1 && entries[0].key == "fresh")
+    ));
+    let statuses: Vec<WriteStatus> = store.outbox().iter().map(|p| p.status).collect();
+    assert_eq!(statuses, vec![WriteStatus::Sending, WriteStatus::Expired]);
+}
+
+#[test]
+fn a_refused_redemption_leaves_the_outbox_with_its_reason() {
+    let mut store = loaded(100);
+    redeem(&mut store, "k2");
+    let refusal = SyncError::Status {
+        status: 409,
+        code: Some("insufficient_points".into()),
+        message: "400 more points needed".into(),
+        retry_after_ms: None,
+    };
+    let fx = store.update(Msg::Sent { key: "k2".into(), result: Err(refusal.clone()) }, env());
+    assert!(fx.contains(&Effect::Settle { key: "k2".into(), result: Err(refusal) }));
+    assert!(wakes(&fx).is_empty(), "a refusal is final");
+    assert!(store.outbox().is_empty());
+}
+
+#[test]
+fn guests_read_only_the_program_and_cannot_redeem() {
+    let mut store = Store::new(None, RetryPolicy::default());
+    let fx = store.update(Msg::Start(Cached::default()), env());
+    assert_eq!(fetches(&fx), vec![(Resource::Program, None)]);
+    store.update(Msg::Fetched(Resource::Program, body(PROGRAM, None)), env());
+    assert_eq!(store.status(), SyncStatus::Fresh);
+    let fx = redeem(&mut store, "k3");
+    assert_eq!(fx, vec![Effect::Settle { key: "k3".into(), result: Err(SyncError::NotSignedIn) }]);
+}
+
+#[test]
+fn signing_out_forgets_the_shopper_and_drops_late_answers() {
+    let mut store = loaded(700);
+    store.update(Msg::Refresh, env());
+    let fx = store.update(Msg::SignOut, env());
+    assert!(fx.contains(&Effect::ForgetShopper { customer_id: "alice".into() }));
+    assert!(store.shopper().is_none());
+    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
+    assert!(store.shopper().is_none(), "an answer that arrives after sign-out is dropped");
+    // Bob signs in on the same page: alice's state is gone, bob's cache is used.
+    let bob = Identity { customer_id: "bob".into(), ..alice() };
+    let cached = Cached { program: None, shopper: Some(shopper("bob", 50)), outbox: vec![] };
+    let fx = store.update(Msg::SignIn(bob, cached), env());
+    assert_eq!(store.shopper().map(|s| s.customer_id.as_str()), Some("bob"));
+    assert_eq!(store.status(), SyncStatus::Stale);
+    assert!(fetches(&fx).contains(&(Resource::Shopper, None)));
+}
