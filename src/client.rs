@@ -88,10 +88,8 @@ fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
     let (shopper, outbox) = match customer {
         Some(c) => (
             storage.get("shopper", Some(c)),
-            storage
-                .get("outbox", Some(c))
-                .and_then(|t| Vec::<OutboxEntry>::from_json_str(&t).ok())
-                .unwrap_or_default(),
+            // One entry per write: a damaged one is skipped, the others still resume.
+            storage.list("outbox", c).iter().filter_map(|t| OutboxEntry::from_json_str(t).ok()).collect(),
         ),
         None => (None, Vec::new()),
     };
@@ -108,19 +106,23 @@ fn dispatch(inner: &Rc<Inner>, msg: Msg) {
         Err(_) => return,
     };
     for effect in effects {
+        // A subscriber may have destroyed the client while being told of this change.
+        if inner.destroyed.get() {
+            return;
+        }
         perform(inner, effect);
     }
 }
 
 fn perform(inner: &Rc<Inner>, effect: Effect) {
     match effect {
-        Effect::Fetch { resource, etag, identity } => {
+        Effect::Fetch { resource, etag, identity, generation } => {
             let pending = inner.backend.call(Call::Read { resource, etag, identity });
             let weak = Rc::downgrade(inner);
             wasm_bindgen_futures::spawn_local(async move {
                 let answer = pending.await;
                 if let Some(inner) = weak.upgrade() {
-                    dispatch(&inner, Msg::Fetched(resource, answer));
+                    dispatch(&inner, Msg::Fetched { resource, generation, result: answer });
                 }
             });
         }
@@ -143,10 +145,10 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
                 }
             });
         }
-        Effect::Wake { timer, after_ms } => {
+        Effect::Wake { timer, after_ms, generation } => {
             let weak: Weak<Inner> = Rc::downgrade(inner);
             let msg = move || match timer {
-                Timer::Retry(resource) => Msg::RetryDue(resource),
+                Timer::Retry(resource) => Msg::RetryDue { resource, generation },
                 Timer::Outbox => Msg::ResendDue,
             };
             let timeout =
@@ -165,11 +167,13 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
             inner.storage.set("program", None, &format!("{}\n{text}", etag.unwrap_or_default()));
         }
         Effect::SaveShopper { customer_id, text } => inner.storage.set("shopper", Some(&customer_id), &text),
-        Effect::SaveOutbox { customer_id, entries } => {
-            match crate::json_text(&entries).filter(|_| !entries.is_empty()) {
-                Some(text) => inner.storage.set("outbox", Some(&customer_id), &text),
-                None => inner.storage.remove("outbox", Some(&customer_id)),
+        Effect::SaveWrite(entry) => {
+            if let Some(text) = crate::json_text(&entry) {
+                inner.storage.set("outbox", Some(&format!("{}:{}", entry.customer_id, entry.key)), &text);
             }
+        }
+        Effect::ForgetWrite { customer_id, key } => {
+            inner.storage.remove("outbox", Some(&format!("{customer_id}:{key}")));
         }
         Effect::ForgetShopper { customer_id } => inner.storage.remove("shopper", Some(&customer_id)),
         Effect::Changed => notify(inner, None),
@@ -328,7 +332,10 @@ impl Client {
     pub fn ready(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         promise(|settle| {
-            if inner.first_round_over.get() {
+            if inner.destroyed.get() {
+                let _ =
+                    settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
+            } else if inner.first_round_over.get() {
                 settle_round(&inner, false, settle);
             } else {
                 inner.rounds.borrow_mut().push((false, settle));
@@ -364,6 +371,11 @@ impl Client {
     pub fn refresh(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         promise(|settle| {
+            if inner.destroyed.get() {
+                let _ =
+                    settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
+                return;
+            }
             inner.rounds.borrow_mut().push((true, settle));
             dispatch(&inner, Msg::Refresh);
         })

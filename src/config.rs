@@ -238,8 +238,8 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
     if let Some(input) = get("retry").and_then(|v| decode::<RetryInput>("retry", &v, &mut found)) {
         for (name, given, slot, range) in [
             ("attempts", input.attempts, &mut retry.read_attempts, 1..=10),
-            ("baseMs", input.base_ms, &mut retry.base_ms, 0..=60_000),
-            ("capMs", input.cap_ms, &mut retry.cap_ms, 0..=600_000),
+            ("baseMs", input.base_ms, &mut retry.base_ms, 10..=60_000),
+            ("capMs", input.cap_ms, &mut retry.cap_ms, 10..=600_000),
         ] {
             match given {
                 Some(n) if range.contains(&n) => *slot = n,
@@ -250,6 +250,10 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
                 None => {}
             }
         }
+    }
+
+    if retry.cap_ms < retry.base_ms {
+        found.add("retry.capMs", format!("must be at least retry.baseMs ({})", retry.base_ms));
     }
 
     let chosen: Vec<&str> =
@@ -282,7 +286,11 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
         ["adapter"] => {
             default_key = "adapter".into();
             let mut problems = Vec::new();
-            let backend = JsBackend::new(&get("adapter").unwrap_or_default(), &mut problems);
+            let backend = JsBackend::new(
+                &get("adapter").unwrap_or_default(),
+                timeout_ms.unwrap_or(10_000),
+                &mut problems,
+            );
             for (path, message) in problems {
                 found.add(path, message);
             }

@@ -2,7 +2,8 @@
 //! (private mode, a sandboxed frame) or full, it falls back to memory for this page, silently.
 //!
 //! Keys: `storefront-loyalty:1:<cache key>:program` (entity tag, a newline, the program's JSON),
-//! `...:shopper:<customer id>` (the shopper state's JSON), `...:outbox:<customer id>` (pending writes).
+//! `...:shopper:<customer id>` (the shopper state's JSON), `...:outbox:<customer id>:<key>` (one pending write
+//! each, so that two tabs never overwrite each other's).
 //! The `1` is the schema version: a widget that changes the format bumps it and never reads older entries.
 
 use std::cell::RefCell;
@@ -53,6 +54,28 @@ impl Storage {
             }
             memory.push((key, value.to_owned()));
         }
+    }
+
+    /// Every value whose key starts with `name`'s key for `customer` (one entry per item, such as writes).
+    pub(crate) fn list(&self, name: &str, customer: &str) -> Vec<String> {
+        let prefix = self.key(name, Some(customer));
+        let mut values: Vec<String> = self
+            .memory
+            .borrow()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v.clone())
+            .collect();
+        if let Some(local) = &self.local {
+            let length = local.length().unwrap_or(0);
+            let keys: Vec<String> = (0..length).filter_map(|i| local.key(i).ok().flatten()).collect();
+            for key in keys.iter().filter(|k| k.starts_with(&prefix)) {
+                if let Ok(Some(value)) = local.get_item(key) {
+                    values.push(value);
+                }
+            }
+        }
+        values
     }
 
     pub(crate) fn remove(&self, name: &str, customer: Option<&str>) {

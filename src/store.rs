@@ -110,10 +110,10 @@ pub(crate) enum Msg {
     Start(Cached),
     /// Revalidate everything now (the page asked, or the browser came back online).
     Refresh,
-    /// A read finished.
-    Fetched(Resource, Result<Fetched, SyncError>),
+    /// A read finished; `generation` is the sign-in it was made for.
+    Fetched { resource: Resource, generation: u32, result: Result<Fetched, SyncError> },
     /// A read's backoff is over.
-    RetryDue(Resource),
+    RetryDue { resource: Resource, generation: u32 },
     /// The shopper asks to redeem a reward; `key` is a fresh idempotency key.
     Redeem { reward_id: String, key: String },
     /// A write finished.
@@ -147,18 +147,20 @@ pub(crate) enum Timer {
 /// What the shell must do.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Effect {
-    /// Read a resource (conditionally, with the entity tag).
-    Fetch { resource: Resource, etag: Option<String>, identity: Option<Identity> },
+    /// Read a resource (conditionally, with the entity tag); the answer comes back with `generation`.
+    Fetch { resource: Resource, etag: Option<String>, identity: Option<Identity>, generation: u32 },
     /// Send a write.
     Send { entry: OutboxEntry, identity: Identity },
     /// Wake the store with the timer's message after a delay (replacing a pending one).
-    Wake { timer: Timer, after_ms: u64 },
+    Wake { timer: Timer, after_ms: u64, generation: u32 },
     /// Save the program to the cache.
     SaveProgram { text: String, etag: Option<String> },
     /// Save the shopper state to the cache.
     SaveShopper { customer_id: String, text: String },
-    /// Save a shopper's outbox (an empty list removes it).
-    SaveOutbox { customer_id: String, entries: Vec<OutboxEntry> },
+    /// Save one write of the outbox (one storage entry per write, so two tabs never overwrite each other's).
+    SaveWrite(OutboxEntry),
+    /// Remove one write from the saved outbox.
+    ForgetWrite { customer_id: String, key: String },
     /// Remove a shopper's cached state (sign-out).
     ForgetShopper { customer_id: String },
     /// The state changed: tell the subscribers.
@@ -242,6 +244,17 @@ pub(crate) struct Store {
     /// True while a round of reads is under way (so `Settled` is sent once per round).
     round: bool,
     updated_at: Option<i64>,
+    /// Changes at every sign-in of another shopper and at sign-out: answers and timers of an earlier
+    /// generation are about someone else and are dropped.
+    generation: u32,
+    /// Keys of writes sent and not yet answered, kept across sign-ins so a write is never sent twice at once.
+    sending: Vec<String>,
+    /// Writes on their way whose shopper signed out: (key, customer), so their answer can clear the saved copy.
+    forgotten: Vec<(String, String)>,
+    /// A write completed while the shopper was being read: read again when that read ends.
+    reread_shopper: bool,
+    /// No resend of waiting writes before this (a `Retry-After` on a write), milliseconds.
+    outbox_not_before: i64,
 }
 
 impl Store {
@@ -313,6 +326,17 @@ impl Store {
 
     /// Applies a message; returns what the shell must do, in order.
     pub(crate) fn update(&mut self, msg: Msg, env: Env) -> Vec<Effect> {
+        let mut fx = self.apply(msg, env);
+        // The state is final before any effect runs, so `Settled` goes first: a subscriber that calls
+        // `refresh()` while being told of this round's end then waits for the next round, not this one.
+        if let Some(at) = fx.iter().position(|e| *e == Effect::Settled) {
+            let settled = fx.remove(at);
+            fx.insert(0, settled);
+        }
+        fx
+    }
+
+    fn apply(&mut self, msg: Msg, env: Env) -> Vec<Effect> {
         let mut fx = Vec::new();
         match msg {
             Msg::Start(cached) => {
@@ -322,10 +346,21 @@ impl Store {
             }
             Msg::Refresh => {
                 self.start_round(&mut fx);
-                self.send_outbox(&mut fx);
+                if env.now_ms >= self.outbox_not_before {
+                    self.send_outbox(&mut fx);
+                }
             }
-            Msg::Fetched(resource, result) => self.fetched(resource, result, env, &mut fx),
-            Msg::RetryDue(resource) => {
+            Msg::Fetched { resource, generation, result } => {
+                if resource == Resource::Shopper && generation != self.generation {
+                    // About a shopper who is no longer signed in here.
+                    return fx;
+                }
+                self.fetched(resource, result, env, &mut fx);
+            }
+            Msg::RetryDue { resource, generation } => {
+                if resource == Resource::Shopper && generation != self.generation {
+                    return fx;
+                }
                 self.set_waiting(resource, false);
                 self.fetch(resource, &mut fx);
             }
@@ -336,6 +371,7 @@ impl Store {
                 let same = self.identity.as_ref().map(|i| &i.customer_id) == Some(&identity.customer_id);
                 if !same {
                     self.forget_shopper_in_memory();
+                    self.generation = self.generation.wrapping_add(1);
                 }
                 self.identity = Some(identity);
                 if !same {
@@ -349,7 +385,9 @@ impl Store {
                     fx.push(Effect::ForgetShopper { customer_id: identity.customer_id });
                 }
                 self.forget_shopper_in_memory();
+                self.generation = self.generation.wrapping_add(1);
                 fx.push(Effect::Changed);
+                self.check_settled(&mut fx);
             }
         }
         fx
@@ -357,8 +395,13 @@ impl Store {
 
     fn forget_shopper_in_memory(&mut self) {
         self.shopper = Slot::default();
+        self.reread_shopper = false;
         // Writes stay saved for their shopper (they resume at the next sign-in); only this page forgets them.
-        self.outbox.clear();
+        for pending in self.outbox.drain(..) {
+            if self.sending.contains(&pending.entry.key) {
+                self.forgotten.push((pending.entry.key, pending.entry.customer_id));
+            }
+        }
         if self.error.as_ref().is_some_and(SyncError::is_about_shopper) {
             self.error = None;
         }
@@ -418,7 +461,7 @@ impl Store {
                 None
             }
         };
-        fx.push(Effect::Fetch { resource, etag, identity });
+        fx.push(Effect::Fetch { resource, etag, identity, generation: self.generation });
     }
 
     fn set_waiting(&mut self, resource: Resource, waiting: bool) {
@@ -448,6 +491,7 @@ impl Store {
         }
         // An answer for a shopper who has signed out meanwhile is dropped.
         if resource == Resource::Shopper && self.identity.is_none() {
+            self.check_settled(fx);
             return;
         }
         let result = result.and_then(|fetched| self.accept(resource, fetched, fx));
@@ -470,7 +514,11 @@ impl Store {
                 if error.is_retryable() && attempt < self.policy.read_attempts {
                     let after_ms = self.policy.delay_ms(attempt - 1, env.random, error.retry_after_ms());
                     self.set_waiting(resource, true);
-                    fx.push(Effect::Wake { timer: Timer::Retry(resource), after_ms });
+                    fx.push(Effect::Wake {
+                        timer: Timer::Retry(resource),
+                        after_ms,
+                        generation: self.generation,
+                    });
                 } else {
                     self.set_attempt(resource, 0);
                     if self.error.as_ref() != Some(&error) {
@@ -480,6 +528,10 @@ impl Store {
                     fx.push(Effect::Changed);
                 }
             }
+        }
+        if resource == Resource::Shopper && self.reread_shopper && !self.shopper.busy() {
+            self.reread_shopper = false;
+            self.fetch(Resource::Shopper, fx);
         }
         self.check_settled(fx);
     }
@@ -555,41 +607,24 @@ impl Store {
         };
         self.outbox.push(PendingWrite { entry: entry.clone(), status: WriteStatus::Sending });
         // Saved before it is sent: a reload or a crash after this point re-sends it with the same key.
-        self.save_outbox(fx);
+        fx.push(Effect::SaveWrite(entry.clone()));
+        self.sending.push(entry.key.clone());
         fx.push(Effect::Send { entry, identity });
         fx.push(Effect::Changed);
     }
 
-    fn save_outbox(&self, fx: &mut Vec<Effect>) {
-        if let Some(identity) = &self.identity {
-            let entries = self
-                .outbox
-                .iter()
-                .filter(|p| p.status != WriteStatus::Expired)
-                .map(|p| p.entry.clone())
-                .collect();
-            fx.push(Effect::SaveOutbox { customer_id: identity.customer_id.clone(), entries });
-        }
-    }
-
-    /// Gives up writes older than the outbox's limit: shown as not completed, no longer saved or sent.
+    /// Gives up writes older than the outbox's limit: shown as not completed, no longer saved or sent. A write
+    /// on its way is left to its answer.
     fn expire_outbox(&mut self, env: Env, fx: &mut Vec<Effect>) {
-        let mut expired = false;
         for pending in &mut self.outbox {
-            if pending.status != WriteStatus::Expired
-                && env.now_ms - pending.entry.created_at > OUTBOX_MAX_AGE_MS
-            {
+            let old = env.now_ms - pending.entry.created_at > OUTBOX_MAX_AGE_MS;
+            if old && pending.status == WriteStatus::Waiting {
                 pending.status = WriteStatus::Expired;
-                expired = true;
-                fx.push(Effect::Settle {
-                    key: pending.entry.key.clone(),
-                    result: Err(SyncError::NotCompleted),
-                });
+                let (customer_id, key) = (pending.entry.customer_id.clone(), pending.entry.key.clone());
+                fx.push(Effect::ForgetWrite { customer_id, key: key.clone() });
                 fx.push(Effect::Report(SyncError::NotCompleted));
+                fx.push(Effect::Settle { key, result: Err(SyncError::NotCompleted) });
             }
-        }
-        if expired {
-            self.save_outbox(fx);
         }
     }
 
@@ -598,39 +633,61 @@ impl Store {
         for pending in &mut self.outbox {
             if pending.status == WriteStatus::Waiting {
                 pending.status = WriteStatus::Sending;
-                fx.push(Effect::Send { entry: pending.entry.clone(), identity: identity.clone() });
+                // Already on its way (sent before a sign-out and a sign-in on this page): its answer will come.
+                if !self.sending.contains(&pending.entry.key) {
+                    self.sending.push(pending.entry.key.clone());
+                    fx.push(Effect::Send { entry: pending.entry.clone(), identity: identity.clone() });
+                }
             }
         }
     }
 
     fn sent(&mut self, key: String, result: Result<String, SyncError>, env: Env, fx: &mut Vec<Effect>) {
-        let Some(index) = self.outbox.iter().position(|p| p.entry.key == key) else { return };
+        self.sending.retain(|k| *k != key);
+        let owner = self.customer_of_saved(&key);
+        self.forgotten.retain(|(k, _)| *k != key);
         let result = result.and_then(|text| {
             Redemption::from_json_str(&text).map_err(|p| SyncError::InvalidResponse(p.under("redemption")))
         });
+        let Some(index) = self.outbox.iter().position(|p| p.entry.key == key) else {
+            // The shopper signed out meanwhile: the promise still gets its answer; a retryable failure leaves
+            // the saved write to be re-sent at their next sign-in.
+            if result.as_ref().is_err_and(|e| !e.is_retryable_write()) || result.is_ok() {
+                if let Some(customer_id) = owner {
+                    fx.push(Effect::ForgetWrite { customer_id, key: key.clone() });
+                }
+            }
+            fx.push(Effect::Settle { key, result });
+            return;
+        };
         match result {
-            Err(error) if error.is_retryable() => {
+            Err(error) if error.is_retryable_write() => {
                 let pending = &mut self.outbox[index];
                 pending.entry.attempts = pending.entry.attempts.saturating_add(1);
                 pending.status = WriteStatus::Waiting;
                 let attempts = pending.entry.attempts;
+                fx.push(Effect::SaveWrite(pending.entry.clone()));
                 self.expire_outbox(env, fx);
                 if self.outbox[index].status == WriteStatus::Waiting {
-                    self.save_outbox(fx);
                     let after_ms = self.policy.delay_ms(attempts - 1, env.random, error.retry_after_ms());
-                    fx.push(Effect::Wake { timer: Timer::Outbox, after_ms });
+                    if error.retry_after_ms().is_some() {
+                        self.outbox_not_before = env.now_ms.saturating_add(after_ms as i64);
+                    }
+                    fx.push(Effect::Wake { timer: Timer::Outbox, after_ms, generation: self.generation });
                 }
             }
             result => {
                 // A definitive answer, either way: the write leaves the outbox.
-                self.outbox.remove(index);
-                self.save_outbox(fx);
+                let pending = self.outbox.remove(index);
+                fx.push(Effect::ForgetWrite { customer_id: pending.entry.customer_id, key: key.clone() });
                 if let Err(error) = &result {
                     fx.push(Effect::Report(error.clone()));
                 }
                 fx.push(Effect::Settle { key, result });
                 // The balance, activity and codes changed on the backend: read them again.
-                if !self.shopper.busy() {
+                if self.shopper.busy() {
+                    self.reread_shopper = true;
+                } else {
                     self.round = true;
                     self.shopper.attempt = 0;
                     self.fetch(Resource::Shopper, fx);
@@ -638,6 +695,11 @@ impl Store {
             }
         }
         fx.push(Effect::Changed);
+    }
+
+    /// Whose saved write this key was (kept while it is on its way).
+    fn customer_of_saved(&self, key: &str) -> Option<String> {
+        self.forgotten.iter().find(|(k, _)| k == key).map(|(_, c)| c.clone())
     }
 }
 

@@ -71,6 +71,13 @@ impl SyncError {
         }
     }
 
+    /// Worth sending a write again: what is worth retrying for a read, and the contract's "this key's first
+    /// request is still running" (409 `idempotency_key_in_flight`), which will have an answer shortly.
+    pub fn is_retryable_write(&self) -> bool {
+        self.is_retryable()
+            || matches!(self, SyncError::Status { status: 409, code: Some(code), .. } if code == "idempotency_key_in_flight")
+    }
+
     /// The backend could not be reached (as opposed to answering badly).
     pub fn is_offline(&self) -> bool {
         matches!(self, SyncError::Offline(_) | SyncError::Timeout { .. })

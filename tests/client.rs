@@ -469,6 +469,22 @@ async fn js_adapters_are_checked_and_their_failures_classified() {
         text(&state, "error.message")
     );
     c.destroy();
+
+    // An adapter whose promise never settles is abandoned after timeoutMs, like a request.
+    let stuck: JsValue = js_sys::eval(&format!(
+        "({{ program: async () => ({}), shopper: () => new Promise(() => {{}}), redeem: async () => ({{}}) }})",
+        String::from(JSON::stringify(&program()).expect("json"))
+    ))
+    .expect("adapter");
+    let c = client(config(&[
+        ("apiBase", JsValue::UNDEFINED),
+        ("adapter", stuck),
+        ("timeoutMs", 150.into()),
+        ("retry", obj(r#"{"attempts": 1}"#)),
+    ]));
+    outcome(c.ready()).await.expect("the program loads");
+    assert_eq!(text(&c.state(), "error.code"), "timeout");
+    c.destroy();
 }
 
 #[wasm_bindgen_test]
@@ -501,7 +517,7 @@ fn bad_configs_name_every_setting() {
     let error = JsValue::from(
         create_client(obj(
             r#"{"apiBase": "loyalty.example", "timeoutMs": 5, "apibase": 1, "paths": {"program": "program"},
-            "identity": {"customerId": "a", "timestamp": 1, "digest": "xyz"}}"#,
+            "identity": {"customerId": "a", "timestamp": 1, "digest": "xyz"}, "retry": {"baseMs": 500, "capMs": 100}}"#,
         ))
         .err()
         .expect("refused"),
@@ -513,6 +529,7 @@ fn bad_configs_name_every_setting() {
         "apibase: unknown setting",
         "paths.program: must be a path starting with a single /",
         "identity.digest: must be 64 hex digits",
+        "retry.capMs: must be at least retry.baseMs (500)",
     ] {
         assert!(message.contains(expected), "{expected} in {message}");
     }

@@ -28,11 +28,16 @@ pub(crate) const FUNCTIONS: [&str; 3] = ["program", "shopper", "redeem"];
 
 pub(crate) struct JsBackend {
     adapter: Object,
+    timeout_ms: u32,
 }
 
 impl JsBackend {
     /// Checks that `adapter` has every function; each missing one is a problem naming it.
-    pub(crate) fn new(adapter: &JsValue, problems: &mut Vec<(String, String)>) -> Option<JsBackend> {
+    pub(crate) fn new(
+        adapter: &JsValue,
+        timeout_ms: u32,
+        problems: &mut Vec<(String, String)>,
+    ) -> Option<JsBackend> {
         let Some(object) = adapter.dyn_ref::<Object>().filter(|_| !adapter.is_function()) else {
             problems.push(("adapter".into(), "must be an object of async functions".into()));
             return None;
@@ -48,7 +53,7 @@ impl JsBackend {
                 ok = false;
             }
         }
-        ok.then(|| JsBackend { adapter: object.clone() })
+        ok.then(|| JsBackend { adapter: object.clone(), timeout_ms })
     }
 }
 
@@ -103,11 +108,32 @@ impl Backend for JsBackend {
             Some(function) => function.call1(&self.adapter, &argument),
             None => Err(js_sys::Error::new(&format!("adapter.{name} is no longer a function")).into()),
         };
+        let timeout_ms = self.timeout_ms;
         Box::pin(async move {
             let value = match returned {
-                Ok(value) => JsFuture::from(js_sys::Promise::resolve(&value)).await.map_err(thrown)?,
+                Ok(value) => value,
                 Err(error) => return Err(thrown(error)),
             };
+            // The adapter's promise races a timer, as an HTTP request does: one that never settles cannot
+            // hold a round (or a write) forever. Dropping `_timer` at the end clears it.
+            let expired = Object::new();
+            let mut reject = None;
+            let deadline = js_sys::Promise::new(&mut |_, r| reject = Some(r));
+            let _timer = reject.map(|reject| {
+                let expired = expired.clone();
+                gloo_timers::callback::Timeout::new(timeout_ms, move || {
+                    let _ = reject.call1(&JsValue::UNDEFINED, &expired);
+                })
+            });
+            let race =
+                js_sys::Promise::race(&js_sys::Array::of2(&js_sys::Promise::resolve(&value), &deadline));
+            let value = JsFuture::from(race).await.map_err(|error| {
+                if Object::is(&error, &expired) {
+                    SyncError::Timeout { after_ms: timeout_ms }
+                } else {
+                    thrown(error)
+                }
+            })?;
             to_text(name, &value)
         })
     }

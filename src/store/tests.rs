@@ -38,6 +38,10 @@ fn status(status: u16, retry_after_ms: Option<u64>) -> SyncError {
     SyncError::Status { status, code: None, message: "nope".into(), retry_after_ms }
 }
 
+fn fetched(resource: Resource, result: Result<Fetched, SyncError>) -> Msg {
+    Msg::Fetched { resource, generation: 0, result }
+}
+
 fn fetches(fx: &[Effect]) -> Vec<(Resource, Option<String>)> {
     fx.iter()
         .filter_map(|e| match e {
@@ -67,7 +71,7 @@ fn reports(fx: &[Effect]) -> Vec<&'static str> {
 fn wakes(fx: &[Effect]) -> Vec<(Timer, u64)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Wake { timer, after_ms } => Some((*timer, *after_ms)),
+            Effect::Wake { timer, after_ms, .. } => Some((*timer, *after_ms)),
             _ => None,
         })
         .collect()
@@ -81,8 +85,8 @@ fn signed_in() -> Store {
 fn loaded(available: i64) -> Store {
     let mut store = signed_in();
     store.update(Msg::Start(Cached::default()), env());
-    store.update(Msg::Fetched(Resource::Program, body(PROGRAM, Some("\"v1\""))), env());
-    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", available), None)), env());
+    store.update(fetched(Resource::Program, body(PROGRAM, Some("\"v1\""))), env());
+    store.update(fetched(Resource::Shopper, body(&shopper("alice", available), None)), env());
     assert_eq!(store.status(), SyncStatus::Fresh);
     store
 }
@@ -93,10 +97,10 @@ fn a_fresh_load_reads_both_and_settles_once() {
     let fx = store.update(Msg::Start(Cached::default()), env());
     assert_eq!(fetches(&fx), vec![(Resource::Program, None), (Resource::Shopper, None)]);
     assert_eq!(store.status(), SyncStatus::Loading);
-    let fx = store.update(Msg::Fetched(Resource::Program, body(PROGRAM, Some("\"v1\""))), env());
+    let fx = store.update(fetched(Resource::Program, body(PROGRAM, Some("\"v1\""))), env());
     assert_eq!(settled(&fx), 0, "the shopper is still loading");
     assert!(fx.contains(&Effect::SaveProgram { text: PROGRAM.into(), etag: Some("\"v1\"".into()) }));
-    let fx = store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
+    let fx = store.update(fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
     assert_eq!(settled(&fx), 1);
     assert!(fx.contains(&Effect::SaveShopper { customer_id: "alice".into(), text: shopper("alice", 700) }));
     assert_eq!(store.status(), SyncStatus::Fresh);
@@ -116,9 +120,9 @@ fn a_cached_load_is_shown_stale_then_revalidated_with_the_etag() {
     assert_eq!(store.status(), SyncStatus::Stale, "cached data is never shown as fresh");
     assert_eq!(store.shopper().map(|s| s.balance.available), Some(300));
     assert_eq!(fetches(&fx), vec![(Resource::Program, Some("\"v1\"".into())), (Resource::Shopper, None)]);
-    store.update(Msg::Fetched(Resource::Program, Ok(Fetched::NotModified)), env());
+    store.update(fetched(Resource::Program, Ok(Fetched::NotModified)), env());
     assert_eq!(store.status(), SyncStatus::Stale, "the shopper is not revalidated yet");
-    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 800), None)), env());
+    store.update(fetched(Resource::Shopper, body(&shopper("alice", 800), None)), env());
     assert_eq!(store.status(), SyncStatus::Fresh);
     assert_eq!(store.shopper().map(|s| s.balance.available), Some(800));
 }
@@ -129,7 +133,7 @@ fn another_shoppers_data_is_never_shown() {
     let cached = Cached { program: None, shopper: Some(shopper("bob", 999)), outbox: vec![] };
     store.update(Msg::Start(cached), env());
     assert!(store.shopper().is_none(), "bob's cached state is not shown to alice");
-    let fx = store.update(Msg::Fetched(Resource::Shopper, body(&shopper("bob", 999), None)), env());
+    let fx = store.update(fetched(Resource::Shopper, body(&shopper("bob", 999), None)), env());
     assert!(store.shopper().is_none(), "nor bob's state from a confused backend");
     assert_eq!(reports(&fx), vec!["invalid_response"]);
     assert!(!fx.iter().any(|e| matches!(e, Effect::SaveShopper { .. })));
@@ -161,16 +165,16 @@ fn offline_at_load_retries_with_backoff_then_shows_the_cache_as_offline() {
         outbox: vec![],
     };
     store.update(Msg::Start(cached), env());
-    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
+    store.update(fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
     let mut delays = vec![];
     for attempt in 1..=4 {
-        let fx = store.update(Msg::Fetched(Resource::Program, Err(offline())), env());
+        let fx = store.update(fetched(Resource::Program, Err(offline())), env());
         if attempt < 4 {
             assert_eq!(reports(&fx), Vec::<&str>::new(), "no report while retrying");
             let wake = wakes(&fx);
             assert_eq!(wake.len(), 1);
             delays.push(wake[0].1);
-            let fx = store.update(Msg::RetryDue(Resource::Program), env());
+            let fx = store.update(Msg::RetryDue { resource: Resource::Program, generation: 0 }, env());
             assert_eq!(fetches(&fx).len(), 1);
         } else {
             assert_eq!(reports(&fx), vec!["offline"], "reported once, after the last attempt");
@@ -185,8 +189,8 @@ fn offline_at_load_retries_with_backoff_then_shows_the_cache_as_offline() {
     // Back online: a refresh succeeds and the status recovers.
     let fx = store.update(Msg::Refresh, env());
     assert_eq!(fetches(&fx).len(), 2);
-    store.update(Msg::Fetched(Resource::Program, Ok(Fetched::NotModified)), env());
-    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
+    store.update(fetched(Resource::Program, Ok(Fetched::NotModified)), env());
+    store.update(fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
     assert_eq!(store.status(), SyncStatus::Fresh);
     assert!(store.error().is_none());
 }
@@ -209,7 +213,7 @@ fn which_failures_are_retried() {
     for (error, retried, code) in cases {
         let mut store = signed_in();
         store.update(Msg::Start(Cached::default()), env());
-        let fx = store.update(Msg::Fetched(Resource::Program, Err(error.clone())), env());
+        let fx = store.update(fetched(Resource::Program, Err(error.clone())), env());
         assert_eq!(!wakes(&fx).is_empty(), retried, "{error:?}");
         if let Some(ms) = error.retry_after_ms() {
             assert!(wakes(&fx)[0].1 >= ms, "Retry-After is honoured: {error:?}");
@@ -231,7 +235,7 @@ fn a_malformed_answer_keeps_the_cached_copy_and_names_the_field() {
     };
     store.update(Msg::Start(cached), env());
     let wrong_type = shopper("alice", 300).replace("\"available\": 300", "\"available\": \"300\"");
-    let fx = store.update(Msg::Fetched(Resource::Shopper, body(&wrong_type, None)), env());
+    let fx = store.update(fetched(Resource::Shopper, body(&wrong_type, None)), env());
     assert_eq!(reports(&fx), vec!["invalid_response"]);
     let error = store.error().map(ToString::to_string).unwrap_or_default();
     assert!(error.contains("shopper.balance.available: must be a number, got a string"), "{error}");
@@ -261,7 +265,7 @@ const REDEMPTION: &str =
 fn a_redemption_is_saved_before_it_is_sent_and_retried_with_the_same_key() {
     let mut store = loaded(700);
     let fx = redeem(&mut store, "k1");
-    let save = fx.iter().position(|e| matches!(e, Effect::SaveOutbox { entries, .. } if entries.len() == 1));
+    let save = fx.iter().position(|e| matches!(e, Effect::SaveWrite(entry) if entry.key == "k1"));
     let send = fx.iter().position(|e| matches!(e, Effect::Send { entry, .. } if entry.key == "k1"));
     assert!(save.is_some() && save < send, "saved before sent: {fx:?}");
     // The answer is lost: the write waits and goes again with the same key.
@@ -272,7 +276,7 @@ fn a_redemption_is_saved_before_it_is_sent_and_retried_with_the_same_key() {
     let fx = store.update(Msg::ResendDue, env());
     assert!(matches!(&fx[..], [Effect::Send { entry, .. }] if entry.key == "k1"));
     let fx = store.update(Msg::Sent { key: "k1".into(), result: Ok(REDEMPTION.into()) }, env());
-    assert!(fx.contains(&Effect::SaveOutbox { customer_id: "alice".into(), entries: vec![] }));
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k1".into() }));
     assert!(fx.iter().any(
         |e| matches!(e, Effect::Settle { key, result: Ok(r) } if key == "k1" && r.code == "LOY-ABCDE-FGHJK")
     ));
@@ -310,9 +314,8 @@ fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
         .iter()
         .any(|e| matches!(e, Effect::Settle { key, result: Err(SyncError::NotCompleted) } if key == "old")));
     assert_eq!(reports(&fx), vec!["not_completed"]);
-    assert!(fx.iter().any(
-        |e| matches!(e, Effect::SaveOutbox { entries, .. } if entries.len() == 1 && entries[0].key == "fresh")
-    ));
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "old".into() }));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ForgetWrite { key, .. } if key == "fresh")));
     let statuses: Vec<WriteStatus> = store.outbox().iter().map(|p| p.status).collect();
     assert_eq!(statuses, vec![WriteStatus::Sending, WriteStatus::Expired]);
 }
@@ -338,7 +341,7 @@ fn guests_read_only_the_program_and_cannot_redeem() {
     let mut store = Store::new(None, RetryPolicy::default());
     let fx = store.update(Msg::Start(Cached::default()), env());
     assert_eq!(fetches(&fx), vec![(Resource::Program, None)]);
-    store.update(Msg::Fetched(Resource::Program, body(PROGRAM, None)), env());
+    store.update(fetched(Resource::Program, body(PROGRAM, None)), env());
     assert_eq!(store.status(), SyncStatus::Fresh);
     let fx = redeem(&mut store, "k3");
     assert_eq!(fx, vec![Effect::Settle { key: "k3".into(), result: Err(SyncError::NotSignedIn) }]);
@@ -351,7 +354,7 @@ fn signing_out_forgets_the_shopper_and_drops_late_answers() {
     let fx = store.update(Msg::SignOut, env());
     assert!(fx.contains(&Effect::ForgetShopper { customer_id: "alice".into() }));
     assert!(store.shopper().is_none());
-    store.update(Msg::Fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
+    store.update(fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
     assert!(store.shopper().is_none(), "an answer that arrives after sign-out is dropped");
     // Bob signs in on the same page: alice's state is gone, bob's cache is used.
     let bob = Identity { customer_id: "bob".into(), ..alice() };
@@ -360,4 +363,114 @@ fn signing_out_forgets_the_shopper_and_drops_late_answers() {
     assert_eq!(store.shopper().map(|s| s.customer_id.as_str()), Some("bob"));
     assert_eq!(store.status(), SyncStatus::Stale);
     assert!(fetches(&fx).contains(&(Resource::Shopper, None)));
+}
+
+#[test]
+fn a_sign_out_mid_round_still_ends_the_round() {
+    let mut store = signed_in();
+    store.update(Msg::Start(Cached::default()), env());
+    store.update(fetched(Resource::Program, body(PROGRAM, None)), env());
+    let fx = store.update(Msg::SignOut, env());
+    assert_eq!(settled(&fx), 1, "ready() and refresh() must not wait for an answer about nobody");
+    let fx = store.update(fetched(Resource::Shopper, body(&shopper("alice", 1), None)), env());
+    assert_eq!(settled(&fx), 0);
+    assert!(store.shopper().is_none());
+}
+
+#[test]
+fn answers_and_timers_for_the_previous_shopper_are_dropped() {
+    let mut store = signed_in();
+    store.update(Msg::Start(Cached::default()), env());
+    store.update(fetched(Resource::Program, body(PROGRAM, None)), env());
+    // Alice's read fails and waits to retry; bob signs in meanwhile.
+    store.update(fetched(Resource::Shopper, Err(offline())), env());
+    let bob = Identity { customer_id: "bob".into(), ..alice() };
+    let fx = store.update(Msg::SignIn(bob, Cached::default()), env());
+    let generation = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Fetch { resource: Resource::Shopper, generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .expect("bob is read");
+    assert_ne!(generation, 0);
+    // Alice's late failure and her retry timer: nothing happens to bob.
+    let late = store
+        .update(Msg::Fetched { resource: Resource::Shopper, generation: 0, result: Err(offline()) }, env());
+    assert!(late.is_empty(), "{late:?}");
+    let timer = store.update(Msg::RetryDue { resource: Resource::Shopper, generation: 0 }, env());
+    assert!(timer.is_empty(), "{timer:?}");
+    let fx = store.update(
+        Msg::Fetched { resource: Resource::Shopper, generation, result: body(&shopper("bob", 5), None) },
+        env(),
+    );
+    assert_eq!(settled(&fx), 0, "the program is being revalidated too");
+    let fx = store.update(fetched(Resource::Program, Ok(Fetched::NotModified)), env());
+    assert_eq!(settled(&fx), 1);
+    assert_eq!(store.status(), SyncStatus::Fresh);
+}
+
+#[test]
+fn a_key_still_in_flight_on_the_server_is_asked_again() {
+    let mut store = loaded(700);
+    redeem(&mut store, "k4");
+    let in_flight = SyncError::Status {
+        status: 409,
+        code: Some("idempotency_key_in_flight".into()),
+        message: "retry shortly".into(),
+        retry_after_ms: None,
+    };
+    let fx = store.update(Msg::Sent { key: "k4".into(), result: Err(in_flight) }, env());
+    assert_eq!(wakes(&fx).len(), 1, "a 409 for a key in flight is not a refusal");
+    assert!(reports(&fx).is_empty());
+    assert_eq!(store.outbox()[0].status, WriteStatus::Waiting);
+}
+
+#[test]
+fn a_write_answered_after_sign_out_settles_its_promise_and_is_never_sent_twice() {
+    let mut store = loaded(700);
+    redeem(&mut store, "k5");
+    store.update(Msg::SignOut, env());
+    // Alice signs in again on this page while her write is still on its way: it is not sent again.
+    let saved = OutboxEntry {
+        key: "k5".into(),
+        reward_id: "ten-off".into(),
+        customer_id: "alice".into(),
+        created_at: NOW,
+        attempts: 0,
+    };
+    let fx = store.update(Msg::SignIn(alice(), Cached { outbox: vec![saved], ..Cached::default() }), env());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Send { .. })), "{fx:?}");
+    let fx = store.update(Msg::Sent { key: "k5".into(), result: Ok(REDEMPTION.into()) }, env());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Settle { key, result: Ok(_) } if key == "k5")));
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k5".into() }));
+    assert!(store.outbox().is_empty());
+    // And if she had not come back, the answer still settles the promise and clears the saved copy.
+    let mut store = loaded(700);
+    redeem(&mut store, "k6");
+    store.update(Msg::SignOut, env());
+    let fx = store.update(Msg::Sent { key: "k6".into(), result: Ok(REDEMPTION.into()) }, env());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Settle { key, result: Ok(_) } if key == "k6")));
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k6".into() }));
+}
+
+#[test]
+fn the_balance_is_read_again_after_a_redemption_even_mid_read() {
+    let mut store = loaded(700);
+    redeem(&mut store, "k7");
+    let fx = store.update(Msg::Refresh, env());
+    assert!(fetches(&fx).contains(&(Resource::Shopper, None)));
+    let fx = store.update(Msg::Sent { key: "k7".into(), result: Ok(REDEMPTION.into()) }, env());
+    assert!(fetches(&fx).is_empty(), "a read is already on its way");
+    let fx = store.update(fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
+    assert_eq!(fetches(&fx), vec![(Resource::Shopper, None)], "that read may predate the redemption");
+}
+
+#[test]
+fn settled_comes_before_the_change_notices() {
+    let mut store = signed_in();
+    store.update(Msg::Start(Cached::default()), env());
+    store.update(fetched(Resource::Program, body(PROGRAM, None)), env());
+    let fx = store.update(fetched(Resource::Shopper, Err(status(404, None))), env());
+    assert_eq!(fx.first(), Some(&Effect::Settled), "{fx:?}");
 }
