@@ -285,16 +285,10 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
         }
         ["adapter"] => {
             default_key = "adapter".into();
-            let mut problems = Vec::new();
-            let backend = JsBackend::new(
-                &get("adapter").unwrap_or_default(),
-                timeout_ms.unwrap_or(10_000),
-                &mut problems,
-            );
-            for (path, message) in problems {
-                found.add(path, message);
-            }
-            backend.map(|b| Box::new(b) as Box<dyn Backend>)
+            JsBackend::new(&get("adapter").unwrap_or_default(), timeout_ms.unwrap_or(10_000))
+                .map(|b| Box::new(b) as Box<dyn Backend>)
+                .map_err(|p| found.merge(p))
+                .ok()
         }
         ["memory"] => {
             default_key = "memory".into();

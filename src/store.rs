@@ -189,9 +189,22 @@ pub(crate) enum SyncStatus {
     Error,
 }
 
+/// A resource the store reads: its value and where its reading stands.
 #[derive(Debug)]
 struct Slot<T> {
     value: Option<T>,
+    sync: Reading,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot { value: None, sync: Reading::default() }
+    }
+}
+
+/// Where reading one resource stands, the same for every resource.
+#[derive(Debug, Default)]
+struct Reading {
     etag: Option<String>,
     /// True once this page read it from the backend (or the backend confirmed the cached copy).
     fresh: bool,
@@ -201,13 +214,7 @@ struct Slot<T> {
     waiting: bool,
 }
 
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Slot { value: None, etag: None, fresh: false, attempt: 0, in_flight: false, waiting: false }
-    }
-}
-
-impl<T> Slot<T> {
+impl Reading {
     fn busy(&self) -> bool {
         self.in_flight || self.waiting
     }
@@ -298,18 +305,27 @@ impl Store {
         }
     }
 
-    fn slot_fresh(&self, resource: Resource) -> bool {
+    fn reading(&self, resource: Resource) -> &Reading {
         match resource {
-            Resource::Program => self.program.fresh,
-            Resource::Shopper => self.shopper.fresh,
+            Resource::Program => &self.program.sync,
+            Resource::Shopper => &self.shopper.sync,
+        }
+    }
+
+    fn reading_mut(&mut self, resource: Resource) -> &mut Reading {
+        match resource {
+            Resource::Program => &mut self.program.sync,
+            Resource::Shopper => &mut self.shopper.sync,
         }
     }
 
     fn busy(&self, resource: Resource) -> bool {
-        match resource {
-            Resource::Program => self.program.busy(),
-            Resource::Shopper => self.shopper.busy(),
-        }
+        self.reading(resource).busy()
+    }
+
+    /// Whether a read's answer or timer (made for `generation`) still concerns the signed-in shopper.
+    fn current(&self, resource: Resource, generation: u32) -> bool {
+        resource == Resource::Program || generation == self.generation
     }
 
     /// The status the page sees, derived from the slots and the last error.
@@ -319,7 +335,7 @@ impl Store {
             Some(e) if e.is_offline() => SyncStatus::Offline,
             Some(_) => SyncStatus::Error,
             None if missing => SyncStatus::Loading,
-            None if self.wanted().all(|r| self.slot_fresh(r)) => SyncStatus::Fresh,
+            None if self.wanted().all(|r| self.reading(r).fresh) => SyncStatus::Fresh,
             None => SyncStatus::Stale,
         }
     }
@@ -332,6 +348,14 @@ impl Store {
         if let Some(at) = fx.iter().position(|e| *e == Effect::Settled) {
             let settled = fx.remove(at);
             fx.insert(0, settled);
+        }
+        // Subscribers are told once per message, of the final state: each notice serializes the whole state.
+        if let Some(last) = fx.iter().rposition(|e| *e == Effect::Changed) {
+            let mut i = 0;
+            fx.retain(|e| {
+                i += 1;
+                *e != Effect::Changed || i - 1 == last
+            });
         }
         fx
     }
@@ -350,20 +374,15 @@ impl Store {
                     self.send_outbox(&mut fx);
                 }
             }
-            Msg::Fetched { resource, generation, result } => {
-                if resource == Resource::Shopper && generation != self.generation {
-                    // About a shopper who is no longer signed in here.
-                    return fx;
-                }
+            // Answers and timers about a shopper who is no longer signed in here are dropped.
+            Msg::Fetched { resource, generation, result } if self.current(resource, generation) => {
                 self.fetched(resource, result, env, &mut fx);
             }
-            Msg::RetryDue { resource, generation } => {
-                if resource == Resource::Shopper && generation != self.generation {
-                    return fx;
-                }
-                self.set_waiting(resource, false);
+            Msg::RetryDue { resource, generation } if self.current(resource, generation) => {
+                self.reading_mut(resource).waiting = false;
                 self.fetch(resource, &mut fx);
             }
+            Msg::Fetched { .. } | Msg::RetryDue { .. } => {}
             Msg::Redeem { reward_id, key } => self.redeem(reward_id, key, env, &mut fx),
             Msg::Sent { key, result } => self.sent(key, result, env, &mut fx),
             Msg::ResendDue => self.send_outbox(&mut fx),
@@ -411,14 +430,14 @@ impl Store {
         if let Some((text, etag)) = cached.program {
             // A cache that no longer decodes (another widget version, a damaged entry) is simply not used.
             if let Ok(program) = crate::program_from_text(&text) {
-                self.program = Slot { value: Some(program), etag, ..Slot::default() };
+                self.program = Slot { value: Some(program), sync: Reading { etag, ..Reading::default() } };
             }
         }
         if let (Some(text), Some(identity)) = (cached.shopper, &self.identity) {
             if let Ok(state) = ShopperState::from_json_str(&text) {
                 // Another shopper's data is never shown, even if a cache entry were mislabelled.
                 if state.customer_id == identity.customer_id {
-                    self.shopper = Slot { value: Some(state), ..Slot::default() };
+                    self.shopper = Slot { value: Some(state), sync: Reading::default() };
                 }
             }
         }
@@ -439,7 +458,7 @@ impl Store {
         let wanted: Vec<Resource> = self.wanted().collect();
         for resource in wanted {
             if !self.busy(resource) {
-                self.set_attempt(resource, 0);
+                self.reading_mut(resource).attempt = 0;
                 self.fetch(resource, fx);
             }
         }
@@ -451,31 +470,10 @@ impl Store {
         if resource == Resource::Shopper && identity.is_none() {
             return;
         }
-        let etag = match resource {
-            Resource::Program => {
-                self.program.in_flight = true;
-                self.program.value.as_ref().and(self.program.etag.clone())
-            }
-            Resource::Shopper => {
-                self.shopper.in_flight = true;
-                None
-            }
-        };
+        // Conditional only when there is a copy that a 304 would confirm.
+        let etag = if self.has(resource) { self.reading(resource).etag.clone() } else { None };
+        self.reading_mut(resource).in_flight = true;
         fx.push(Effect::Fetch { resource, etag, identity, generation: self.generation });
-    }
-
-    fn set_waiting(&mut self, resource: Resource, waiting: bool) {
-        match resource {
-            Resource::Program => self.program.waiting = waiting,
-            Resource::Shopper => self.shopper.waiting = waiting,
-        }
-    }
-
-    fn set_attempt(&mut self, resource: Resource, attempt: u32) {
-        match resource {
-            Resource::Program => self.program.attempt = attempt,
-            Resource::Shopper => self.shopper.attempt = attempt,
-        }
     }
 
     fn fetched(
@@ -485,10 +483,7 @@ impl Store {
         env: Env,
         fx: &mut Vec<Effect>,
     ) {
-        match resource {
-            Resource::Program => self.program.in_flight = false,
-            Resource::Shopper => self.shopper.in_flight = false,
-        }
+        self.reading_mut(resource).in_flight = false;
         // An answer for a shopper who has signed out meanwhile is dropped.
         if resource == Resource::Shopper && self.identity.is_none() {
             self.check_settled(fx);
@@ -498,29 +493,22 @@ impl Store {
         match result {
             Ok(()) => {
                 self.updated_at = Some(env.now_ms);
-                self.set_attempt(resource, 0);
-                if !self.wanted().any(|r| self.busy(r) || !self.slot_fresh(r)) {
+                self.reading_mut(resource).attempt = 0;
+                if !self.wanted().any(|r| self.busy(r) || !self.reading(r).fresh) {
                     self.error = None;
                 }
                 fx.push(Effect::Changed);
             }
             Err(error) => {
-                let attempt = match resource {
-                    Resource::Program => &mut self.program.attempt,
-                    Resource::Shopper => &mut self.shopper.attempt,
-                };
-                *attempt += 1;
-                let attempt = *attempt;
-                if error.is_retryable() && attempt < self.policy.read_attempts {
-                    let after_ms = self.policy.delay_ms(attempt - 1, env.random, error.retry_after_ms());
-                    self.set_waiting(resource, true);
-                    fx.push(Effect::Wake {
-                        timer: Timer::Retry(resource),
-                        after_ms,
-                        generation: self.generation,
-                    });
+                let (policy, generation) = (self.policy, self.generation);
+                let reading = self.reading_mut(resource);
+                reading.attempt += 1;
+                if error.is_retryable() && reading.attempt < policy.read_attempts {
+                    reading.waiting = true;
+                    let after_ms = policy.delay_ms(reading.attempt - 1, env.random, error.retry_after_ms());
+                    fx.push(Effect::Wake { timer: Timer::Retry(resource), after_ms, generation });
                 } else {
-                    self.set_attempt(resource, 0);
+                    reading.attempt = 0;
                     if self.error.as_ref() != Some(&error) {
                         fx.push(Effect::Report(error.clone()));
                     }
@@ -529,7 +517,7 @@ impl Store {
                 }
             }
         }
-        if resource == Resource::Shopper && self.reread_shopper && !self.shopper.busy() {
+        if resource == Resource::Shopper && self.reread_shopper && !self.shopper.sync.busy() {
             self.reread_shopper = false;
             self.fetch(Resource::Shopper, fx);
         }
@@ -549,7 +537,7 @@ impl Store {
                 let slot_has_value = self.has(resource);
                 return match resource {
                     Resource::Program if slot_has_value => {
-                        self.program.fresh = true;
+                        self.program.sync.fresh = true;
                         Ok(())
                     }
                     _ => Err(SyncError::InvalidResponse(Problems::one(
@@ -565,8 +553,8 @@ impl Store {
                     .map_err(|p| SyncError::InvalidResponse(p.under("program")))?;
                 fx.push(Effect::SaveProgram { text, etag: etag.clone() });
                 self.program.value = Some(program);
-                self.program.etag = etag;
-                self.program.fresh = true;
+                self.program.sync.etag = etag;
+                self.program.sync.fresh = true;
             }
             Resource::Shopper => {
                 let state = ShopperState::from_json_str(&text)
@@ -580,7 +568,7 @@ impl Store {
                 }
                 fx.push(Effect::SaveShopper { customer_id: identity.customer_id.clone(), text });
                 self.shopper.value = Some(state);
-                self.shopper.fresh = true;
+                self.shopper.sync.fresh = true;
             }
         }
         Ok(())
@@ -685,11 +673,11 @@ impl Store {
                 }
                 fx.push(Effect::Settle { key, result });
                 // The balance, activity and codes changed on the backend: read them again.
-                if self.shopper.busy() {
+                if self.shopper.sync.busy() {
                     self.reread_shopper = true;
                 } else {
                     self.round = true;
-                    self.shopper.attempt = 0;
+                    self.shopper.sync.attempt = 0;
                     self.fetch(Resource::Shopper, fx);
                 }
             }

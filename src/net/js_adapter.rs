@@ -18,7 +18,7 @@ use super::{describe, Answer, Backend, Call, Pending};
 use crate::store::{Fetched, Identity, Resource};
 use crate::sync_error::SyncError;
 use js_sys::{Function, Object, Reflect};
-use loyalty_core::Problems;
+use loyalty_core::{Problem, Problems};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -33,27 +33,25 @@ pub(crate) struct JsBackend {
 
 impl JsBackend {
     /// Checks that `adapter` has every function; each missing one is a problem naming it.
-    pub(crate) fn new(
-        adapter: &JsValue,
-        timeout_ms: u32,
-        problems: &mut Vec<(String, String)>,
-    ) -> Option<JsBackend> {
+    pub(crate) fn new(adapter: &JsValue, timeout_ms: u32) -> Result<JsBackend, Problems> {
         let Some(object) = adapter.dyn_ref::<Object>().filter(|_| !adapter.is_function()) else {
-            problems.push(("adapter".into(), "must be an object of async functions".into()));
-            return None;
+            return Err(Problems::one("adapter", "must be an object of async functions"));
         };
-        let mut ok = true;
-        for name in FUNCTIONS {
-            let function = Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED);
-            if !function.is_function() {
-                problems.push((
-                    format!("adapter.{name}"),
-                    format!("must be a function, got {}", type_of(&function)),
-                ));
-                ok = false;
-            }
+        let missing: Vec<Problem> = FUNCTIONS
+            .iter()
+            .filter_map(|name| {
+                let function = Reflect::get(object, &(*name).into()).unwrap_or(JsValue::UNDEFINED);
+                (!function.is_function()).then(|| Problem {
+                    path: format!("adapter.{name}"),
+                    message: format!("must be a function, got {}", type_of(&function)),
+                })
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(JsBackend { adapter: object.clone(), timeout_ms })
+        } else {
+            Err(Problems(missing))
         }
-        ok.then(|| JsBackend { adapter: object.clone(), timeout_ms })
     }
 }
 

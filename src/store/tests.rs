@@ -81,6 +81,18 @@ fn signed_in() -> Store {
     Store::new(Some(alice()), RetryPolicy::default())
 }
 
+/// A store started from a cache holding the program and alice with `available` points.
+fn started_from_cache(available: i64) -> Store {
+    let mut store = signed_in();
+    let cached = Cached {
+        program: Some((PROGRAM.into(), None)),
+        shopper: Some(shopper("alice", available)),
+        outbox: vec![],
+    };
+    store.update(Msg::Start(cached), env());
+    store
+}
+
 /// A store that loaded fresh data for alice with `available` points.
 fn loaded(available: i64) -> Store {
     let mut store = signed_in();
@@ -158,13 +170,7 @@ fn a_damaged_cache_is_ignored() {
 
 #[test]
 fn offline_at_load_retries_with_backoff_then_shows_the_cache_as_offline() {
-    let mut store = signed_in();
-    let cached = Cached {
-        program: Some((PROGRAM.into(), None)),
-        shopper: Some(shopper("alice", 300)),
-        outbox: vec![],
-    };
-    store.update(Msg::Start(cached), env());
+    let mut store = started_from_cache(300);
     store.update(fetched(Resource::Shopper, body(&shopper("alice", 300), None)), env());
     let mut delays = vec![];
     for attempt in 1..=4 {
@@ -227,13 +233,7 @@ fn which_failures_are_retried() {
 
 #[test]
 fn a_malformed_answer_keeps_the_cached_copy_and_names_the_field() {
-    let mut store = signed_in();
-    let cached = Cached {
-        program: Some((PROGRAM.into(), None)),
-        shopper: Some(shopper("alice", 300)),
-        outbox: vec![],
-    };
-    store.update(Msg::Start(cached), env());
+    let mut store = started_from_cache(300);
     let wrong_type = shopper("alice", 300).replace("\"available\": 300", "\"available\": \"300\"");
     let fx = store.update(fetched(Resource::Shopper, body(&wrong_type, None)), env());
     assert_eq!(reports(&fx), vec!["invalid_response"]);
@@ -473,4 +473,12 @@ fn settled_comes_before_the_change_notices() {
     store.update(fetched(Resource::Program, body(PROGRAM, None)), env());
     let fx = store.update(fetched(Resource::Shopper, Err(status(404, None))), env());
     assert_eq!(fx.first(), Some(&Effect::Settled), "{fx:?}");
+}
+
+#[test]
+fn subscribers_are_told_once_per_message() {
+    let mut store = loaded(700);
+    redeem(&mut store, "k8");
+    let fx = store.update(Msg::Sent { key: "k8".into(), result: Err(status(409, None)) }, env());
+    assert_eq!(count(&fx, |e| matches!(e, Effect::Changed)), 1, "{fx:?}");
 }
