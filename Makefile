@@ -10,7 +10,7 @@ setup:
 	./scripts/setup.sh
 
 size:
-	. scripts/env.sh && wasm-pack build --target web --release && ./scripts/size-report.sh
+	./scripts/build.sh && ./scripts/size-report.sh
 
 # Load benchmark of the reference server (wrk, optimised build, 10,000 shoppers); prints figures.
 bench-server:

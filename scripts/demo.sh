@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 ./scripts/setup.sh no-browser
-wasm-pack build --target web --release
+./scripts/build.sh
 ./scripts/size-report.sh
 cargo build -p loyalty-server --locked
 export LOYALTY_LISTEN="${LOYALTY_LISTEN:-127.0.0.1:${PORT:-8080}}"

@@ -45,7 +45,7 @@ step "rustdoc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --
 step "core has no web dependencies" ./scripts/check-core-deps.sh
 step "cargo test (native)" cargo test --workspace --locked
 step "browser tests (wasm-pack test, headless Chromium)" wasm-pack test --headless --chrome
-step "release build (wasm-pack)" wasm-pack build --target web --release
+step "release build (wasm-pack, npm package)" ./scripts/build.sh
 step "size report" ./scripts/size-report.sh
 step "TypeScript declarations (tsc --strict)" tsc -p tests/types
 step "end-to-end (demo shop, headless Chromium)" ./scripts/e2e.sh

@@ -14,7 +14,7 @@ use crate::store::{
 use crate::sync_error::SyncError;
 use crate::{output, WidgetError};
 use js_sys::{Function, Promise};
-use loyalty_core::{FromJson, Program, ShopperState};
+use loyalty_core::{FromJson, Program, Redemption, ShopperState};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -57,9 +57,33 @@ struct Inner {
     rounds: RefCell<Vec<(bool, Settle)>>,
     /// Set once the first round ended, so a later `ready()` resolves at once.
     first_round_over: Cell<bool>,
-    redemptions: RefCell<Vec<(String, Settle)>>,
+    redemptions: RefCell<Vec<(String, Waiter)>>,
+    /// The elements showing this client's state (weak: an element removed from the page is dropped).
+    watchers: RefCell<Vec<Weak<dyn Watch>>>,
     online: RefCell<Option<gloo_events::EventListener>>,
     destroyed: Cell<bool>,
+}
+
+/// Who waits for a redemption's answer: a promise handed to JS, or an element of the widget.
+enum Waiter {
+    Js(Settle),
+    Rust(Box<dyn FnOnce(Result<Redemption, SyncError>)>),
+}
+
+/// An element of the widget that shows a client's state: told after every change, with the error when
+/// the change is one.
+pub(crate) trait Watch {
+    fn changed(self: Rc<Self>, error: Option<&SyncError>);
+}
+
+/// What an element renders, taken out of the store so no borrow is held while it touches the DOM.
+pub(crate) struct View {
+    pub status: SyncStatus,
+    pub error: Option<SyncError>,
+    pub signed_in: bool,
+    pub program: Option<Rc<Program>>,
+    pub shopper: Option<Rc<ShopperState>>,
+    pub outbox: Vec<PendingWrite>,
 }
 
 /// A loyalty client: program, shopper state, sync status, and the shopper's actions, without any UI.
@@ -176,22 +200,30 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
             inner.storage.remove("outbox", Some(&format!("{customer_id}:{key}")));
         }
         Effect::ForgetShopper { customer_id } => inner.storage.remove("shopper", Some(&customer_id)),
-        Effect::Changed => notify(inner, None),
+        Effect::Changed => {
+            notify(inner, None);
+            tell_watchers(inner, None);
+        }
         Effect::Report(error) => {
-            let error: JsValue = WidgetError::Sync(error).into();
-            console_warn("storefront-loyalty:", &error);
-            notify(inner, Some(error));
+            let js: JsValue = WidgetError::Sync(error.clone()).into();
+            console_warn("storefront-loyalty:", &js);
+            notify(inner, Some(js));
+            tell_watchers(inner, Some(&error));
         }
         Effect::Settle { key, result } => {
             let settle = {
                 let mut waiting = inner.redemptions.borrow_mut();
                 waiting.iter().position(|(k, _)| *k == key).map(|i| waiting.remove(i).1)
             };
-            if let Some(settle) = settle {
-                let _ = match result.map_err(WidgetError::Sync).and_then(|r| output(&r)) {
-                    Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
-                    Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
-                };
+            match settle {
+                Some(Waiter::Js(settle)) => {
+                    let _ = match result.map_err(WidgetError::Sync).and_then(|r| output(&r)) {
+                        Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
+                        Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
+                    };
+                }
+                Some(Waiter::Rust(done)) => done(result),
+                None => {}
             }
         }
         Effect::Settled => {
@@ -221,6 +253,22 @@ fn settle_round(inner: &Rc<Inner>, need_fresh: bool, settle: Settle) {
         Some(error) => settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(error).into()),
         None => settle.resolve.call1(&JsValue::UNDEFINED, &snapshot(inner)),
     };
+}
+
+/// Tells every element showing this client; the list is copied first, so an element may come or go
+/// while being told.
+fn tell_watchers(inner: &Rc<Inner>, error: Option<&SyncError>) {
+    let watchers: Vec<Rc<dyn Watch>> = {
+        let mut list = inner.watchers.borrow_mut();
+        list.retain(|w| w.strong_count() > 0);
+        list.iter().filter_map(Weak::upgrade).collect()
+    };
+    for watcher in watchers {
+        if inner.destroyed.get() {
+            return;
+        }
+        watcher.changed(error);
+    }
 }
 
 /// Calls every subscriber with the new state; a subscriber that throws is reported and the others still run.
@@ -280,8 +328,8 @@ fn snapshot(inner: &Inner) -> JsValue {
         }),
         signed_in: store.identity().is_some(),
         customer_id: store.identity().map(|i| i.customer_id.as_str()),
-        program: store.program(),
-        shopper: store.shopper(),
+        program: store.program().map(|p| &**p),
+        shopper: store.shopper().map(|s| &**s),
         outbox: store.outbox(),
         updated_at: store.updated_at(),
     };
@@ -307,6 +355,7 @@ pub fn create_client(
         rounds: RefCell::default(),
         first_round_over: Cell::new(false),
         redemptions: RefCell::default(),
+        watchers: RefCell::default(),
         online: RefCell::new(None),
         destroyed: Cell::new(false),
     });
@@ -440,7 +489,7 @@ impl Client {
                 return;
             }
             let key = fresh_key();
-            inner.redemptions.borrow_mut().push((key.clone(), settle));
+            inner.redemptions.borrow_mut().push((key.clone(), Waiter::Js(settle)));
             dispatch(&inner, Msg::Redeem { reward_id, key });
         })
     }
@@ -475,12 +524,70 @@ impl Client {
         inner.timers.borrow_mut().clear();
         inner.online.borrow_mut().take();
         inner.subscribers.clear();
+        inner.watchers.borrow_mut().clear();
         let rounds = std::mem::take(&mut *inner.rounds.borrow_mut());
         let redemptions = std::mem::take(&mut *inner.redemptions.borrow_mut());
-        let settles = rounds.into_iter().map(|(_, s)| s).chain(redemptions.into_iter().map(|(_, s)| s));
-        for settle in settles {
+        for (_, settle) in rounds {
             let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
         }
+        for (_, waiter) in redemptions {
+            match waiter {
+                Waiter::Js(settle) => {
+                    let error = WidgetError::Sync(SyncError::Destroyed).into();
+                    let _ = settle.reject.call1(&JsValue::UNDEFINED, &error);
+                }
+                Waiter::Rust(done) => done(Err(SyncError::Destroyed)),
+            }
+        }
+    }
+}
+
+/// What the widget's elements use: the same client, through Rust rather than JS.
+impl Client {
+    /// Another handle on the same client (an element keeps one).
+    pub(crate) fn share(&self) -> Client {
+        Client { inner: Rc::clone(&self.inner) }
+    }
+
+    /// Whether two handles are one client.
+    pub(crate) fn same(&self, other: &Client) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Tells `watcher` of every change until it is dropped.
+    pub(crate) fn watch(&self, watcher: Weak<dyn Watch>) {
+        self.inner.watchers.borrow_mut().push(watcher);
+    }
+
+    pub(crate) fn view(&self) -> Option<View> {
+        let store = self.inner.store.try_borrow().ok()?;
+        Some(View {
+            status: store.status(),
+            error: store.error().cloned(),
+            signed_in: store.identity().is_some(),
+            program: store.program().cloned(),
+            shopper: store.shopper().cloned(),
+            outbox: store.outbox().to_vec(),
+        })
+    }
+
+    /// Revalidates now (the shopper pressed "try again").
+    pub(crate) fn revalidate(&self) {
+        dispatch(&self.inner, Msg::Refresh);
+    }
+
+    /// Redeems a reward through the outbox, like `redeem()`, and calls `done` with the answer.
+    pub(crate) fn redeem_then(
+        &self,
+        reward_id: String,
+        done: Box<dyn FnOnce(Result<Redemption, SyncError>)>,
+    ) {
+        if self.inner.destroyed.get() {
+            return done(Err(SyncError::Destroyed));
+        }
+        let key = fresh_key();
+        self.inner.redemptions.borrow_mut().push((key.clone(), Waiter::Rust(done)));
+        dispatch(&self.inner, Msg::Redeem { reward_id, key });
     }
 }
 

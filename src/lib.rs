@@ -8,15 +8,19 @@
 
 mod client;
 mod config;
+mod dom;
 mod error;
+mod i18n;
 mod net;
 mod storage;
 mod store;
 mod sync_error;
+mod views;
 
 pub use client::{create_client, Client};
 pub use error::WidgetError;
 pub use sync_error::SyncError;
+pub use views::{element_settings, ElementSettings, Widget};
 
 use loyalty_core::{FromJson, Problems, Program, ProgramConfig};
 use serde::Serialize;
@@ -29,7 +33,7 @@ const TYPES: &str = include_str!("types.d.ts");
 ///
 /// The value crosses as JSON text (the browser's own `JSON.stringify`) and is read by loyalty-core's reader:
 /// one lean decode path for the whole widget, which reports every problem rather than the first.
-fn decode<T: FromJson>(argument: &str, value: &JsValue) -> Result<T, Problems> {
+pub(crate) fn decode<T: FromJson>(argument: &str, value: &JsValue) -> Result<T, Problems> {
     let text = if value.is_undefined() {
         None
     } else {

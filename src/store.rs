@@ -9,6 +9,7 @@
 use crate::sync_error::SyncError;
 use loyalty_core::{FromJson, Problems, Program, Redemption, ShopperState};
 use serde::Serialize;
+use std::rc::Rc;
 
 /// Reads back a write from the outbox's saved text: lenient (older widgets may have saved more).
 pub(crate) mod saved {
@@ -189,10 +190,24 @@ pub(crate) enum SyncStatus {
     Error,
 }
 
+impl SyncStatus {
+    /// The name the page sees (`fresh`, `stale` ...), as in the client's state.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Loading => "loading",
+            SyncStatus::Fresh => "fresh",
+            SyncStatus::Stale => "stale",
+            SyncStatus::Offline => "offline",
+            SyncStatus::Error => "error",
+        }
+    }
+}
+
 /// A resource the store reads: its value and where its reading stands.
 #[derive(Debug)]
 struct Slot<T> {
-    value: Option<T>,
+    /// Shared, so a view can keep what it renders without holding the store's borrow.
+    value: Option<Rc<T>>,
     sync: Reading,
 }
 
@@ -269,11 +284,11 @@ impl Store {
         Store { identity, policy, ..Store::default() }
     }
 
-    pub(crate) fn program(&self) -> Option<&Program> {
+    pub(crate) fn program(&self) -> Option<&Rc<Program>> {
         self.program.value.as_ref()
     }
 
-    pub(crate) fn shopper(&self) -> Option<&ShopperState> {
+    pub(crate) fn shopper(&self) -> Option<&Rc<ShopperState>> {
         self.shopper.value.as_ref()
     }
 
@@ -430,14 +445,15 @@ impl Store {
         if let Some((text, etag)) = cached.program {
             // A cache that no longer decodes (another widget version, a damaged entry) is simply not used.
             if let Ok(program) = crate::program_from_text(&text) {
-                self.program = Slot { value: Some(program), sync: Reading { etag, ..Reading::default() } };
+                self.program =
+                    Slot { value: Some(Rc::new(program)), sync: Reading { etag, ..Reading::default() } };
             }
         }
         if let (Some(text), Some(identity)) = (cached.shopper, &self.identity) {
             if let Ok(state) = ShopperState::from_json_str(&text) {
                 // Another shopper's data is never shown, even if a cache entry were mislabelled.
                 if state.customer_id == identity.customer_id {
-                    self.shopper = Slot { value: Some(state), sync: Reading::default() };
+                    self.shopper = Slot { value: Some(Rc::new(state)), sync: Reading::default() };
                 }
             }
         }
@@ -552,7 +568,7 @@ impl Store {
                 let program = crate::program_from_text(&text)
                     .map_err(|p| SyncError::InvalidResponse(p.under("program")))?;
                 fx.push(Effect::SaveProgram { text, etag: etag.clone() });
-                self.program.value = Some(program);
+                self.program.value = Some(Rc::new(program));
                 self.program.sync.etag = etag;
                 self.program.sync.fresh = true;
             }
@@ -567,7 +583,7 @@ impl Store {
                     )));
                 }
                 fx.push(Effect::SaveShopper { customer_id: identity.customer_id.clone(), text });
-                self.shopper.value = Some(state);
+                self.shopper.value = Some(Rc::new(state));
                 self.shopper.sync.fresh = true;
             }
         }

@@ -388,3 +388,15 @@ export interface ClientEvent {
   type: "change" | "error";
   error?: LoyaltyError;
 }
+
+/** The settings every element of the page shares (`defineElements` takes them beside the client's config). */
+export interface ElementSettingsInput {
+  /** "en" or "zh-CN"; default: the page's `lang`, else the browser's language. */
+  locale?: string | null;
+  /** The ISO 4217 currency of prices on the page; default: the program's. */
+  currency?: string | null;
+  /** Where a guest signs in: an https:// URL or a path on the shop. */
+  signInUrl?: string | null;
+  /** Where a guest joins: an https:// URL or a path on the shop. */
+  joinUrl?: string | null;
+}

@@ -109,6 +109,33 @@ impl Currency {
     pub fn minor_per_major(&self) -> i64 {
         10_i64.pow(u32::from(self.exponent()))
     }
+
+    /// Reads a decimal amount in major units, as schema.org's `price` writes it (`"12.50"`, `"1299"`,
+    /// `"0.5"`), into minor units, exactly. More decimals than the currency has are refused rather than
+    /// rounded (a page that says ¥12.345 is wrong, and guessing would misstate the points).
+    pub fn parse_decimal(&self, text: &str) -> Result<i64, String> {
+        let text = text.trim();
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let exponent = usize::from(self.exponent());
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty()
+            || !digits(whole)
+            || !digits(fraction)
+            || (text.contains('.') && fraction.is_empty())
+        {
+            return Err(format!("must be a decimal amount such as \"12.50\", got \"{text}\""));
+        }
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.len() > exponent {
+            return Err(format!("has more than {exponent} decimals for {self}, got \"{text}\""));
+        }
+        let padded = format!("{whole}{fraction:0<exponent$}");
+        match padded.trim_start_matches('0').parse::<i64>() {
+            Ok(minor) if minor <= crate::program::MAX_AMOUNT => Ok(minor),
+            Err(_) if padded.bytes().all(|b| b == b'0') => Ok(0),
+            _ => Err(format!("is too large, got \"{text}\"")),
+        }
+    }
 }
 
 impl fmt::Display for Currency {

@@ -26,7 +26,7 @@ impl fmt::Display for Problem {
 }
 
 /// Every problem found in one input, in document order. Never empty when returned as an error.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Problems(pub Vec<Problem>);
 
@@ -48,6 +48,11 @@ impl Problems {
     /// A single problem.
     pub fn one(path: impl Into<String>, message: impl Into<String>) -> Problems {
         Problems(vec![Problem { path: path.into(), message: message.into() }])
+    }
+
+    /// Adds a problem (for checks that gather several before deciding).
+    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem { path: path.into(), message: message.into() });
     }
 
     /// Prefixes every path with `root` (the name of the argument or document the problems are in).

@@ -846,3 +846,34 @@ fn serde_reads_through_the_same_decoders() {
     assert_eq!(serde_json::from_str::<Rounding>("\"ceil\"").expect("decodes"), Rounding::Ceil);
     assert!(serde_json::from_str::<Currency>("\"cny\"").is_err());
 }
+
+#[test]
+fn decimal_prices_become_exact_minor_units() {
+    let check = |currency: Currency, text: &str, expected: Result<i64, &str>| {
+        let got = currency.parse_decimal(text);
+        match expected {
+            Ok(minor) => assert_eq!(got, Ok(minor), "{text}"),
+            Err(part) => {
+                let message = got.expect_err(text);
+                assert!(message.contains(part), "{text}: {message}");
+            }
+        }
+    };
+    check(Currency::CNY, "12.50", Ok(1250));
+    check(Currency::CNY, "12.5", Ok(1250));
+    check(Currency::CNY, "1299", Ok(129_900));
+    check(Currency::CNY, " 0.05 ", Ok(5));
+    check(Currency::CNY, "0", Ok(0));
+    check(Currency::CNY, "12.500", Ok(1250));
+    check(Currency::JPY, "1500", Ok(1500));
+    check(Currency::JPY, "1500.0", Ok(1500));
+    check(Currency::JPY, "1500.5", Err("more than 0 decimals for JPY"));
+    check(Currency::CNY, "12.345", Err("more than 2 decimals"));
+    check(Currency::CNY, "-1", Err("decimal amount"));
+    check(Currency::CNY, "1e3", Err("decimal amount"));
+    check(Currency::CNY, "12.", Err("decimal amount"));
+    check(Currency::CNY, ".5", Err("decimal amount"));
+    check(Currency::CNY, "1,299.00", Err("decimal amount"));
+    check(Currency::CNY, "", Err("decimal amount"));
+    check(Currency::CNY, "99999999999999999999", Err("too large"));
+}

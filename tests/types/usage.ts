@@ -60,3 +60,16 @@ export async function example(config: ProgramInput): Promise<string> {
   }
   return `${earned.points} ${kinds} ${cart.minimumOrderMet} ${tier.progress} ${rewards.next?.missing ?? 0}`;
 }
+
+// The elements, as the README's npm snippet uses them.
+import { defineElements, pageClient, type ElementsConfig } from "../../pkg/index.js";
+
+export async function elements(): Promise<void> {
+  const config: ElementsConfig = { apiBase: "https://shop.example/loyalty", locale: "zh-CN", joinUrl: "/account/register" };
+  const client = await defineElements(config);
+  const other = createClient({ apiBase: "https://other.example/loyalty" });
+  const badge = document.querySelector("loyalty-points") as (HTMLElement & { client: typeof other }) | null;
+  if (badge) badge.client = other;
+  document.addEventListener("loyalty:redeem", (event) => console.log((event as CustomEvent<{ code: string }>).detail.code));
+  console.log(client.state().status, pageClient()?.state().status);
+}

@@ -1,0 +1,158 @@
+// storefront-loyalty's script-tag loader. A merchant pastes one tag:
+//   <script type="module" src=".../storefront-loyalty.js" data-api-base="https://shop.example/loyalty"
+//           data-customer-id="..." data-timestamp="..." data-digest="..." data-locale="zh-CN"></script>
+// It checks the browser, reads its own data-* settings, loads the wasm (in parallel with the glue),
+// registers the elements and adds the launcher unless the page placed one. Anything wrong ends in one
+// console message and an untouched page: nothing here throws into the shop's scripts.
+const GLUE = "./elements.js";
+const WASM = "./storefront_loyalty_bg.wasm";
+const WASM_INTEGRITY = ""; // filled in by `make dist`
+const KEY = Symbol.for("storefront-loyalty");
+const PREFIX = "storefront-loyalty:";
+
+// Settings and the attribute each comes from, so a problem names what the merchant wrote.
+const ATTRIBUTES = {
+  apiBase: "data-api-base",
+  customerId: "data-customer-id",
+  timestamp: "data-timestamp",
+  digest: "data-digest",
+  locale: "data-locale",
+  currency: "data-currency",
+  signInUrl: "data-sign-in-url",
+  joinUrl: "data-join-url",
+  cacheKey: "data-cache-key",
+  timeoutMs: "data-timeout-ms",
+};
+const POSITIONS = ["bottom-right", "bottom-left", "top-right", "top-left"];
+const LENGTH = /^\d{1,4}(\.\d+)?(px|rem|em|vw|vh)$|^0$/;
+
+function supported() {
+  return (
+    typeof WebAssembly === "object" &&
+    "customElements" in window &&
+    "attachShadow" in Element.prototype &&
+    "replaceChildren" in Element.prototype &&
+    "adoptedStyleSheets" in Document.prototype &&
+    "replaceSync" in CSSStyleSheet.prototype &&
+    typeof HTMLDialogElement === "function" &&
+    "AbortController" in window
+  );
+}
+
+function ownTag() {
+  const tags = [...document.querySelectorAll("script[type=module][src]")].filter((s) => s.src === import.meta.url);
+  if (tags.length > 1) console.warn(PREFIX, "the script tag appears more than once; only the first is used");
+  return tags[0] ?? null;
+}
+
+// Reads the tag into a defineElements config; returns [config, launcher options] or a problem text.
+function settings(tag) {
+  const data = (name) => {
+    const value = tag.getAttribute(name);
+    return value === null || value.trim() === "" ? undefined : value.trim();
+  };
+  const config = {};
+  const apiBase = data("data-api-base");
+  if (!apiBase) return `${ATTRIBUTES.apiBase} is required (the base URL of the loyalty API)`;
+  // A path on the shop's own site ("/loyalty") is resolved against the page.
+  config.apiBase = apiBase.startsWith("/") && !apiBase.startsWith("//") ? new URL(apiBase, location.origin).href : apiBase;
+  const id = { customerId: data("data-customer-id"), timestamp: data("data-timestamp"), digest: data("data-digest") };
+  const given = Object.entries(id).filter(([, v]) => v !== undefined);
+  if (given.length > 0 && given.length < 3) {
+    const missing = Object.keys(id).filter((k) => id[k] === undefined).map((k) => ATTRIBUTES[k]);
+    return `${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} missing: a signed-in shopper needs data-customer-id, data-timestamp and data-digest`;
+  }
+  if (given.length === 3) {
+    config.identity = { ...id, timestamp: /^\d+$/.test(id.timestamp) ? Number(id.timestamp) : id.timestamp };
+  }
+  for (const key of ["locale", "currency", "signInUrl", "joinUrl", "cacheKey"]) {
+    const value = data(ATTRIBUTES[key]);
+    if (value !== undefined) config[key] = value;
+  }
+  const timeout = data("data-timeout-ms");
+  if (timeout !== undefined) config.timeoutMs = /^\d+$/.test(timeout) ? Number(timeout) : timeout;
+  const launcher = { add: data("data-launcher") !== "false", position: data("data-position") };
+  if (launcher.position !== undefined && !POSITIONS.includes(launcher.position)) {
+    return `data-position must be one of ${POSITIONS.join(", ")}, got "${launcher.position}"`;
+  }
+  for (const axis of ["x", "y"]) {
+    const offset = data(`data-offset-${axis}`);
+    if (offset !== undefined && !LENGTH.test(offset)) {
+      return `data-offset-${axis} must be a CSS length such as 24px or 1.5rem, got "${offset}"`;
+    }
+    launcher[axis] = offset;
+  }
+  return [config, launcher];
+}
+
+// A LoyaltyError's problems, named by the attributes they came from.
+function explain(error) {
+  const problems = Array.isArray(error?.problems) ? error.problems : [];
+  if (problems.length === 0) return String(error?.message ?? error);
+  return problems
+    .map(({ path, message }) => {
+      const key = String(path).split(/[.[]/).filter((p) => p !== "identity")[0];
+      return `${ATTRIBUTES[key] ?? path} ${message}`;
+    })
+    .join("; ");
+}
+
+async function start() {
+  if (window[KEY]) {
+    console.warn(PREFIX, "already loaded on this page; this copy does nothing");
+    return;
+  }
+  window[KEY] = true;
+  if (!supported()) {
+    console.info(PREFIX, "this browser lacks what the loyalty widget needs (custom elements, shadow DOM, constructable stylesheets, <dialog>, WebAssembly); the widget stays off");
+    return;
+  }
+  // Until the elements are defined, badges keep their final size, so the page does not move when they are.
+  const reserve = new CSSStyleSheet();
+  reserve.replaceSync(
+    "loyalty-points:not(:defined),loyalty-cart-points:not(:defined){display:inline-block;vertical-align:top;min-block-size:24px;min-inline-size:144px}",
+  );
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, reserve];
+  const tag = ownTag();
+  if (!tag) {
+    console.error(PREFIX, "could not find its own <script type=\"module\"> tag");
+    return;
+  }
+  const read = settings(tag);
+  if (typeof read === "string") {
+    console.error(PREFIX, read);
+    return;
+  }
+  const [config, launcher] = read;
+  // The wasm starts downloading now, beside the glue.
+  const wasmUrl = new URL(WASM, import.meta.url);
+  const wasm = fetch(wasmUrl, WASM_INTEGRITY ? { integrity: WASM_INTEGRITY } : {});
+  wasm.catch(() => {}); // reported below, once
+  let defineElements;
+  try {
+    ({ defineElements } = await import(GLUE));
+  } catch (error) {
+    console.error(PREFIX, "could not load its code:", error);
+    return;
+  }
+  try {
+    await defineElements(config, wasm);
+  } catch (error) {
+    console.error(PREFIX, explain(error));
+    return;
+  }
+  if (launcher.x !== undefined || launcher.y !== undefined) {
+    const sheet = new CSSStyleSheet();
+    const x = launcher.x ? `--loyalty-offset-x:${launcher.x};` : "";
+    const y = launcher.y ? `--loyalty-offset-y:${launcher.y};` : "";
+    sheet.replaceSync(`loyalty-launcher{${x}${y}}`);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  }
+  if (launcher.add && !document.querySelector("loyalty-launcher")) {
+    const element = document.createElement("loyalty-launcher");
+    if (launcher.position) element.setAttribute("position", launcher.position);
+    document.body.append(element);
+  }
+}
+
+start().catch((error) => console.error(PREFIX, error));

@@ -1,0 +1,48 @@
+// Turns wasm-pack's output in pkg/ into the npm package and the script-tag files: copies the elements, the
+// loader and the entry beside the glue, and writes a package.json with name, version, exports, types and
+// files. Run after `wasm-pack build --target web --release` (scripts/build.sh does both).
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+
+const pkg = new URL("../pkg/", import.meta.url);
+const js = new URL("../js/", import.meta.url);
+for (const [from, to] of [
+  ["elements.js", "elements.js"],
+  ["loader.js", "storefront-loyalty.js"],
+  ["index.js", "index.js"],
+  ["index.d.ts", "index.d.ts"],
+]) {
+  copyFileSync(new URL(from, js), new URL(to, pkg));
+}
+const generated = JSON.parse(readFileSync(new URL("package.json", pkg), "utf8"));
+const manifest = {
+  name: "storefront-loyalty",
+  version: generated.version,
+  description: generated.description,
+  license: generated.license,
+  repository: generated.repository,
+  type: "module",
+  main: "./index.js",
+  module: "./index.js",
+  types: "./index.d.ts",
+  exports: {
+    ".": { types: "./index.d.ts", default: "./index.js" },
+    "./loader": "./storefront-loyalty.js",
+    "./storefront_loyalty_bg.wasm": "./storefront_loyalty_bg.wasm",
+    "./package.json": "./package.json",
+  },
+  files: [
+    "index.js",
+    "index.d.ts",
+    "elements.js",
+    "storefront-loyalty.js",
+    "storefront_loyalty.js",
+    "storefront_loyalty.d.ts",
+    "storefront_loyalty_bg.wasm",
+    "storefront_loyalty_bg.wasm.d.ts",
+  ],
+  // Importing the loader starts the widget; everything else is free of side effects.
+  sideEffects: ["./storefront-loyalty.js"],
+  keywords: ["loyalty", "rewards", "points", "webassembly", "web-components", "ecommerce"],
+};
+writeFileSync(new URL("package.json", pkg), JSON.stringify(manifest, null, 2) + "\n");
+console.log(`pkg/: storefront-loyalty@${manifest.version} (npm package and script-tag files)`);

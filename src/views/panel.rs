@@ -1,0 +1,429 @@
+//! The panel's content: balance, tier card, rewards and codes, ways to earn, referral card, recent
+//! activity; for guests, what joining gives and the shop's join and sign-in links; a skeleton of the same
+//! size while nothing has loaded. Built fresh from the client's view on every change.
+
+use super::{local, ElementSettings, Ui};
+use crate::client::View;
+use crate::dom::{self, El};
+use crate::i18n::Texts;
+use crate::store::{PendingWrite, WriteStatus};
+use loyalty_core::{
+    EarnSource, LedgerKind, Program, RewardsOverview, ShopperState, TierMetric, TierProgress,
+};
+
+/// The sections of the panel, in order.
+pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &ElementSettings) -> Vec<El> {
+    let Some(program) = view.program.as_deref() else { return skeleton(texts) };
+    let tag = texts.tag;
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    match view.shopper.as_deref() {
+        Some(shopper) => {
+            let mut out = vec![balance(shopper, texts)];
+            if let Some(tier) = &shopper.tier {
+                out.push(tier_card(program, tier, texts));
+            }
+            out.push(rewards(program, Some((shopper, &shopper.rewards)), &view.outbox, texts, ui));
+            if !shopper.codes.is_empty() {
+                out.push(codes(program, shopper, texts, ui));
+            }
+            out.push(ways_to_earn(program, texts, now));
+            if let Some(referral) = &shopper.referral {
+                out.push(
+                    section("referral", texts.referral_heading)
+                        .child(El::new("p").text(texts.referral_code))
+                        .child(El::new("p").part("code").text(&referral.code))
+                        .child(El::new("p").text(&format!(
+                            "{} · {}",
+                            (texts.invited)(referral.invited),
+                            (texts.rewarded)(referral.rewarded)
+                        ))),
+                );
+            }
+            out.push(activity(program, shopper, texts));
+            out
+        }
+        None if view.signed_in => skeleton(texts),
+        None => {
+            let name = local(&program.name, tag, program.locales.first());
+            let mut join =
+                section("join", &(texts.join_heading)(name)).child(El::new("p").text(texts.join_pitch));
+            let mut links = El::new("p").part("links");
+            if let Some(url) = &settings.join_url {
+                links = links.child(El::new("a").part("primary").attr("href", url).text(texts.join));
+            }
+            if let Some(url) = &settings.sign_in_url {
+                links = links.child(El::new("a").part("secondary").attr("href", url).text(texts.sign_in));
+            }
+            join = join.child(links);
+            let mut out = vec![join, ways_to_earn(program, texts, now)];
+            if !program.tiers.is_empty() {
+                out.push(tiers_list(program, texts));
+            }
+            out.push(rewards(program, None, &[], texts, ui));
+            out
+        }
+    }
+}
+
+fn section(part: &str, heading: &str) -> El {
+    El::new("section").part(part).attr("aria-label", heading).child(El::new("h3").text(heading))
+}
+
+/// Grey blocks in the places and sizes of the real content, so nothing moves when it arrives.
+fn skeleton(texts: &Texts) -> Vec<El> {
+    let block = |class: &str| El::new("div").class(class).attr("aria-hidden", "true");
+    vec![
+        El::new("p").class("sr-only").text(texts.loading),
+        block("skeleton big"),
+        block("skeleton"),
+        block("skeleton bar"),
+        block("skeleton"),
+        block("skeleton"),
+    ]
+}
+
+fn points(texts: &Texts, n: i64) -> String {
+    (texts.points)(&dom::number(n, texts.tag), n)
+}
+
+fn balance(shopper: &ShopperState, texts: &Texts) -> El {
+    let tag = texts.tag;
+    let b = &shopper.balance;
+    let mut section = El::new("section")
+        .part("balance")
+        .attr("aria-label", texts.available)
+        .child(El::new("p").part("label").text(texts.available))
+        .child(El::new("p").part("points").text(&points(texts, b.available)));
+    for pending in &b.pending {
+        section = section.child(
+            El::new("p")
+                .part("pending")
+                .text(&(texts.pending)(&points(texts, pending.points), &dom::date(pending.at, tag))),
+        );
+    }
+    for expiring in &b.expiring {
+        section = section.child(
+            El::new("p")
+                .part("expiring")
+                .text(&(texts.expiring)(&points(texts, expiring.points), &dom::date(expiring.at, tag))),
+        );
+    }
+    section
+}
+
+fn tier_name(program: &Program, id: &str, tag: &str) -> String {
+    program
+        .tiers
+        .iter()
+        .find(|t| t.id == id)
+        .map_or_else(|| id.to_owned(), |t| local(&t.name, tag, program.locales.first()).to_owned())
+}
+
+/// An amount of the tier metric, as the shopper reads it.
+fn metric_amount(program: &Program, metric: TierMetric, n: i64, texts: &Texts) -> String {
+    match metric {
+        TierMetric::Spend => dom::money(n, program.currency, texts.tag),
+        TierMetric::PointsEarned => points(texts, n),
+        TierMetric::Orders => dom::number(n, texts.tag),
+    }
+}
+
+fn tier_card(program: &Program, tier: &TierProgress, texts: &Texts) -> El {
+    let tag = texts.tag;
+    let current = tier.current_tier_id.as_deref().map(|id| tier_name(program, id, tag));
+    let mut card = section("tier", texts.tier_heading)
+        .child(El::new("p").part("tier-name").text(current.as_deref().unwrap_or(texts.no_tier)));
+    match tier.next_tier_id.as_deref() {
+        Some(next) => {
+            let next = tier_name(program, next, tag);
+            let amount = metric_amount(program, tier.metric, tier.remaining, texts);
+            let left = match tier.metric {
+                TierMetric::Spend => (texts.to_next_spend)(&amount, &next),
+                TierMetric::PointsEarned => (texts.to_next_points)(&amount, &next),
+                TierMetric::Orders => (texts.to_next_orders)(&amount, tier.remaining, &next),
+            };
+            let percent = (tier.progress.clamp(0.0, 1.0) * 100.0).round() as i64;
+            let percent_text = dom::percent(tier.progress.clamp(0.0, 1.0), tag);
+            // The bar is SVG geometry, not an inline style, so a strict CSP needs nothing for it.
+            let bar = El::new("div")
+                .part("progress")
+                .attr("role", "progressbar")
+                .attr("aria-valuemin", "0")
+                .attr("aria-valuemax", "100")
+                .attr("aria-valuenow", &percent.to_string())
+                .attr("aria-valuetext", &(texts.progress)(&percent_text, &next))
+                .attr("aria-label", &(texts.progress)(&percent_text, &next))
+                .child(
+                    El::svg("svg")
+                        .attr("viewBox", "0 0 100 4")
+                        .attr("preserveAspectRatio", "none")
+                        .attr("aria-hidden", "true")
+                        .child(
+                            El::svg("rect")
+                                .attr("class", "track")
+                                .attr("width", "100")
+                                .attr("height", "4")
+                                .attr("rx", "2"),
+                        )
+                        .child(
+                            El::svg("rect")
+                                .attr("class", "fill")
+                                .attr("width", &percent.to_string())
+                                .attr("height", "4")
+                                .attr("rx", "2"),
+                        ),
+                );
+            card = card.child(bar).child(El::new("p").part("to-next").text(&left));
+        }
+        None if tier.current_tier_id.is_some() => {
+            card = card.child(El::new("p").part("to-next").text(texts.top_tier));
+        }
+        None => {}
+    }
+    if let (Some(keep), Some(current)) = (&tier.keep, &current) {
+        let by = dom::date(keep.by, tag);
+        let text = if keep.needed <= 0 {
+            (texts.kept)(current, &by)
+        } else {
+            let amount = metric_amount(program, tier.metric, keep.needed, texts);
+            match tier.metric {
+                TierMetric::Spend => (texts.keep_spend)(&amount, current, &by),
+                TierMetric::PointsEarned => (texts.keep_points)(&amount, current, &by),
+                TierMetric::Orders => (texts.keep_orders)(&amount, keep.needed, current, &by),
+            }
+        };
+        card = card.child(El::new("p").part("keep").text(&text));
+    }
+    let benefits = tier
+        .current_tier_id
+        .as_deref()
+        .and_then(|id| program.tiers.iter().find(|t| t.id == id))
+        .map(|t| &t.benefits)
+        .filter(|b| !b.is_empty());
+    if let Some(benefits) = benefits {
+        card =
+            card.child(El::new("h4").text(texts.benefits)).child(El::new("ul").part("benefits").children(
+                benefits.iter().map(|b| El::new("li").text(local(b, tag, program.locales.first()))),
+            ));
+    }
+    card
+}
+
+/// Every tier with its benefits (for guests).
+fn tiers_list(program: &Program, texts: &Texts) -> El {
+    let tag = texts.tag;
+    section("tiers", texts.tier_heading).child(El::new("ul").part("tiers").children(
+        program.tiers.iter().map(|tier| {
+            let mut item =
+                El::new("li").child(El::new("strong").text(local(&tier.name, tag, program.locales.first())));
+            for benefit in &tier.benefits {
+                item = item.child(El::new("span").text(local(benefit, tag, program.locales.first())));
+            }
+            item
+        }),
+    ))
+}
+
+fn reward_name(program: &Program, id: &str, tag: &str) -> String {
+    program
+        .rewards
+        .iter()
+        .find(|r| r.id == id)
+        .map_or_else(|| id.to_owned(), |r| local(&r.name, tag, program.locales.first()).to_owned())
+}
+
+/// The rewards, cheapest first; for a shopper, what each needs and a redeem button with a confirmation.
+fn rewards(
+    program: &Program,
+    shopper: Option<(&ShopperState, &RewardsOverview)>,
+    outbox: &[PendingWrite],
+    texts: &Texts,
+    ui: &Ui,
+) -> El {
+    let tag = texts.tag;
+    let mut section = section("rewards", texts.rewards_heading);
+    if program.rewards.is_empty() {
+        return section.child(El::new("p").text(texts.no_rewards));
+    }
+    if let Some(Ok(redemption)) = &ui.redeemed {
+        section = section.child(
+            El::new("div")
+                .part("redeemed")
+                .child(El::new("p").text(&(texts.redeemed)(&reward_name(
+                    program,
+                    &redemption.reward_id,
+                    tag,
+                ))))
+                .child(code_line(&redemption.code, texts, ui)),
+        );
+    }
+    if let Some(Err(message)) = &ui.redeemed {
+        section = section.child(El::new("p").part("error").attr("role", "alert").text(message));
+    }
+    // Writes in the outbox: still being sent (they survive a reload), or given up after three days.
+    for write in outbox {
+        let name = reward_name(program, &write.entry.reward_id, tag);
+        let (part, text) = match write.status {
+            WriteStatus::Expired => ("error", (texts.not_completed)(&name)),
+            WriteStatus::Sending | WriteStatus::Waiting => ("notice", (texts.sending)(&name)),
+        };
+        section = section.child(El::new("p").part(part).text(&text));
+    }
+    if let Some((_, overview)) = shopper {
+        if overview.blocked {
+            section = section.child(El::new("p").part("notice").text(texts.blocked));
+        }
+    }
+    let mut list: Vec<_> = program.rewards.iter().collect();
+    list.sort_by_key(|r| r.cost);
+    let items = list.into_iter().map(|reward| {
+        let name = local(&reward.name, tag, program.locales.first());
+        let mut item = El::new("li")
+            .part("reward")
+            .child(El::new("span").part("reward-name").text(name))
+            .child(El::new("span").part("cost").text(&points(texts, reward.cost)));
+        if let Some((state, overview)) = shopper {
+            let affordable = !overview.blocked && overview.affordable.contains(&reward.id);
+            if ui.redeeming.as_deref() == Some(reward.id.as_str()) {
+                item = item.child(El::new("span").part("working").text(texts.redeeming));
+            } else if ui.confirming.as_deref() == Some(reward.id.as_str()) && affordable {
+                item = item.child(
+                    El::new("div")
+                        .part("confirm")
+                        .attr("role", "group")
+                        .attr("aria-label", &(texts.confirm)(name, &points(texts, reward.cost)))
+                        .child(El::new("p").text(&(texts.confirm)(name, &points(texts, reward.cost))))
+                        .child(El::button("primary", texts.redeem, "confirm", &reward.id))
+                        .child(El::button("secondary", texts.cancel, "cancel", &reward.id)),
+                );
+            } else if affordable {
+                let busy = ui.redeeming.is_some();
+                let mut button = El::button("primary", texts.redeem, "redeem", &reward.id)
+                    .attr("aria-label", &format!("{} {}", texts.redeem, name));
+                if busy {
+                    button = button.attr("disabled", "");
+                }
+                item = item.child(button);
+            } else {
+                let missing = (reward.cost - state.balance.available).max(0);
+                item = item.child(
+                    El::new("span")
+                        .part("missing")
+                        .text(&(texts.more_needed)(&dom::number(missing, tag), missing)),
+                );
+            }
+        }
+        item
+    });
+    section.child(El::new("ul").part("rewards-list").children(items))
+}
+
+/// A discount code with its copy button (and the copy's outcome).
+fn code_line(code: &str, texts: &Texts, ui: &Ui) -> El {
+    let copied = match &ui.copied {
+        Some(Ok(c)) if c == code => Some(texts.copied),
+        Some(Err(c)) if c == code => Some(texts.copy_failed),
+        _ => None,
+    };
+    let mut line = El::new("p").part("code-line").child(El::new("code").part("code").text(code)).child(
+        El::button("secondary", texts.copy, "copy", code)
+            .attr("aria-label", &format!("{} {code}", texts.copy)),
+    );
+    if let Some(copied) = copied {
+        line = line.child(El::new("span").part("copied").text(copied));
+    }
+    line
+}
+
+fn codes(program: &Program, shopper: &ShopperState, texts: &Texts, ui: &Ui) -> El {
+    let tag = texts.tag;
+    section("codes", texts.codes_heading).child(El::new("ul").part("codes").children(
+        shopper.codes.iter().map(|c| {
+            let mut item = El::new("li")
+                .child(El::new("span").text(&reward_name(program, &c.reward_id, tag)))
+                .child(code_line(&c.code, texts, ui));
+            if c.used {
+                item = item.attr("data-used", "").child(El::new("span").part("used").text(texts.used));
+            }
+            item
+        }),
+    ))
+}
+
+/// Ways to earn, read from the program: the base rate, product bonuses, campaigns running now, tier
+/// multipliers.
+fn ways_to_earn(program: &Program, texts: &Texts, now: i64) -> El {
+    let tag = texts.tag;
+    let fallback = program.locales.first();
+    let times = |percent: u32| dom::decimal(f64::from(percent) / 100.0, tag);
+    let rate = &program.earn.rate;
+    let mut lines = vec![(texts.rate)(
+        &dom::number(rate.points, tag),
+        rate.points,
+        &dom::money(rate.per_amount, program.currency, tag),
+    )];
+    for bonus in &program.earn.bonuses {
+        let name = local(&bonus.name, tag, fallback);
+        if let Some(percent) = bonus.multiplier_percent {
+            lines.push((texts.multiplier)(name, &times(percent)));
+        }
+        if let Some(extra) = bonus.extra_points_per_unit {
+            lines.push((texts.extra_each)(name, &points(texts, extra)));
+        }
+    }
+    for campaign in program.earn.campaigns.iter().filter(|c| c.is_active(now)) {
+        lines.push((texts.campaign)(
+            local(&campaign.name, tag, fallback),
+            &times(campaign.multiplier_percent),
+            &dom::date(campaign.ends_at, tag),
+        ));
+    }
+    for tier in program.tiers.iter().filter(|t| t.earn_multiplier_percent != 100) {
+        lines.push((texts.tier_multiplier)(
+            local(&tier.name, tag, fallback),
+            &times(tier.earn_multiplier_percent),
+        ));
+    }
+    section("earn", texts.earn_heading)
+        .child(El::new("ul").part("ways").children(lines.iter().map(|l| El::new("li").text(l))))
+}
+
+fn activity(program: &Program, shopper: &ShopperState, texts: &Texts) -> El {
+    let tag = texts.tag;
+    let section = section("activity", texts.activity_heading);
+    if shopper.activity.is_empty() {
+        return section.child(El::new("p").text(texts.no_activity));
+    }
+    let _ = program;
+    section.child(El::new("ul").part("activity-list").children(shopper.activity.iter().take(20).map(|a| {
+        let (what, sign) = match a.kind {
+            LedgerKind::Earn => (texts.earned, 1),
+            LedgerKind::Redeem => (texts.spent, -1),
+            LedgerKind::Reverse => (texts.reversed, -1),
+            LedgerKind::Adjust => (texts.adjusted, 1),
+        };
+        let source = a.source.map(|s| match s {
+            EarnSource::Purchase => texts.from_purchase,
+            EarnSource::Referral => texts.from_referral,
+            EarnSource::Birthday => texts.from_birthday,
+            EarnSource::Signup => texts.from_signup,
+            EarnSource::Review => texts.from_review,
+            EarnSource::Adjustment => texts.adjusted,
+        });
+        let label = match (source, &a.reason) {
+            (_, Some(reason)) if !reason.is_empty() => format!("{what} · {reason}"),
+            (Some(source), _) => format!("{what} · {source}"),
+            _ => what.to_owned(),
+        };
+        let signed = sign * a.points;
+        let amount = if signed >= 0 {
+            format!("+{}", dom::number(signed, tag))
+        } else {
+            format!("−{}", dom::number(-signed, tag))
+        };
+        El::new("li")
+            .child(El::new("span").part("when").text(&dom::date(a.at, tag)))
+            .child(El::new("span").part("what").text(&label))
+            .child(El::new("span").part(if signed >= 0 { "plus" } else { "minus" }).text(&amount))
+    })))
+}

@@ -1,0 +1,372 @@
+//! Browser tests of the widget's views: each element mounted into a real shadow root with a client on the
+//! in-memory backend. What a guest and a shopper see in both locales, the badge from attributes and from
+//! JSON-LD (and its refusal of bad attributes), the cart badge, the redemption flow by clicks with its DOM
+//! events, strings from the backend rendered as text, and a client swapped under an element.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Object, Promise, Reflect, JSON};
+use storefront_loyalty::{create_client, element_settings, Client, ElementSettings, Widget};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+export const PROGRAM = {version: 1, currency: "CNY", locales: ["zh-CN", "en"],
+  name: {"zh-CN": "会员俱乐部", en: "Members club"},
+  earn: {rate: {points: 1, perAmount: 100}, minimumOrder: 1000,
+         bonuses: [{id: "tea", name: {"zh-CN": "好茶", en: "Tea time"}, appliesTo: {categories: ["tea"]}, multiplierPercent: 200}],
+         exclusions: {productIds: ["gift-card"]}},
+  tiers: [{id: "member", name: {"zh-CN": "会员", en: "Member"}, threshold: 0, benefits: [{"zh-CN": "生日礼", en: "Birthday gift"}]},
+          {id: "gold", name: {"zh-CN": "黄金", en: "Gold"}, threshold: 100000, earnMultiplierPercent: 150}],
+  rewards: [{id: "ten-off", name: {"zh-CN": "立减10元", en: "10 off"}, kind: "amountOff", cost: 500, amountOff: 1000},
+            {id: "big", name: {"zh-CN": "大礼", en: "Big gift"}, kind: "freeShipping", cost: 5000}]};
+export function shopper(available) {
+  return {customerId: "alice", balance: {available, pending: [{points: 120, at: 1893456000}], expiring: [{points: 80, at: 1893456000}], expired: 0, lifetimeEarned: available},
+    tier: {metric: "spend", value: 25000, currentTierId: "member", nextTierId: "gold", remaining: 75000, progress: 0.25,
+           keep: {needed: 0, by: 1924992000}},
+    rewards: {affordable: available >= 500 ? ["ten-off"] : [], next: null, blocked: false},
+    referral: {code: "ALICE7", invited: 3, rewarded: 1},
+    activity: [{at: 1767225600, kind: "earn", points: 120, source: "purchase", orderId: "o1", reason: "<img src=x onerror=alert(1)>"}],
+    codes: [], asOf: 1767225600};
+}
+export function mount(tag, attributes) {
+  const host = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) host.setAttribute(k, v);
+  document.body.append(host);
+  return [host, host.attachShadow({mode: "open"})];
+}
+export function events(host) {
+  const seen = [];
+  for (const type of ["ready", "change", "redeem", "error", "open", "close"]) {
+    host.addEventListener(`loyalty:${type}`, (e) => seen.push({type, detail: e.detail}));
+  }
+  return seen;
+}
+export function click(root, selector) {
+  const el = root.querySelector(selector);
+  if (!el) throw new Error(`no ${selector}`);
+  el.click();
+}
+export function addJsonLd(text) {
+  const s = document.createElement("script");
+  s.type = "application/ld+json";
+  s.textContent = text;
+  document.head.append(s);
+  return s;
+}
+export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+"#)]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = PROGRAM)]
+    static PROGRAM: JsValue;
+    fn shopper(available: f64) -> JsValue;
+    fn mount(tag: &str, attributes: &JsValue) -> Array;
+    fn events(host: &JsValue) -> Array;
+    #[wasm_bindgen(catch)]
+    fn click(root: &JsValue, selector: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = addJsonLd)]
+    fn add_json_ld(text: &str) -> web_sys::Element;
+    fn sleep(ms: u32) -> Promise;
+}
+
+fn obj(text: &str) -> JsValue {
+    JSON::parse(text).expect("test JSON parses")
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    Reflect::set(target, &key.into(), value).expect("set");
+}
+
+/// A client on the memory backend; signed in as alice (with `available` points) or a guest.
+async fn client(available: Option<f64>) -> Client {
+    let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    let memory = Object::new();
+    set(&memory, "program", &PROGRAM.with(JsValue::clone));
+    let config = Object::new();
+    if let Some(available) = available {
+        set(&memory, "shopper", &shopper(available));
+        set(
+            &config,
+            "identity",
+            &obj(
+                r#"{"customerId": "alice", "timestamp": 1767225600, "digest": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#,
+            ),
+        );
+    }
+    set(&config, "memory", &memory);
+    let client = create_client(config.into()).unwrap_or_else(|e| panic!("client: {:?}", JsValue::from(e)));
+    JsFuture::from(client.ready()).await.expect("ready");
+    client
+}
+
+fn settings(text: &str) -> ElementSettings {
+    element_settings(obj(text)).unwrap_or_else(|e| panic!("settings: {:?}", JsValue::from(e)))
+}
+
+struct Mounted {
+    host: web_sys::Element,
+    root: web_sys::ShadowRoot,
+    widget: Widget,
+}
+
+impl Mounted {
+    fn new(kind: &str, tag: &str, attributes: &str, client: &Client, settings: &ElementSettings) -> Mounted {
+        let pair = mount(tag, &obj(attributes));
+        let host: web_sys::Element = pair.get(0).unchecked_into();
+        let root: web_sys::ShadowRoot = pair.get(1).unchecked_into();
+        let widget = Widget::new(kind, host.clone(), root.clone(), client, settings)
+            .unwrap_or_else(|e| panic!("widget: {:?}", JsValue::from(e)));
+        Mounted { host, root, widget }
+    }
+
+    fn text(&self, selector: &str) -> String {
+        self.root
+            .query_selector(selector)
+            .expect("selector")
+            .and_then(|e| e.text_content())
+            .unwrap_or_else(|| format!("<no {selector}>"))
+    }
+
+    fn count(&self, selector: &str) -> u32 {
+        self.root.query_selector_all(selector).expect("selector").length()
+    }
+
+    fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.root.query_selector(selector).expect("selector")?.get_attribute(name)
+    }
+
+    fn remove(self) {
+        self.widget.destroy();
+        self.host.remove();
+    }
+}
+
+async fn pause(ms: u32) {
+    JsFuture::from(sleep(ms)).await.expect("sleep");
+}
+
+#[wasm_bindgen_test]
+async fn a_shopper_sees_balance_tier_rewards_referral_and_activity_in_both_locales() {
+    let c = client(Some(700.0)).await;
+    let zh = Mounted::new("panel", "loyalty-panel", r#"{"locale": "zh-CN"}"#, &c, &settings("{}"));
+    assert_eq!(zh.text(".title"), "会员俱乐部");
+    assert_eq!(zh.text(".balance .points"), "700 积分");
+    assert!(zh.text(".pending").starts_with("120 积分 待到账"), "{}", zh.text(".pending"));
+    assert!(zh.text(".expiring").contains("过期"));
+    assert_eq!(zh.text(".tier-name"), "会员");
+    assert_eq!(zh.text(".to-next"), "再消费 ¥750.00 即可升级为黄金");
+    assert_eq!(zh.attr("[role=progressbar]", "aria-valuenow").as_deref(), Some("25"));
+    assert_eq!(zh.attr("[role=progressbar]", "aria-valuetext").as_deref(), Some("距黄金已完成 25%"));
+    assert_eq!(zh.attr(".fill", "width").as_deref(), Some("25"));
+    assert!(zh.text(".keep").starts_with("会员有效期至"));
+    assert_eq!(zh.text(".benefits"), "生日礼");
+    // Affordable rewards have a redeem button; the others say what is missing.
+    assert_eq!(zh.count("button[data-action=redeem]"), 1);
+    assert_eq!(zh.text(".missing"), "还差 4,300 积分");
+    assert_eq!(zh.text(".referral .code"), "ALICE7");
+    // A string from the backend is text, never markup.
+    assert!(zh.text(".activity-list").contains("<img src=x onerror=alert(1)>"));
+    assert_eq!(zh.count("img"), 0);
+    assert!(zh.text(".ways").contains("好茶：2 倍积分"));
+    assert!(zh.text(".ways").contains("黄金享 1.5 倍积分"));
+
+    let en = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    assert_eq!(en.text(".title"), "Members club");
+    assert_eq!(en.text(".balance .points"), "700 points");
+    assert_eq!(en.text(".to-next"), "Spend CN¥750.00 more to reach Gold");
+    assert_eq!(en.text(".missing"), "4,300 more points needed");
+    assert!(en.text(".referral").contains("3 friends joined · 1 friend ordered"));
+    zh.remove();
+    en.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_guest_sees_what_joining_gives_and_only_safe_links() {
+    let c = client(None).await;
+    let s = settings(
+        r#"{"joinUrl": "/account/register", "signInUrl": "https://shop.example/login", "locale": "en"}"#,
+    );
+    let panel = Mounted::new("panel", "loyalty-panel", "{}", &c, &s);
+    assert_eq!(panel.text(".join h3"), "Join Members club");
+    assert_eq!(panel.attr(".join a.primary", "href").as_deref(), Some("/account/register"));
+    assert_eq!(panel.attr(".join a.secondary", "href").as_deref(), Some("https://shop.example/login"));
+    assert_eq!(panel.count("button[data-action=redeem]"), 0);
+    assert!(panel.text(".tiers").contains("Birthday gift"));
+    panel.remove();
+    c.destroy();
+
+    let error = JsValue::from(
+        element_settings(obj(
+            r#"{"joinUrl": "javascript:alert(1)", "signInUrl": "//evil.example", "locale": "fr"}"#,
+        ))
+        .expect_err("refused"),
+    );
+    let message = Reflect::get(&error, &"message".into()).expect("message").as_string().expect("string");
+    assert_eq!(
+        Reflect::get(&error, &"code".into()).expect("code").as_string().as_deref(),
+        Some("invalid_config")
+    );
+    for part in
+        ["locale: must be \"en\" or \"zh-CN\"", "joinUrl: must be an https:// URL", "signInUrl: must be"]
+    {
+        assert!(message.contains(part), "{message}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_badge_follows_its_attributes_and_the_shoppers_tier() {
+    let guest = client(None).await;
+    let s = settings(r#"{"locale": "zh-CN"}"#);
+    let badge = Mounted::new(
+        "points",
+        "loyalty-points",
+        r#"{"product-id": "oolong", "price": "12800", "categories": "tea"}"#,
+        &guest,
+        &s,
+    );
+    assert_eq!(badge.text(".badge"), "购买可得 256 积分"); // the tea bonus doubles 128
+    assert_eq!(badge.host.get_attribute("data-points").as_deref(), Some("256"));
+    badge.host.set_attribute("quantity", "2").expect("set");
+    badge.widget.attribute_changed();
+    assert_eq!(badge.text(".badge"), "购买可得 512 积分");
+    badge.host.set_attribute("product-id", "gift-card").expect("set");
+    badge.widget.attribute_changed();
+    assert_eq!(badge.text(".badge"), "此商品不参与积分");
+    // Below the program's minimum order the badge says so.
+    badge.host.set_attribute("price", "400").expect("set");
+    badge.host.set_attribute("product-id", "sweet").expect("set");
+    badge.host.remove_attribute("quantity").expect("set");
+    badge.widget.attribute_changed();
+    assert_eq!(badge.text(".badge"), "购买可得 8 积分（订单满 ¥10.00）");
+    // A bad price hides the badge (the console names the attribute); a good one brings it back.
+    badge.host.set_attribute("price", "12.80").expect("set");
+    badge.widget.attribute_changed();
+    assert_eq!(badge.attr(".badge", "hidden").as_deref(), Some(""));
+    assert_eq!(badge.host.get_attribute("data-points"), None);
+    badge.host.set_attribute("price", "1000").expect("set");
+    badge.widget.attribute_changed();
+    assert_eq!(badge.text(".badge"), "购买可得 20 积分");
+
+    // A signed-in gold-tier shopper earns with the tier's multiplier, on another client set later.
+    let gold_shopper = shopper(700.0);
+    let tier = Reflect::get(&gold_shopper, &"tier".into()).expect("tier");
+    set(&tier, "currentTierId", &"gold".into());
+    let memory = Object::new();
+    set(&memory, "program", &PROGRAM.with(JsValue::clone));
+    set(&memory, "shopper", &gold_shopper);
+    let config = Object::new();
+    set(&config, "memory", &memory);
+    set(
+        &config,
+        "identity",
+        &obj(
+            r#"{"customerId": "alice", "timestamp": 1767225600, "digest": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#,
+        ),
+    );
+    let gold = create_client(config.into()).expect("client");
+    JsFuture::from(gold.ready()).await.expect("ready");
+    badge.widget.set_client(&gold);
+    assert_eq!(badge.text(".badge"), "购买可得 25 积分"); // 10 base, 10 tea bonus, 5 for gold (1.5x base)
+    badge.remove();
+    guest.destroy();
+    gold.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_badge_reads_schema_org_json_ld_and_the_cart_badge_its_lines() {
+    let c = client(None).await;
+    let s = settings(r#"{"locale": "en"}"#);
+    let script = add_json_ld(
+        r#"{"@context": "https://schema.org", "@graph": [{"@type": "WebPage"},
+            {"@type": ["Product"], "sku": "LJ-1", "offers": [{"price": "168.5", "priceCurrency": "CNY"}]}]}"#,
+    );
+    let badge = Mounted::new("points", "loyalty-points", "{}", &c, &s);
+    assert_eq!(badge.text(".badge"), "Earn 168 points");
+    badge.remove();
+    script.remove();
+
+    let cart = Mounted::new("cart-points", "loyalty-cart-points", "{}", &c, &s);
+    assert_eq!(cart.text(".badge"), "", "an empty cart says nothing");
+    cart.widget.set_cart(obj(
+        r#"{"currency": "CNY", "lines": [{"productId": "oolong", "categories": ["tea"], "unitPrice": 5000, "quantity": 2},
+                                         {"productId": "gift-card", "unitPrice": 10000, "quantity": 1}]}"#,
+    ));
+    assert_eq!(cart.text(".badge"), "This order earns 200 points");
+    cart.host
+        .set_attribute("lines", r#"[{"productId": "cup", "unitPrice": 2000, "quantity": 1}]"#)
+        .expect("set");
+    cart.widget.set_cart(JsValue::NULL);
+    assert_eq!(cart.text(".badge"), "This order earns 20 points");
+    cart.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn redeeming_asks_for_confirmation_then_shows_the_code_and_tells_the_page() {
+    let c = client(Some(700.0)).await;
+    // Events bubble out of the shadow root: the page hears them on the document.
+    let seen = events(&web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).expect("body"));
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    click(&panel.root, "button[data-action=redeem]").expect("redeem button");
+    assert_eq!(panel.text(".confirm p"), "Redeem 10 off for 500 points?");
+    // Focus moved to the confirming button.
+    assert_eq!(
+        panel.root.active_element().and_then(|e| e.get_attribute("data-action")).as_deref(),
+        Some("confirm")
+    );
+    click(&panel.root, "button[data-action=cancel]").expect("cancel");
+    assert_eq!(panel.count(".confirm"), 0);
+    click(&panel.root, "button[data-action=redeem]").expect("redeem again");
+    click(&panel.root, "button[data-action=confirm]").expect("confirm");
+    pause(30).await;
+    assert_eq!(panel.text(".redeemed code"), "MEM-00001");
+    assert_eq!(panel.text(".balance .points"), "200 points");
+    assert_eq!(panel.text("[aria-live]"), "Your balance is now 200 points");
+    let redeem: Vec<JsValue> = seen
+        .iter()
+        .filter(|e| {
+            Reflect::get(e, &"type".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("redeem")
+        })
+        .collect();
+    assert_eq!(redeem.len(), 1);
+    let detail = Reflect::get(&redeem[0], &"detail".into()).expect("detail");
+    assert_eq!(
+        JSON::stringify(&detail).expect("json").as_string().as_deref(),
+        Some(r#"{"rewardId":"ten-off","code":"MEM-00001","cost":500}"#)
+    );
+    assert!(seen.iter().any(|e| Reflect::get(&e, &"type".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .as_deref()
+        == Some("ready")));
+    panel.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_loading_panel_is_a_skeleton_and_the_launcher_opens_a_labelled_dialog() {
+    // An HTTP client that never answers: the panel stays loading.
+    let config = obj(r#"{"apiBase": "https://never.example/api", "timeoutMs": 60000}"#);
+    let c = create_client(config).expect("client");
+    let s = settings(r#"{"locale": "en"}"#);
+    let panel = Mounted::new("panel", "loyalty-panel", "{}", &c, &s);
+    assert_eq!(panel.attr(".body", "aria-busy").as_deref(), Some("true"));
+    assert!(panel.count(".skeleton") >= 4);
+    assert_eq!(panel.text(".sr-only"), "Loading your rewards");
+    let launcher = Mounted::new("launcher", "loyalty-launcher", "{}", &c, &s);
+    assert_eq!(launcher.attr("dialog", "aria-labelledby").as_deref(), Some("title"));
+    assert_eq!(launcher.attr(".launcher", "aria-expanded").as_deref(), Some("false"));
+    launcher.widget.open();
+    assert_eq!(launcher.attr(".launcher", "aria-expanded").as_deref(), Some("true"));
+    assert!(launcher.root.query_selector("dialog[open]").expect("selector").is_some());
+    launcher.widget.close();
+    pause(20).await;
+    assert_eq!(launcher.attr(".launcher", "aria-expanded").as_deref(), Some("false"));
+    panel.remove();
+    launcher.remove();
+    c.destroy();
+}
