@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md): `make demo` and `make test`.
-.PHONY: demo test setup size bench-server
+.PHONY: demo test setup size dist bench-server
 demo:
 	./scripts/demo.sh
 
@@ -11,6 +11,10 @@ setup:
 
 size:
 	./scripts/build.sh && ./scripts/size-report.sh
+
+# The files a merchant hosts or a CDN serves (versioned names, SRI hashes printed), in dist/.
+dist:
+	./scripts/build.sh && node scripts/dist.mjs
 
 # Load benchmark of the reference server (wrk, optimised build, 10,000 shoppers); prints figures.
 bench-server:

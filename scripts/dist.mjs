@@ -1,0 +1,43 @@
+// `make dist`: the files a merchant hosts or a CDN serves, from pkg/ (run scripts/build.sh first), with
+// versioned names so a new release never mixes with a cached old one: the loader, the elements, the glue
+// and the wasm side by side in dist/. Prints each file's size (raw and gzipped) and its SRI hash, and the
+// script tag to paste. The loader fetches the wasm with its integrity hash.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const pkg = new URL("../pkg/", import.meta.url);
+const dist = new URL("../dist/", import.meta.url);
+const read = (name) => readFileSync(new URL(name, pkg));
+const { version } = JSON.parse(read("package.json"));
+const base = `storefront-loyalty-${version}`;
+const names = { loader: `${base}.js`, elements: `${base}-elements.js`, glue: `${base}-glue.js`, wasm: `${base}.wasm` };
+const sri = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
+const replaceOnce = (text, from, to) => {
+  if (!text.includes(from)) throw new Error(`dist: "${from}" not found; the sources changed`);
+  return text.split(from).join(to);
+};
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist);
+const wasm = read("storefront_loyalty_bg.wasm");
+const glue = replaceOnce(read("storefront_loyalty.js").toString(), "storefront_loyalty_bg.wasm", names.wasm);
+const elements = replaceOnce(read("elements.js").toString(), "./storefront_loyalty.js", `./${names.glue}`);
+let loader = read("storefront-loyalty.js").toString();
+loader = replaceOnce(loader, 'const GLUE = "./elements.js";', `const GLUE = "./${names.elements}";`);
+loader = replaceOnce(loader, 'const WASM = "./storefront_loyalty_bg.wasm";', `const WASM = "./${names.wasm}";`);
+loader = replaceOnce(loader, 'const WASM_INTEGRITY = "";', `const WASM_INTEGRITY = "${sri(wasm)}";`);
+const files = [[names.loader, Buffer.from(loader)], [names.elements, Buffer.from(elements)], [names.glue, Buffer.from(glue)], [names.wasm, wasm]];
+let raw = 0;
+let gz = 0;
+console.log(`dist/ (storefront-loyalty ${version}); sizes gzipped with -9`);
+for (const [name, bytes] of files) {
+  writeFileSync(new URL(name, dist), bytes);
+  const zipped = gzipSync(bytes, { level: 9 }).length;
+  raw += bytes.length;
+  gz += zipped;
+  console.log(`  ${name.padEnd(40)} ${String(bytes.length).padStart(8)} B  ${String(zipped).padStart(7)} B gz  ${sri(bytes)}`);
+}
+console.log(`  ${"total".padEnd(40)} ${String(raw).padStart(8)} B  ${String(gz).padStart(7)} B gz`);
+console.log(`\nPaste into the shop's layout (serve the four files from one directory; CORS if on another origin):`);
+console.log(`<script type="module" src="https://cdn.example/${names.loader}" integrity="${sri(Buffer.from(loader))}" crossorigin="anonymous"\n        data-api-base="https://shop.example/loyalty"></script>`);
