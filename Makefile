@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md): `make demo` and `make test`.
-.PHONY: demo test setup size dist bench-server
+.PHONY: demo test setup size dist bench bench-server
 demo:
 	./scripts/demo.sh
 
@@ -15,6 +15,10 @@ size:
 # The files a merchant hosts or a CDN serves (versioned names, SRI hashes printed), in dist/.
 dist:
 	./scripts/build.sh && node scripts/dist.mjs
+
+# The widget's start-up in headless Chromium: sizes, first render, long tasks, main-thread time, CLS, Lighthouse.
+bench:
+	./scripts/bench.sh
 
 # Load benchmark of the reference server (wrk, optimised build, 10,000 shoppers); prints figures.
 bench-server:

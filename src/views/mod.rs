@@ -128,6 +128,8 @@ struct Inner {
     /// The balance last shown, to announce a change (not the first showing).
     shown_balance: Cell<Option<i64>>,
     ready_sent: Cell<bool>,
+    /// Whether the launcher's dialog is open: its panel is built only then (most page views never open it).
+    open: Cell<bool>,
     /// A cart set through the `cart` property (an object), which wins over the `lines` attribute.
     cart: RefCell<Option<JsValue>>,
     /// An attribute problem already reported, so the console hears it once.
@@ -217,6 +219,7 @@ impl Widget {
             listeners: RefCell::default(),
             shown_balance: Cell::new(None),
             ready_sent: Cell::new(false),
+            open: Cell::new(false),
             cart: RefCell::new(None),
             reported: RefCell::new(None),
             destroyed: Cell::new(false),
@@ -383,6 +386,7 @@ fn listen(inner: &Rc<Inner>) {
         let weak = Rc::downgrade(inner);
         listeners.push(gloo_events::EventListener::new(dialog, "close", move |_| {
             let Some(inner) = weak.upgrade() else { return };
+            inner.open.set(false);
             if let Some(button) = &inner.places.button {
                 dom::set_attr(button, "aria-expanded", "false");
                 dom::focus(button);
@@ -400,6 +404,7 @@ fn listen(inner: &Rc<Inner>) {
 
 fn open(inner: &Rc<Inner>) {
     let (Some(dialog), Some(button)) = (&inner.places.dialog, &inner.places.button) else { return };
+    inner.open.set(true);
     render(inner);
     dom::show_modal(dialog);
     dom::set_attr(button, "aria-expanded", "true");
@@ -621,6 +626,9 @@ fn render_panel(inner: &Rc<Inner>, view: &View, texts: &'static Texts, ui: &Ui) 
         if let Some(close) = dom::control(inner.root.as_ref(), "close", "") {
             dom::set_attr(&close, "aria-label", texts.close);
         }
+    }
+    if inner.kind == Kind::Launcher && !inner.open.get() {
+        return;
     }
     let content = panel::body(view, texts, ui, &inner.settings);
     if view.program.is_none() {
