@@ -598,10 +598,14 @@ impl Client {
     ) -> Result<JsValue, WidgetError> {
         let store = self.inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
         let program = store.program().ok_or(WidgetError::NotReady)?;
-        let tier_id = store.shopper().and_then(|s| s.tier.as_ref()).and_then(|t| t.current_tier_id.clone());
-        let context = loyalty_core::EarnContext { now: (js_sys::Date::now() / 1000.0) as i64, tier_id };
-        output(&compute(program, context)?)
+        output(&compute(program, earn_context(store.shopper().map(|s| &**s)))?)
     }
+}
+
+/// What earning depends on besides the product: now, and the shopper's current tier (none for guests).
+pub(crate) fn earn_context(shopper: Option<&ShopperState>) -> loyalty_core::EarnContext {
+    let tier_id = shopper.and_then(|s| s.tier.as_ref()).and_then(|t| t.current_tier_id.clone());
+    loyalty_core::EarnContext { now: (js_sys::Date::now() / 1000.0) as i64, tier_id }
 }
 
 impl Drop for Inner {

@@ -105,6 +105,20 @@ pub(crate) fn attr(element: &Element, name: &str) -> Option<String> {
     element.get_attribute(name)
 }
 
+/// The element's tag, lowercase (`loyalty-points`), for console messages.
+pub(crate) fn tag(element: &Element) -> String {
+    element.tag_name().to_ascii_lowercase()
+}
+
+/// Calls `handler` on every `kind` event at `target` until the returned listener is dropped.
+pub(crate) fn listen(
+    target: &web_sys::EventTarget,
+    kind: &'static str,
+    handler: impl FnMut(&Event) + 'static,
+) -> gloo_events::EventListener {
+    gloo_events::EventListener::new(target, kind, handler)
+}
+
 pub(crate) fn focus(element: &Element) {
     if let Some(element) = element.dyn_ref::<HtmlElement>() {
         let _ = element.focus();

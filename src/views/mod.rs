@@ -69,10 +69,7 @@ fn check_link(problems: &mut Problems, name: &str, value: Option<String>) -> Opt
 pub fn element_settings(
     #[wasm_bindgen(unchecked_param_type = "ElementSettingsInput")] value: JsValue,
 ) -> Result<ElementSettings, WidgetError> {
-    let raw: input::SettingsInput = crate::input("settings", &value).map_err(|e| match e {
-        WidgetError::InvalidInput(p) => WidgetError::InvalidConfig(p),
-        other => other,
-    })?;
+    let raw: input::SettingsInput = crate::decode("settings", &value).map_err(WidgetError::InvalidConfig)?;
     let mut problems = Problems::default();
     if let Some(locale) = &raw.locale {
         if !i18n::supported(locale) {
@@ -143,13 +140,30 @@ struct Places {
     body: Element,
     /// A polite live region for announcements.
     live: Option<Element>,
-    /// The launcher's button and its dialog.
+    /// The launcher's button, its name and count, and its dialog.
     button: Option<Element>,
+    name: Option<Element>,
     count: Option<Element>,
     dialog: Option<Element>,
     /// The panel's heading and status line.
     title: Option<Element>,
     status: Option<Element>,
+}
+
+impl Places {
+    /// Only a place for content (badges, the recommendations list).
+    fn bare(body: Element) -> Places {
+        Places {
+            body,
+            live: None,
+            button: None,
+            name: None,
+            count: None,
+            dialog: None,
+            title: None,
+            status: None,
+        }
+    }
 }
 
 /// One mounted element of the widget. Created by the custom element when it is connected; `destroy()`
@@ -204,7 +218,7 @@ impl Widget {
         let mut kind = kind_of(kind).ok_or_else(|| {
             WidgetError::InvalidInput(Problems::one("kind", format!("unknown element \"{kind}\"")))
         })?;
-        if kind == Kind::Points && host.has_attribute("cart") {
+        if kind == Kind::Points && dom::attr(&host, "cart").is_some() {
             kind = Kind::CartPoints;
         }
         let places = mount(kind, &root);
@@ -291,6 +305,9 @@ fn mount(kind: Kind, root: &ShadowRoot) -> Places {
     match kind {
         Kind::Launcher => {
             let count = El::new("span").part("count");
+            let count_el = count.0.clone();
+            let name = El::new("span").class("name");
+            let name_el = name.0.clone();
             let button = El::button("launcher", "", "open", "")
                 .attr("aria-haspopup", "dialog")
                 .attr("aria-expanded", "false")
@@ -304,7 +321,7 @@ fn mount(kind: Kind, root: &ShadowRoot) -> Places {
                             "M12 2l2.9 6.3 6.9.7-5.2 4.6 1.5 6.8L12 17l-6.1 3.4 1.5-6.8L2.2 9l6.9-.7z",
                         )),
                 )
-                .child(El::new("span").class("name"))
+                .child(name)
                 .child(count);
             let (panel, title, status, body) = panel_frame(true);
             let live = live();
@@ -313,26 +330,23 @@ fn mount(kind: Kind, root: &ShadowRoot) -> Places {
                 body: body.0,
                 live: Some(live.0.clone()),
                 button: Some(button.0.clone()),
-                count: None,
+                name: Some(name_el),
+                count: Some(count_el),
                 dialog: Some(dialog.0.clone()),
                 title: Some(title),
                 status: Some(status),
             };
-            let count_el = button.0.query_selector(".count").ok().flatten();
             dom::replace_children(root, &[button, dialog, live]);
-            Places { count: count_el, ..places }
+            places
         }
         Kind::Panel => {
             let (panel, title, status, body) = panel_frame(false);
             let live = live();
             let places = Places {
-                body: body.0,
                 live: Some(live.0.clone()),
-                button: None,
-                count: None,
-                dialog: None,
                 title: Some(title),
                 status: Some(status),
+                ..Places::bare(body.0)
             };
             dom::replace_children(root, &[panel, live]);
             places
@@ -341,13 +355,13 @@ fn mount(kind: Kind, root: &ShadowRoot) -> Places {
             let badge = El::new("span").part("badge");
             let body = badge.0.clone();
             dom::replace_children(root, &[badge]);
-            Places { body, live: None, button: None, count: None, dialog: None, title: None, status: None }
+            Places::bare(body)
         }
         Kind::Recommendations => {
             let section = El::new("section").part("recommendations");
             let body = section.0.clone();
             dom::replace_children(root, &[section]);
-            Places { body, live: None, button: None, count: None, dialog: None, title: None, status: None }
+            Places::bare(body)
         }
     }
 }
@@ -375,7 +389,7 @@ fn panel_frame(closable: bool) -> (El, Element, Element, El) {
 
 fn listen(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
-    let click = gloo_events::EventListener::new(&inner.root, "click", move |event| {
+    let click = dom::listen(&inner.root, "click", move |event| {
         let Some(inner) = weak.upgrade() else { return };
         if let Some((action, id, _)) = dom::action_of(event) {
             act(&inner, &action, id);
@@ -384,7 +398,7 @@ fn listen(inner: &Rc<Inner>) {
     let mut listeners = vec![click];
     if let Some(dialog) = &inner.places.dialog {
         let weak = Rc::downgrade(inner);
-        listeners.push(gloo_events::EventListener::new(dialog, "close", move |_| {
+        listeners.push(dom::listen(dialog, "close", move |_| {
             let Some(inner) = weak.upgrade() else { return };
             inner.open.set(false);
             if let Some(button) = &inner.places.button {
@@ -602,9 +616,9 @@ fn render_panel(inner: &Rc<Inner>, view: &View, texts: &'static Texts, ui: &Ui) 
     if let Some(status) = &inner.places.status {
         render_status(status, view, texts);
     }
-    if let Some(button) = &inner.places.button {
-        if let Some(name) = button.query_selector(".name").ok().flatten() {
-            dom::set_text(&name, texts.launcher);
+    if inner.places.button.is_some() {
+        if let Some(name) = &inner.places.name {
+            dom::set_text(name, texts.launcher);
         }
         if let Some(count) = &inner.places.count {
             match view.shopper.as_ref() {
@@ -642,7 +656,7 @@ fn render_panel(inner: &Rc<Inner>, view: &View, texts: &'static Texts, ui: &Ui) 
         let n = shopper.balance.available;
         if let Some(before) = inner.shown_balance.replace(Some(n)) {
             if before != n {
-                announce(inner, &(texts.balance_now)(&(texts.points)(&dom::number(n, tag), n)));
+                announce(inner, &(texts.balance_now)(&panel::points(texts, n)));
             }
         }
     }
@@ -681,10 +695,7 @@ fn report(inner: &Inner, problems: Problems) {
     let mut reported = inner.reported.borrow_mut();
     if reported.as_deref() != Some(message.as_str()) {
         let error: JsValue = WidgetError::InvalidInput(problems).into();
-        console_error(
-            &format!("storefront-loyalty: <{}>", inner.host.tag_name().to_ascii_lowercase()),
-            &error,
-        );
+        console_error(&format!("storefront-loyalty: <{}>", dom::tag(&inner.host)), &error);
         *reported = Some(message);
     }
 }

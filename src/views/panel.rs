@@ -39,7 +39,7 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
                         ))),
                 );
             }
-            out.push(activity(program, shopper, texts));
+            out.push(activity(shopper, texts));
             out
         }
         None if view.signed_in => skeleton(texts),
@@ -82,7 +82,8 @@ fn skeleton(texts: &Texts) -> Vec<El> {
     ]
 }
 
-fn points(texts: &Texts, n: i64) -> String {
+/// "1,250 points" in the shopper's locale.
+pub(super) fn points(texts: &Texts, n: i64) -> String {
     (texts.points)(&dom::number(n, texts.tag), n)
 }
 
@@ -305,7 +306,12 @@ fn rewards(
                 }
                 item = item.child(button);
             } else {
-                let missing = (reward.cost - state.balance.available).max(0);
+                // How many points are missing is core's redemption check, the same the server runs.
+                let missing =
+                    match loyalty_core::check_redemption(program, &reward.id, state.balance.available) {
+                        Err(loyalty_core::RedeemError::NotEnoughPoints { missing }) => missing,
+                        _ => 0,
+                    };
                 item = item.child(
                     El::new("span")
                         .part("missing")
@@ -388,13 +394,12 @@ fn ways_to_earn(program: &Program, texts: &Texts, now: i64) -> El {
         .child(El::new("ul").part("ways").children(lines.iter().map(|l| El::new("li").text(l))))
 }
 
-fn activity(program: &Program, shopper: &ShopperState, texts: &Texts) -> El {
+fn activity(shopper: &ShopperState, texts: &Texts) -> El {
     let tag = texts.tag;
     let section = section("activity", texts.activity_heading);
     if shopper.activity.is_empty() {
         return section.child(El::new("p").text(texts.no_activity));
     }
-    let _ = program;
     section.child(El::new("ul").part("activity-list").children(shopper.activity.iter().take(20).map(|a| {
         let (what, sign) = match a.kind {
             LedgerKind::Earn => (texts.earned, 1),

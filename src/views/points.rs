@@ -6,9 +6,7 @@ use super::{report, Inner};
 use crate::client::View;
 use crate::dom;
 use crate::i18n::Texts;
-use loyalty_core::{
-    Cart, CartLine, Currency, EarnContext, EarnResult, FromJson, Json, Problems, ProductOffer, Program,
-};
+use loyalty_core::{Cart, CartLine, Currency, EarnResult, FromJson, Json, Problems, ProductOffer, Program};
 use std::rc::Rc;
 
 pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &Texts) {
@@ -22,8 +20,7 @@ pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &Texts) {
     };
     dom::remove_attr(body, "data-loading");
     dom::remove_attr(body, "aria-busy");
-    let tier_id = view.shopper.as_ref().and_then(|s| s.tier.as_ref()).and_then(|t| t.current_tier_id.clone());
-    let context = EarnContext { now: (js_sys::Date::now() / 1000.0) as i64, tier_id };
+    let context = crate::client::earn_context(view.shopper.as_deref());
     let earned = match inner.kind {
         super::Kind::CartPoints => cart(inner, program)
             .and_then(|c| loyalty_core::points_for_cart(program, &c, &context).map_err(|p| p.under("cart"))),
