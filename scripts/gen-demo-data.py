@@ -56,6 +56,7 @@ PROGRAM = {
          "amountOff": 3000, "minimumOrder": 20000},
         {"id": "fifteen-percent", "name": t("全单 85 折", "15% off"), "kind": "percentOff", "cost": 3000, "percentOff": 15},
     ],
+    "birthday": {"points": 200, "minDaysKnown": 30},
 }
 
 # (id, zh, en, price in fen, categories, tags)

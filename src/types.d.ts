@@ -16,6 +16,16 @@ export interface ProgramInput {
   tierQualification?: Partial<TierQualification>;
   tiers?: TierInput[];
   rewards?: Reward[];
+  /** Points on the shopper's birthday, once a year; absent when the program gives none. */
+  birthday?: BirthdayGiftInput;
+}
+
+/** The birthday gift as written. */
+export interface BirthdayGiftInput {
+  /** Points given each year on the day (00:00 UTC; 29 February falls on the 28th in common years). */
+  points: number;
+  /** A birthday given fewer than this many days before it falls earns from the next year (default 30). */
+  minDaysKnown?: number;
 }
 
 /** A validated program with every default filled in. */
@@ -25,6 +35,7 @@ export interface Program extends ProgramInput {
   tierQualification: TierQualification;
   tiers: Tier[];
   rewards: Reward[];
+  birthday?: Required<BirthdayGiftInput>;
 }
 
 export interface EarnRulesInput {

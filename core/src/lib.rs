@@ -24,6 +24,7 @@
 #[macro_use]
 pub mod json;
 mod balance;
+mod birthday;
 mod catalog;
 mod earn;
 mod money;
@@ -36,6 +37,7 @@ mod tier;
 pub mod time;
 
 pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
+pub use birthday::{birthday_award, BirthdayAward, MonthDay};
 pub use catalog::{check_link, parse_catalog, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
 pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, qualifying_spend, Cart, CartLine, EarnComponent,
@@ -45,10 +47,10 @@ pub use json::{FromJson, Json};
 pub use money::{Currency, ExchangeRate, Money};
 pub use problems::{Checker, Problem, Problems};
 pub use program::{
-    Bonus, Campaign, EarnBasis, EarnRate, EarnRules, EarnSource, Expiry, ExpiryMode, LocalizedText,
-    PointsLifecycle, ProductMatch, Program, ProgramConfig, Reward, RewardKind, Rounding, RoundingScope, Tier,
-    TierMetric, TierPeriod, TierPeriodKind, TierQualification, MAX_AMOUNT, MAX_MULTIPLIER_PERCENT,
-    PROGRAM_VERSION,
+    BirthdayGift, Bonus, Campaign, EarnBasis, EarnRate, EarnRules, EarnSource, Expiry, ExpiryMode,
+    LocalizedText, PointsLifecycle, ProductMatch, Program, ProgramConfig, Reward, RewardKind, Rounding,
+    RoundingScope, Tier, TierMetric, TierPeriod, TierPeriodKind, TierQualification, MAX_AMOUNT,
+    MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
 pub use shopper::{Activity, IssuedCode, Redemption, ReferralStanding, ShopperState};

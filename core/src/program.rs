@@ -46,6 +46,22 @@ wire_struct! {
         pub tiers: Vec<Tier> = Vec::new(),
         /// What points can buy.
         pub rewards: Vec<Reward> = Vec::new(),
+        /// Points on the shopper's birthday, once a year; absent when the program gives none.
+        pub birthday: Option<BirthdayGift>,
+    }
+}
+
+wire_struct! {
+    strict;
+    /// Points given on the shopper's birthday (see [`crate::birthday_award`]).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct BirthdayGift {
+        /// Points given each year on the day.
+        pub points: i64,
+        /// A birthday given fewer than this many days before it falls earns from the next year (default 30),
+        /// so a date typed in on the day earns nothing.
+        pub min_days_known: u32 = thirty(),
     }
 }
 
@@ -513,6 +529,12 @@ impl ProgramConfig {
         c.field("tierQualification", |c| self.tier_qualification.check(c));
         self.check_tiers(&mut c, locales);
         self.check_rewards(&mut c, locales);
+        if let Some(gift) = &self.birthday {
+            c.field("birthday", |c| {
+                check_range(c, "points", gift.points, 1, 1_000_000);
+                check_range(c, "minDaysKnown", i64::from(gift.min_days_known), 0, 366);
+            });
+        }
         c.finish()?;
         Ok(Program { config: self })
     }

@@ -114,6 +114,7 @@ prop_compose! {
             tier_qualification: TierQualification { metric, period, ..TierQualification::default() },
             tiers,
             rewards: vec![],
+            birthday: None,
         }
         .validate()
         .expect("generated programs are valid")
@@ -428,4 +429,40 @@ fn arb_json() -> impl Strategy<Value = Value> {
             .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+proptest! {
+    /// A sweep that asks every few hours over several years gives exactly one gift per year from the first
+    /// birthday the shop knew 30 days ahead, each on the day itself, whatever the date and the sweep's rhythm.
+    #[test]
+    fn birthday_gifts_once_a_year_whatever_the_sweep(
+        month in 1_u32..=12,
+        day in 1_u32..=31,
+        known_after_days in 0_i64..400,
+        step_hours in 1_i64..=72,
+    ) {
+        let Some(birthday) = MonthDay::new(month, day) else { return Ok(()) };
+        let program = Program::from_json(&json!({
+            "version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "Club"},
+            "earn": {"rate": {"points": 1, "perAmount": 100}}, "birthday": {"points": 50, "minDaysKnown": 30}
+        }).to_string()).expect("program");
+        let start = NOW; // 2026-01-01
+        let known_since = start + known_after_days * DAY;
+        let mut last = None;
+        let mut gifts = Vec::new();
+        let mut now = known_since;
+        while now < start + 4 * 365 * DAY {
+            if let Some(award) = birthday_award(&program, birthday, known_since, last, now) {
+                prop_assert!(award.at <= now && now - award.at < step_hours * 3600 + DAY, "late or early");
+                gifts.push(award.at);
+                last = Some(award.at);
+            }
+            now += step_hours * 3600;
+        }
+        let expected: Vec<i64> = (2026..2030)
+            .map(|year| birthday.in_year(year))
+            .filter(|at| known_since + 30 * DAY <= *at && *at < now - step_hours * 3600)
+            .collect();
+        prop_assert_eq!(gifts, expected);
+    }
 }

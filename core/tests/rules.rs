@@ -877,3 +877,59 @@ fn decimal_prices_become_exact_minor_units() {
     check(Currency::CNY, "", Err("decimal amount"));
     check(Currency::CNY, "99999999999999999999", Err("too large"));
 }
+
+/// `birthday_award(program with a gift of 200 points known 30 days ahead, birthday, known_since, last, now)`.
+fn check_birthday(birthday: &str, known_since: &str, last: Option<&str>, now: &str, expected: Option<&str>) {
+    let at = |text: &str| -> Timestamp {
+        // "YYYY-MM-DDTHH" in UTC, the hours optional.
+        let (date, hour) = text.split_once('T').unwrap_or((text, "0"));
+        let (year, day) = date.split_at(4);
+        let year: i64 = year.parse().expect("year");
+        let day = MonthDay::parse(&day[1..]).expect("month and day");
+        day.in_year(year) + hour.parse::<i64>().expect("hour") * 3600
+    };
+    let program = program(json!({"birthday": {"points": 200}}));
+    let birthday = MonthDay::parse(birthday).expect("birthday");
+    let award = birthday_award(&program, birthday, at(known_since), last.map(at), at(now));
+    let expected = expected.map(|day| BirthdayAward { at: at(day), points: 200 });
+    assert_eq!(award, expected, "birthday {birthday}, known since {known_since}, last {last:?}, now {now}");
+}
+
+#[test]
+fn birthday_gifts_come_once_a_year_on_the_day() {
+    // On the day, from its first second, and any time later that year.
+    check_birthday("08-31", "2025-01-01", None, "2025-08-31", Some("2025-08-31"));
+    check_birthday("08-31", "2025-01-01", None, "2025-12-31T23", Some("2025-08-31"));
+    // Not before it.
+    check_birthday("08-31", "2025-01-01", None, "2025-08-30T23", None);
+    // Once: this year's was given; last year's does not count.
+    check_birthday("08-31", "2024-01-01", Some("2025-08-31"), "2025-09-01", None);
+    check_birthday("08-31", "2024-01-01", Some("2024-08-31"), "2025-08-31", Some("2025-08-31"));
+    // A date typed in fewer than 30 days ahead waits a year; 30 days is enough.
+    check_birthday("08-31", "2025-08-31", None, "2025-08-31T12", None);
+    check_birthday("08-31", "2025-08-02", None, "2025-08-31", None);
+    check_birthday("08-31", "2025-08-01", None, "2025-08-31", Some("2025-08-31"));
+    check_birthday("08-31", "2025-08-31", None, "2026-08-31", Some("2026-08-31"));
+    // 29 February falls on the 28th in a common year.
+    check_birthday("02-29", "2020-01-01", Some("2024-02-29"), "2025-02-28", Some("2025-02-28"));
+    check_birthday("02-29", "2020-01-01", Some("2024-02-29"), "2025-02-27T23", None);
+    // A gift not seen on the day is still given until the next birthday, but never twice.
+    check_birthday("12-31", "2020-01-01", Some("2024-12-31"), "2026-01-02", Some("2025-12-31"));
+    check_birthday("12-31", "2020-01-01", Some("2025-12-31"), "2026-12-30T23", None);
+    // New Year's Day after a 31 December award: a new year.
+    check_birthday("01-01", "2020-01-01", Some("2025-01-01"), "2026-01-01", Some("2026-01-01"));
+}
+
+#[test]
+fn no_birthday_gift_without_one_in_the_program() {
+    let program = program(json!({}));
+    let birthday = MonthDay::parse("01-01").expect("birthday");
+    assert_eq!(birthday_award(&program, birthday, 0, None, 1_800_000_000), None);
+    check_invalid(
+        json!({"birthday": {"points": 0, "minDaysKnown": 400}}),
+        &[
+            "birthday.points: must be between 1 and 1000000, got 0",
+            "birthday.minDaysKnown: must be between 0 and 366, got 400",
+        ],
+    );
+}

@@ -12,7 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use loyalty_core::{EarnSource, LedgerEntry, LedgerKind, Problems};
+use loyalty_core::{
+    birthday_award, EarnSource, LedgerEntry, LedgerKind, MonthDay, Problems, Program, QualifyingEvent,
+};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -23,29 +25,6 @@ loyalty_core::wire_struct! {
     pub struct BirthdayRequest {
         /// Month and day, `MM-DD` (no year: it is not needed and not asked for).
         pub birthday: String,
-    }
-}
-
-/// Checks `MM-DD` (29 February allowed).
-fn check_birthday(text: &str) -> Result<(), String> {
-    let valid = text.len() == 5
-        && text.as_bytes()[2] == b'-'
-        && match (text[..2].parse::<u32>(), text[3..].parse::<u32>()) {
-            (Ok(month), Ok(day)) => {
-                let days = match month {
-                    2 => 29,
-                    4 | 6 | 9 | 11 => 30,
-                    1..=12 => 31,
-                    _ => 0,
-                };
-                (1..=days).contains(&day)
-            }
-            _ => false,
-        };
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("must be a month and day as MM-DD, e.g. 08-31, got \"{text}\""))
     }
 }
 
@@ -61,17 +40,20 @@ pub async fn put_birthday(
         let (state, customer, bytes) = (&state, &customer, &bytes);
         async move {
             let request: BirthdayRequest = decode(bytes)?;
-            check_birthday(&request.birthday)
+            let birthday = MonthDay::parse(&request.birthday)
                 .map_err(|m| ApiError::invalid("invalid_body", Problems::one("birthday", m)))?;
             let now = state.now();
             let mut conn = crate::db::begin_write(&state.db).await?;
             ensure_customer(&mut conn, customer, now).await?;
-            let set = sqlx::query("UPDATE customers SET birthday = ? WHERE id = ? AND birthday IS NULL")
-                .bind(&request.birthday)
-                .bind(customer)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+            let set = sqlx::query(
+                "UPDATE customers SET birthday = ?, birthday_set_at = ? WHERE id = ? AND birthday IS NULL",
+            )
+            .bind(birthday.to_string())
+            .bind(now)
+            .bind(customer)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
             if set == 0 {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -80,7 +62,7 @@ pub async fn put_birthday(
                 ));
             }
             let finished =
-                claim.finish(&mut conn, StatusCode::OK, json!({ "birthday": request.birthday })).await?;
+                claim.finish(&mut conn, StatusCode::OK, json!({ "birthday": birthday.to_string() })).await?;
             conn.commit().await?;
             Ok(finished)
         }
@@ -439,15 +421,69 @@ pub async fn erase(
     Ok(Json(json!({ "erased": true, "at": now })))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn birthdays() {
-        for ok in ["01-01", "02-29", "12-31", "04-30"] {
-            assert!(super::check_birthday(ok).is_ok(), "{ok}");
-        }
-        for bad in ["13-01", "04-31", "00-10", "1-1", "2000-01-01", "02-30", "ab-cd"] {
-            assert!(super::check_birthday(bad).is_err(), "{bad}");
-        }
+/// Gives a shopper the birthday gift if one is due (see [`loyalty_core::birthday_award`]); true when given.
+/// Cheap when nothing is due: one read, and a write transaction only to give the gift, re-checked inside it so
+/// two callers at once give it once.
+pub(crate) async fn award_birthday(
+    state: &AppState,
+    program: &Program,
+    customer: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    if program.birthday.is_none() {
+        return Ok(false);
     }
+    let due = |row: Option<(Option<String>, Option<i64>, Option<i64>)>| {
+        let (Some(birthday), Some(known_since), last) = row? else { return None };
+        birthday_award(program, MonthDay::parse(&birthday).ok()?, known_since, last, now)
+    };
+    let query = "SELECT c.birthday, c.birthday_set_at,
+                    (SELECT MAX(at) FROM ledger l WHERE l.customer_id = c.id AND l.source = 'birthday')
+                 FROM customers c WHERE c.id = ?";
+    let row = sqlx::query_as(query).bind(customer).fetch_optional(&state.db).await?;
+    if due(row).is_none() {
+        return Ok(false);
+    }
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    let Some(award) = due(sqlx::query_as(query).bind(customer).fetch_optional(&mut *tx).await?) else {
+        return Ok(false);
+    };
+    let entry = LedgerEntry {
+        at: award.at,
+        kind: LedgerKind::Earn,
+        points: award.points,
+        source: EarnSource::Birthday,
+        order_id: None,
+    };
+    db::append_ledger(&mut tx, NewEntry { customer, entry, reason: None, actor: None }, now).await?;
+    let event = QualifyingEvent {
+        at: award.at,
+        source: EarnSource::Birthday,
+        spend: 0,
+        points: award.points,
+        orders: 0,
+    };
+    db::append_qualifying(&mut tx, customer, &event).await?;
+    tx.commit().await?;
+    tracing::info!(at = award.at, points = award.points, "gave a birthday gift");
+    Ok(true)
+}
+
+/// Gives every birthday gift that is due (the server runs this hourly, so a gift is in the ledger on the day
+/// even for a shopper who does not visit). Returns how many were given.
+pub async fn award_birthdays(state: &AppState) -> Result<usize, ApiError> {
+    let program = state.program_now()?;
+    if program.program.birthday.is_none() {
+        return Ok(0);
+    }
+    let now = state.now();
+    let customers: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM customers WHERE birthday IS NOT NULL ORDER BY id")
+            .fetch_all(&state.db)
+            .await?;
+    let mut given = 0;
+    for customer in customers {
+        given += usize::from(award_birthday(state, &program.program, &customer, now).await?);
+    }
+    Ok(given)
 }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_catalog.sql")),
     (4, include_str!("../migrations/0004_indexes.sql")),
     (5, include_str!("../migrations/0005_redemption_keys.sql")),
+    (6, include_str!("../migrations/0006_birthdays.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.

@@ -105,6 +105,22 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Gives the day's birthday gifts every hour, for as long as the server runs.
+async fn birthday_sweeps(state: AppState) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match customers::award_birthdays(&state).await {
+            Ok(0) => {}
+            Ok(given) => tracing::info!(given, "birthday sweep"),
+            Err(error) if error.code == "no_program" => {}
+            Err(error) => {
+                tracing::warn!(code = error.code, message = %error.message, "birthday sweep failed")
+            }
+        }
+    }
+}
+
 /// Opens the database, seeds demo data in demo mode, and serves until `shutdown` resolves.
 pub async fn serve(
     config: config::Config,
@@ -119,6 +135,7 @@ pub async fn serve(
     if state.config.demo {
         demo::seed(&state).await.map_err(|e| format!("cannot seed the demo data: {}", e.message))?;
     }
+    tokio::spawn(birthday_sweeps(state.clone()));
     let app = app(state.clone());
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
     Ok(Running { addr, state, task })

@@ -194,6 +194,10 @@ pub async fn customers_me(
                 sqlx::query_as(profile).bind(&customer).fetch_one(&mut *conn).await?
             }
         };
+    // A gift due today is in the ledger before the balance is read, even between two hourly sweeps.
+    if row.1.is_some() {
+        crate::customers::award_birthday(&state, program, &customer, now).await?;
+    }
     let ledger = db::ledger(&mut *conn, &customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
     let events = db::qualifying_events(&mut *conn, &customer).await?;

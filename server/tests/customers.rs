@@ -110,10 +110,7 @@ async fn birthday_is_set_once() {
     let (status, body) = put("b0", "02-30").await;
     assert_eq!(
         (status, body["error"]["message"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("birthday: must be a month and day as MM-DD, e.g. 08-31, got \"02-30\"")
-        )
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("birthday: is not a day of the year: \"02-30\""))
     );
     let (status, _) = put("b1", "08-31").await;
     assert_eq!(status, StatusCode::OK);
@@ -129,6 +126,43 @@ async fn birthday_is_set_once() {
         (StatusCode::CONFLICT, Some("birthday_already_set"))
     );
     assert_eq!(server.me("c1").await["birthday"], "08-31");
+}
+
+#[tokio::test]
+async fn birthday_gifts_are_given_once_a_year_on_the_day() {
+    let server = Server::start().await;
+    server.load_program(json!({"birthday": {"points": 200, "minDaysKnown": 30}})).await;
+    let day = 86_400;
+    let month_day = |t: i64| loyalty_core::MonthDay::of(t).to_string();
+    let set = |customer: &'static str, birthday: String| {
+        server.as_shopper(
+            reqwest::Method::PUT,
+            "/v1/customers/me/birthday",
+            customer,
+            Some("k"),
+            json!({"birthday": birthday}),
+        )
+    };
+    // "early" gives a date 40 days ahead; "late" types in today's date, which earns nothing this year.
+    let in_40_days = server.now() + 40 * day;
+    assert_eq!(set("early", month_day(in_40_days)).await.0, StatusCode::OK);
+    assert_eq!(set("late", month_day(server.now())).await.0, StatusCode::OK);
+    let balance = |me: &Value| me["balance"]["available"].as_i64();
+    assert_eq!(balance(&server.me("early").await), Some(0));
+    assert_eq!(balance(&server.me("late").await), Some(0));
+    // On the day, reading the state gives the gift, once, and a sweep finds nothing more to give.
+    server.running.state.advance_clock(40 * day);
+    let me = server.me("early").await;
+    assert_eq!(balance(&me), Some(200));
+    assert_eq!(me["activity"][0]["source"], "birthday", "{me}");
+    assert_eq!(balance(&server.me("early").await), Some(200));
+    assert_eq!(loyalty_server::customers::award_birthdays(&server.running.state).await.ok(), Some(0));
+    assert_eq!(balance(&server.me("late").await), Some(0));
+    // A year on, the hourly sweep gives both their gifts before either reads anything.
+    server.running.state.advance_clock(366 * day);
+    assert_eq!(loyalty_server::customers::award_birthdays(&server.running.state).await.ok(), Some(2));
+    assert_eq!(balance(&server.me("early").await), Some(400));
+    assert_eq!(balance(&server.me("late").await), Some(200));
 }
 
 #[tokio::test]
