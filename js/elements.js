@@ -61,8 +61,12 @@ p{margin:4px 0}ul{list-style:none;margin:0;padding:0}
 .code-line{display:flex;align-items:center;gap:8px;flex-wrap:wrap}
 .code{font:600 15px/1.3 ui-monospace,Menlo,Consolas,monospace;letter-spacing:.04em;padding:.3em .6em;border:1px dashed var(--_accent);border-radius:6px;user-select:all}
 .redeemed{padding:10px;border-radius:8px;border:1px solid var(--_accent);margin-block-end:8px}
-.error{color:#b3261e}
-@media (prefers-color-scheme:dark){.error{color:#ffb4ab}}
+.error,.problem{color:#b3261e}
+@media (prefers-color-scheme:dark){.error,.problem{color:#ffb4ab}}
+.birthday-form{display:flex;flex-wrap:wrap;align-items:end;gap:8px 12px;margin-block-start:8px}
+.field{display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:13px}
+select{font:400 15px/1.2 var(--_font);color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .5em}
+.note{color:var(--_muted);font-size:13px}
 .what{flex:1 1 8em}.plus,.minus{font-variant-numeric:tabular-nums;font-weight:600}
 .ways li,.tiers li{padding-block:4px}.tiers span{display:block;color:var(--_muted)}
 .links{display:flex;gap:10px;margin-block-start:10px}

@@ -9,12 +9,13 @@ use crate::config::{self, ClientConfig};
 use crate::net::{Backend, Call};
 use crate::storage::Storage;
 use crate::store::{
-    Cached, Effect, Env, Fetched, Identity, Msg, OutboxEntry, PendingWrite, Store, SyncStatus, Timer,
+    Cached, Effect, Env, Fetched, Identity, Msg, OutboxEntry, PendingWrite, Store, SyncStatus, Timer, Write,
+    Written,
 };
 use crate::sync_error::SyncError;
 use crate::{output, WidgetError};
 use js_sys::{Function, Promise};
-use loyalty_core::{FromJson, Program, Redemption, ShopperState};
+use loyalty_core::{FromJson, Program, ShopperState};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -57,17 +58,18 @@ struct Inner {
     rounds: RefCell<Vec<(bool, Settle)>>,
     /// Set once the first round ended, so a later `ready()` resolves at once.
     first_round_over: Cell<bool>,
-    redemptions: RefCell<Vec<(String, Waiter)>>,
+    /// Writes asked for on this page, by idempotency key, until their answer.
+    writes: RefCell<Vec<(String, Waiter)>>,
     /// The elements showing this client's state (weak: an element removed from the page is dropped).
     watchers: RefCell<Vec<Weak<dyn Watch>>>,
     online: RefCell<Option<gloo_events::EventListener>>,
     destroyed: Cell<bool>,
 }
 
-/// Who waits for a redemption's answer: a promise handed to JS, or an element of the widget.
+/// Who waits for a write's answer: a promise handed to JS, or an element of the widget.
 enum Waiter {
     Js(Settle),
-    Rust(Box<dyn FnOnce(Result<Redemption, SyncError>)>),
+    Rust(Box<dyn FnOnce(Result<Written, SyncError>)>),
 }
 
 /// An element of the widget that shows a client's state: told after every change, with the error when
@@ -151,8 +153,8 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
             });
         }
         Effect::Send { entry, identity } => {
-            let key = entry.key.clone();
-            let pending = inner.backend.call(Call::Redeem { entry, identity });
+            let (key, kind) = (entry.key.clone(), entry.kind);
+            let pending = inner.backend.call(Call::Write { entry, identity });
             let weak = Rc::downgrade(inner);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = pending.await.and_then(|answer| match answer {
@@ -165,7 +167,7 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
                     }),
                 });
                 if let Some(inner) = weak.upgrade() {
-                    dispatch(&inner, Msg::Sent { key, result });
+                    dispatch(&inner, Msg::Sent { key, kind, result });
                 }
             });
         }
@@ -212,12 +214,16 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
         }
         Effect::Settle { key, result } => {
             let settle = {
-                let mut waiting = inner.redemptions.borrow_mut();
+                let mut waiting = inner.writes.borrow_mut();
                 waiting.iter().position(|(k, _)| *k == key).map(|i| waiting.remove(i).1)
             };
             match settle {
                 Some(Waiter::Js(settle)) => {
-                    let _ = match result.map_err(WidgetError::Sync).and_then(|r| output(&r)) {
+                    let answer = result.map_err(WidgetError::Sync).and_then(|written| match written {
+                        Written::Redemption(redemption) => output(&redemption),
+                        Written::Birthday(set) => output(&set),
+                    });
+                    let _ = match answer {
                         Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
                         Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
                     };
@@ -354,7 +360,7 @@ pub fn create_client(
         timers: RefCell::default(),
         rounds: RefCell::default(),
         first_round_over: Cell::new(false),
-        redemptions: RefCell::default(),
+        writes: RefCell::default(),
         watchers: RefCell::default(),
         online: RefCell::new(None),
         destroyed: Cell::new(false),
@@ -473,25 +479,27 @@ impl Client {
         &self,
         #[wasm_bindgen(js_name = rewardId, unchecked_param_type = "string")] reward_id: JsValue,
     ) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(|settle| {
-            let Some(reward_id) = reward_id.as_string().filter(|r| !r.is_empty()) else {
-                let error = WidgetError::InvalidInput(loyalty_core::Problems::one(
-                    "rewardId",
-                    "must be a reward id (a string)",
-                ));
-                let _ = settle.reject.call1(&JsValue::UNDEFINED, &error.into());
-                return;
-            };
-            if inner.destroyed.get() {
-                let _ =
-                    settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
-                return;
-            }
-            let key = fresh_key();
-            inner.redemptions.borrow_mut().push((key.clone(), Waiter::Js(settle)));
-            dispatch(&inner, Msg::Redeem { reward_id, key });
-        })
+        let write = reward_id
+            .as_string()
+            .filter(|r| !r.is_empty())
+            .map(|reward_id| Write::Redeem { reward_id })
+            .ok_or_else(|| loyalty_core::Problems::one("rewardId", "must be a reward id (a string)"));
+        self.write_promise(write)
+    }
+
+    /// Gives the shopper's birthday (`MM-DD`, no year), once, through the outbox like `redeem()`. Resolves
+    /// with `{ birthday }`; a birthday already given is refused (`409 birthday_already_set`).
+    #[wasm_bindgen(js_name = setBirthday, unchecked_return_type = "Promise<{ birthday: string }>")]
+    pub fn set_birthday(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] birthday: JsValue,
+    ) -> Promise {
+        let write = match birthday.as_string().map(|b| loyalty_core::MonthDay::parse(&b)) {
+            Some(Ok(day)) => Ok(Write::Birthday { birthday: day.to_string() }),
+            Some(Err(message)) => Err(loyalty_core::Problems::one("birthday", message)),
+            None => Err(loyalty_core::Problems::one("birthday", "must be a string such as \"08-31\"")),
+        };
+        self.write_promise(write)
     }
 
     /// Signs a shopper in (a single-page app after login), or refreshes their signature. Another shopper's
@@ -526,11 +534,11 @@ impl Client {
         inner.subscribers.clear();
         inner.watchers.borrow_mut().clear();
         let rounds = std::mem::take(&mut *inner.rounds.borrow_mut());
-        let redemptions = std::mem::take(&mut *inner.redemptions.borrow_mut());
+        let writes = std::mem::take(&mut *inner.writes.borrow_mut());
         for (_, settle) in rounds {
             let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
         }
-        for (_, waiter) in redemptions {
+        for (_, waiter) in writes {
             match waiter {
                 Waiter::Js(settle) => {
                     let error = WidgetError::Sync(SyncError::Destroyed).into();
@@ -580,18 +588,56 @@ impl Client {
     pub(crate) fn redeem_then(
         &self,
         reward_id: String,
-        done: Box<dyn FnOnce(Result<Redemption, SyncError>)>,
+        done: Box<dyn FnOnce(Result<loyalty_core::Redemption, SyncError>)>,
     ) {
+        let done = move |result: Result<Written, SyncError>| {
+            done(result.and_then(|written| match written {
+                Written::Redemption(redemption) => Ok(redemption),
+                // The store decodes a redemption's answer as a redemption; this cannot happen.
+                Written::Birthday(_) => {
+                    Err(SyncError::InvalidResponse(loyalty_core::Problems::one("redemption", "is missing")))
+                }
+            }))
+        };
+        self.write_then(Write::Redeem { reward_id }, Box::new(done));
+    }
+
+    /// Makes a write through the outbox, like `redeem()` or `setBirthday()`, and calls `done` with the answer.
+    pub(crate) fn write_then(&self, write: Write, done: Box<dyn FnOnce(Result<Written, SyncError>)>) {
         if self.inner.destroyed.get() {
             return done(Err(SyncError::Destroyed));
         }
         let key = fresh_key();
-        self.inner.redemptions.borrow_mut().push((key.clone(), Waiter::Rust(done)));
-        dispatch(&self.inner, Msg::Redeem { reward_id, key });
+        self.inner.writes.borrow_mut().push((key.clone(), Waiter::Rust(done)));
+        dispatch(&self.inner, Msg::Write { write, key });
     }
 }
 
 impl Client {
+    /// A promise for a write the page asked for: rejected at once when the input was wrong or the client is
+    /// gone, else settled by the write's answer.
+    fn write_promise(&self, write: Result<Write, loyalty_core::Problems>) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(|settle| {
+            let write = match write {
+                Ok(write) => write,
+                Err(problems) => {
+                    let error = WidgetError::InvalidInput(problems);
+                    let _ = settle.reject.call1(&JsValue::UNDEFINED, &error.into());
+                    return;
+                }
+            };
+            if inner.destroyed.get() {
+                let _ =
+                    settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
+                return;
+            }
+            let key = fresh_key();
+            inner.writes.borrow_mut().push((key.clone(), Waiter::Js(settle)));
+            dispatch(&inner, Msg::Write { write, key });
+        })
+    }
+
     fn with_program<T: Serialize>(
         &self,
         compute: impl FnOnce(&Program, loyalty_core::EarnContext) -> Result<T, WidgetError>,

@@ -77,6 +77,8 @@ loyalty_core::wire_struct! {
         pub shopper: Option<String>,
         /// Redemptions (default `/v1/redemptions`).
         pub redemptions: Option<String>,
+        /// The shopper's birthday (default `/v1/customers/me/birthday`).
+        pub birthday: Option<String>,
     }
 }
 
@@ -212,6 +214,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
             ("program", input.program, &mut paths.program),
             ("shopper", input.shopper, &mut paths.shopper),
             ("redemptions", input.redemptions, &mut paths.redemptions),
+            ("birthday", input.birthday, &mut paths.birthday),
         ] {
             match given {
                 Some(path) if path_ok(&path) => *slot = path,

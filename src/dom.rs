@@ -286,6 +286,23 @@ pub(crate) fn money(minor: i64, currency: loyalty_core::Currency, locale: &str) 
     format(major, locale, &options(&[("style", "currency"), ("currency", currency.code())]))
 }
 
+/// A day of the year as the locale writes it without a year: `August 31`, `8月31日`; with `day` 0, the
+/// month's name alone. Formatted in UTC, so the shopper's time zone cannot move it to another day.
+pub(crate) fn month_day(month: u32, day: u32, locale: &str) -> String {
+    let at = js_sys::Date::utc(2000.0, f64::from(month) - 1.0) + f64::from(day.max(1) - 1) * 86_400_000.0;
+    let date = js_sys::Date::new(&JsValue::from_f64(at));
+    let mut parts = vec![("month", "long"), ("timeZone", "UTC")];
+    if day > 0 {
+        parts.push(("day", "numeric"));
+    }
+    date.to_locale_date_string(locale, &options(&parts)).into()
+}
+
+/// The current value of a form control (a `<select>`, an `<input>`), read without naming its type.
+pub(crate) fn value(control: &Element) -> String {
+    js_sys::Reflect::get(control, &"value".into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
 /// A date (UTC seconds) in the locale's medium style: `Mar 5, 2026` or `2026年3月5日`.
 pub(crate) fn date(seconds: i64, locale: &str) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(seconds as f64 * 1000.0));

@@ -21,8 +21,12 @@ pub(crate) mod saved {
         pub struct OutboxEntry {
             /// The `Idempotency-Key`, chosen before the first attempt and kept for every retry.
             pub key: String,
-            /// The reward to redeem.
-            pub reward_id: String,
+            /// What the write does (entries saved before there was a choice are redemptions).
+            pub kind: WriteKind = WriteKind::Redeem,
+            /// For a redemption: the reward.
+            pub reward_id: String = String::new(),
+            /// For a birthday: `MM-DD`.
+            pub birthday: String = String::new(),
             /// The shopper who asked.
             pub customer_id: String,
             /// When the shopper asked, milliseconds since the epoch (JS time).
@@ -31,8 +35,48 @@ pub(crate) mod saved {
             pub attempts: u32 = 0,
         }
     }
+
+    loyalty_core::wire_enum! {
+        /// The writes the outbox carries. Flat on the wire (a kind and plain fields), like every wire type.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub enum WriteKind {
+            /// Spend points on a reward.
+            Redeem,
+            /// Give the shopper's birthday, once.
+            Birthday,
+        }
+    }
+
+    loyalty_core::wire_struct! {
+        lenient;
+        /// The backend's answer to a birthday write.
+        #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+        pub struct BirthdaySet {
+            /// The birthday as stored, `MM-DD`.
+            pub birthday: String,
+        }
+    }
 }
-pub(crate) use saved::OutboxEntry;
+pub(crate) use saved::{BirthdaySet, OutboxEntry, WriteKind};
+
+/// A write the shopper asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// Redeem this reward.
+    Redeem { reward_id: String },
+    /// Give this birthday (`MM-DD`, already checked).
+    Birthday { birthday: String },
+}
+
+/// A write's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// A redemption, with its code.
+    Redemption(Redemption),
+    /// The birthday as stored.
+    Birthday(BirthdaySet),
+}
 
 /// How long a write is re-sent before it is given up: well inside the server's 7-day key retention.
 pub(crate) const OUTBOX_MAX_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
@@ -115,10 +159,10 @@ pub(crate) enum Msg {
     Fetched { resource: Resource, generation: u32, result: Result<Fetched, SyncError> },
     /// A read's backoff is over.
     RetryDue { resource: Resource, generation: u32 },
-    /// The shopper asks to redeem a reward; `key` is a fresh idempotency key.
-    Redeem { reward_id: String, key: String },
-    /// A write finished.
-    Sent { key: String, result: Result<String, SyncError> },
+    /// The shopper asks for a write; `key` is a fresh idempotency key.
+    Write { write: Write, key: String },
+    /// A write of this kind finished.
+    Sent { key: String, kind: WriteKind, result: Result<String, SyncError> },
     /// The outbox's backoff is over.
     ResendDue,
     /// Another shopper signed in (or the same one with a fresh signature), with their cache.
@@ -168,8 +212,8 @@ pub(crate) enum Effect {
     Changed,
     /// An error to report once (error event and console warning).
     Report(SyncError),
-    /// A redemption asked for on this page has its answer.
-    Settle { key: String, result: Result<Redemption, SyncError> },
+    /// A write asked for on this page has its answer.
+    Settle { key: String, result: Result<Written, SyncError> },
     /// A round of reads is over (every read fresh or given up): resolve `ready()` and `refresh()`.
     Settled,
 }
@@ -398,8 +442,8 @@ impl Store {
                 self.fetch(resource, &mut fx);
             }
             Msg::Fetched { .. } | Msg::RetryDue { .. } => {}
-            Msg::Redeem { reward_id, key } => self.redeem(reward_id, key, env, &mut fx),
-            Msg::Sent { key, result } => self.sent(key, result, env, &mut fx),
+            Msg::Write { write, key } => self.write(write, key, env, &mut fx),
+            Msg::Sent { key, kind, result } => self.sent(key, kind, result, env, &mut fx),
             Msg::ResendDue => self.send_outbox(&mut fx),
             Msg::SignIn(identity, cached) => {
                 let same = self.identity.as_ref().map(|i| &i.customer_id) == Some(&identity.customer_id);
@@ -417,6 +461,12 @@ impl Store {
             Msg::SignOut => {
                 if let Some(identity) = self.identity.take() {
                     fx.push(Effect::ForgetShopper { customer_id: identity.customer_id });
+                }
+                // A birthday is personal: an unsent one leaves the device with the shopper (the panel asks
+                // again at the next sign-in). A redemption holds a reward id and a key, and resumes then.
+                for pending in self.outbox.iter().filter(|p| p.entry.kind == WriteKind::Birthday) {
+                    let (customer_id, key) = (pending.entry.customer_id.clone(), pending.entry.key.clone());
+                    fx.push(Effect::ForgetWrite { customer_id, key });
                 }
                 self.forget_shopper_in_memory();
                 self.generation = self.generation.wrapping_add(1);
@@ -597,14 +647,20 @@ impl Store {
         }
     }
 
-    fn redeem(&mut self, reward_id: String, key: String, env: Env, fx: &mut Vec<Effect>) {
+    fn write(&mut self, write: Write, key: String, env: Env, fx: &mut Vec<Effect>) {
         let Some(identity) = self.identity.clone() else {
             fx.push(Effect::Settle { key, result: Err(SyncError::NotSignedIn) });
             return;
         };
+        let (kind, reward_id, birthday) = match write {
+            Write::Redeem { reward_id } => (WriteKind::Redeem, reward_id, String::new()),
+            Write::Birthday { birthday } => (WriteKind::Birthday, String::new(), birthday),
+        };
         let entry = OutboxEntry {
             key,
+            kind,
             reward_id,
+            birthday,
             customer_id: identity.customer_id.clone(),
             created_at: env.now_ms,
             attempts: 0,
@@ -646,12 +702,24 @@ impl Store {
         }
     }
 
-    fn sent(&mut self, key: String, result: Result<String, SyncError>, env: Env, fx: &mut Vec<Effect>) {
+    fn sent(
+        &mut self,
+        key: String,
+        kind: WriteKind,
+        result: Result<String, SyncError>,
+        env: Env,
+        fx: &mut Vec<Effect>,
+    ) {
         self.sending.retain(|k| *k != key);
         let owner = self.customer_of_saved(&key);
         self.forgotten.retain(|(k, _)| *k != key);
-        let result = result.and_then(|text| {
-            Redemption::from_json_str(&text).map_err(|p| SyncError::InvalidResponse(p.under("redemption")))
+        let result = result.and_then(|text| match kind {
+            WriteKind::Redeem => Redemption::from_json_str(&text)
+                .map(Written::Redemption)
+                .map_err(|p| SyncError::InvalidResponse(p.under("redemption"))),
+            WriteKind::Birthday => BirthdaySet::from_json_str(&text)
+                .map(Written::Birthday)
+                .map_err(|p| SyncError::InvalidResponse(p.under("birthday"))),
         });
         let Some(index) = self.outbox.iter().position(|p| p.entry.key == key) else {
             // The shopper signed out meanwhile: the promise still gets its answer; a retryable failure leaves

@@ -66,7 +66,8 @@ impl SyncError {
     pub fn is_retryable(&self) -> bool {
         match self {
             SyncError::Offline(_) | SyncError::Timeout { .. } | SyncError::Adapter(_) => true,
-            SyncError::Status { status, .. } => matches!(status, 408 | 429 | 500..),
+            // 501 Not Implemented is not going to change by asking again.
+            SyncError::Status { status, .. } => matches!(status, 408 | 429 | 500 | 502..),
             _ => false,
         }
     }

@@ -283,6 +283,9 @@ export interface LoyaltyAdapter {
   program(request: { etag?: string }): ProgramInput | Promise<ProgramInput>;
   shopper(request: { identity: Identity }): ShopperState | Promise<ShopperState>;
   redeem(request: { rewardId: string; idempotencyKey: string; identity: Identity }): Redemption | Promise<Redemption>;
+  /** Optional: without it, `setBirthday` rejects with `status` 501 naming the missing function. */
+  setBirthday?(request: { birthday: string; idempotencyKey: string; identity: Identity }):
+    { birthday: string } | Promise<{ birthday: string }>;
 }
 
 /** `createClient`'s settings: exactly one of `apiBase`, `adapter` and `memory`. */
@@ -297,7 +300,7 @@ export interface ClientConfig {
   /** Extra headers on every request (not for secrets: they are in the page). */
   headers?: Record<string, string>;
   /** Endpoint paths for a backend with its own API. */
-  paths?: { program?: string; shopper?: string; redemptions?: string };
+  paths?: { program?: string; shopper?: string; redemptions?: string; birthday?: string };
   /** Per request, default 10000 (100 to 120000). */
   timeoutMs?: number;
   /** Answers above this are refused unread, default 2000000 (1000 to 50000000). */
@@ -373,7 +376,11 @@ export interface Redemption {
 /** A write in the outbox. */
 export interface PendingWrite {
   key: string;
+  kind: "redeem" | "birthday";
+  /** For a redemption; `""` otherwise. */
   rewardId: string;
+  /** For a birthday, `MM-DD`; `""` otherwise. */
+  birthday: string;
   customerId: string;
   /** Milliseconds since the epoch. */
   createdAt: number;

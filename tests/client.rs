@@ -468,6 +468,15 @@ async fn js_adapters_are_checked_and_their_failures_classified() {
         "{}",
         text(&state, "error.message")
     );
+    // setBirthday is optional: without it the write is refused at once (501), never retried for days.
+    let refused = outcome(c.set_birthday("08-31".into())).await.expect_err("no setBirthday");
+    assert_eq!(num(&refused, "status"), 501.0);
+    assert!(
+        text(&refused, "message").contains("adapter.setBirthday is not a function"),
+        "{}",
+        text(&refused, "message")
+    );
+    assert_eq!(get(&c.state(), "outbox").unchecked_into::<js_sys::Array>().length(), 0);
     c.destroy();
 
     // An adapter whose promise never settles is abandoned after timeoutMs, like a request.

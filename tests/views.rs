@@ -22,7 +22,8 @@ export const PROGRAM = {version: 1, currency: "CNY", locales: ["zh-CN", "en"],
   tiers: [{id: "member", name: {"zh-CN": "会员", en: "Member"}, threshold: 0, benefits: [{"zh-CN": "生日礼", en: "Birthday gift"}]},
           {id: "gold", name: {"zh-CN": "黄金", en: "Gold"}, threshold: 100000, earnMultiplierPercent: 150}],
   rewards: [{id: "ten-off", name: {"zh-CN": "立减10元", en: "10 off"}, kind: "amountOff", cost: 500, amountOff: 1000},
-            {id: "big", name: {"zh-CN": "大礼", en: "Big gift"}, kind: "freeShipping", cost: 5000}]};
+            {id: "big", name: {"zh-CN": "大礼", en: "Big gift"}, kind: "freeShipping", cost: 5000}],
+  birthday: {points: 200}};
 export function shopper(available) {
   return {customerId: "alice", balance: {available, pending: [{points: 120, at: 1893456000}], expiring: [{points: 80, at: 1893456000}], expired: 0, lifetimeEarned: available},
     tier: {metric: "spend", value: 25000, currentTierId: "member", nextTierId: "gold", remaining: 75000, progress: 0.25,
@@ -40,7 +41,7 @@ export function mount(tag, attributes) {
 }
 export function events(host) {
   const seen = [];
-  for (const type of ["ready", "change", "redeem", "error", "open", "close"]) {
+  for (const type of ["ready", "change", "redeem", "error", "open", "close", "birthday"]) {
     host.addEventListener(`loyalty:${type}`, (e) => seen.push({type, detail: e.detail}));
   }
   return seen;
@@ -57,6 +58,11 @@ export function addJsonLd(text) {
   document.head.append(s);
   return s;
 }
+export function choose(root, selector, value) {
+  const el = root.querySelector(selector);
+  el.value = value;
+  el.dispatchEvent(new Event("change", {bubbles: true}));
+}
 export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 "#)]
 extern "C" {
@@ -70,6 +76,7 @@ extern "C" {
     #[wasm_bindgen(js_name = addJsonLd)]
     fn add_json_ld(text: &str) -> web_sys::Element;
     fn sleep(ms: u32) -> Promise;
+    fn choose(root: &JsValue, selector: &str, value: &str);
 }
 
 fn obj(text: &str) -> JsValue {
@@ -196,6 +203,7 @@ async fn a_guest_sees_what_joining_gives_and_only_safe_links() {
     assert_eq!(panel.attr(".join a.secondary", "href").as_deref(), Some("https://shop.example/login"));
     assert_eq!(panel.count("button[data-action=redeem]"), 0);
     assert!(panel.text(".tiers").contains("Birthday gift"));
+    assert!(panel.text(".join").contains("200 points on your birthday"), "{}", panel.text(".join"));
     panel.remove();
     c.destroy();
 
@@ -344,6 +352,59 @@ async fn redeeming_asks_for_confirmation_then_shows_the_code_and_tells_the_page(
         .as_deref()
         == Some("ready")));
     panel.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_shopper_gives_their_birthday_once_and_sees_the_gift() {
+    let c = client(Some(700.0)).await;
+    let seen = events(&web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).expect("body"));
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    assert_eq!(panel.text(".birthday h3"), "Birthday gift");
+    assert!(panel.text(".birthday").contains("Tell us your birthday and get 200 points on the day"));
+    // Month names come from Intl; the day list has 31 days and a blank.
+    assert_eq!(panel.text("select[data-action=birthday-month] option[value='8']"), "August");
+    assert_eq!(panel.count("select[data-action=birthday-day] option"), 32);
+    // Nothing chosen, or a day the month lacks: a message, and nothing is sent.
+    click(&panel.root, "button[data-action=birthday]").expect("save");
+    assert_eq!(panel.text(".birthday [role=alert]"), "Choose a month and a day that exists in it.");
+    choose(&panel.root, "select[data-action=birthday-month]", "2");
+    choose(&panel.root, "select[data-action=birthday-day]", "30");
+    click(&panel.root, "button[data-action=birthday]").expect("save");
+    assert_eq!(panel.count(".birthday [role=alert]"), 1);
+    let outbox = Reflect::get(&c.state(), &"outbox".into()).expect("outbox");
+    assert_eq!(outbox.unchecked_into::<Array>().length(), 0, "nothing sent for a day that does not exist");
+    // 29 February exists: saved through the outbox, and the panel shows the gift's day.
+    choose(&panel.root, "select[data-action=birthday-day]", "29");
+    click(&panel.root, "button[data-action=birthday]").expect("save");
+    assert_eq!(panel.text(".birthday .working"), "Saving…");
+    pause(30).await;
+    assert_eq!(panel.text(".birthday p"), "200 points on your birthday, February 29");
+    assert_eq!(panel.count(".birthday select"), 0);
+    assert_eq!(panel.text("[aria-live]"), "Your birthday is saved.");
+    let shopper = Reflect::get(&c.state(), &"shopper".into()).expect("shopper");
+    assert_eq!(
+        Reflect::get(&shopper, &"birthday".into()).ok().and_then(|b| b.as_string()).as_deref(),
+        Some("02-29")
+    );
+    let told: Vec<String> = seen
+        .iter()
+        .filter(|e| {
+            Reflect::get(e, &"type".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("birthday")
+        })
+        .filter_map(|e| JSON::stringify(&Reflect::get(&e, &"detail".into()).ok()?).ok()?.as_string())
+        .collect();
+    assert_eq!(told, vec![r#"{"birthday":"02-29"}"#.to_owned()]);
+    let zh = Mounted::new("panel", "loyalty-panel", r#"{"locale": "zh-CN"}"#, &c, &settings("{}"));
+    assert_eq!(zh.text(".birthday p"), "生日（2月29日）当天可得 200 积分");
+    // Set once: the headless call is refused now, and a malformed date never leaves the page.
+    let again = JsFuture::from(c.set_birthday("03-01".into())).await.expect_err("refused");
+    assert_eq!(Reflect::get(&again, &"status".into()).ok().and_then(|s| s.as_f64()), Some(409.0));
+    let bad = JsFuture::from(c.set_birthday("3-1".into())).await.expect_err("refused");
+    let message = Reflect::get(&bad, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+    assert!(message.contains("birthday: must be a month and day as MM-DD"), "{message}");
+    panel.remove();
+    zh.remove();
     c.destroy();
 }
 

@@ -80,6 +80,22 @@ pub(crate) struct Texts {
     pub campaign: fn(&str, &str, &str) -> String,
     /// (tier, multiplier): "Gold members earn 1.5× points".
     pub tier_multiplier: fn(&str, &str) -> String,
+    pub birthday_heading: &'static str,
+    /// (points): why to give the birthday.
+    pub birthday_offer: fn(&str) -> String,
+    pub birthday_once: &'static str,
+    pub month: &'static str,
+    pub day: &'static str,
+    pub save_birthday: &'static str,
+    pub saving: &'static str,
+    pub birthday_saved: &'static str,
+    pub birthday_failed: &'static str,
+    /// No month or day chosen, or a day the month does not have.
+    pub birthday_invalid: &'static str,
+    /// (points, day of the year): the gift of a shopper whose birthday the shop knows.
+    pub birthday_known: fn(&str, &str) -> String,
+    /// (points): one of the things joining gives.
+    pub join_birthday: fn(&str) -> String,
     pub referral_heading: &'static str,
     pub referral_code: &'static str,
     /// (count): "3 friends joined".

@@ -3,7 +3,7 @@
 //! on the size of any answer (read as a stream and abandoned past the cap), and typed failures.
 
 use super::{describe, Answer, Backend, Call, Pending};
-use crate::store::{Fetched, Identity, Resource};
+use crate::store::{Fetched, Identity, Resource, WriteKind};
 use crate::sync_error::SyncError;
 use loyalty_core::{FromJson, Problems};
 use std::cell::{Cell, RefCell};
@@ -26,6 +26,7 @@ pub(crate) struct Paths {
     pub program: String,
     pub shopper: String,
     pub redemptions: String,
+    pub birthday: String,
 }
 
 impl Default for Paths {
@@ -34,6 +35,7 @@ impl Default for Paths {
             program: "/v1/program".into(),
             shopper: "/v1/customers/me".into(),
             redemptions: "/v1/redemptions".into(),
+            birthday: "/v1/customers/me/birthday".into(),
         }
     }
 }
@@ -138,16 +140,20 @@ async fn send(settings: &HttpSettings, call: Call, controller: &AbortController)
                 Resource::Shopper => &settings.paths.shopper,
             }
         }
-        Call::Redeem { entry, identity } => {
-            init.set_method("POST");
+        Call::Write { entry, identity } => {
             set("authorization", &authorization(identity));
             set("content-type", "application/json");
             set("idempotency-key", &entry.key);
             let body = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&body, &"rewardId".into(), &JsValue::from_str(&entry.reward_id));
+            let (method, member, value, path) = match entry.kind {
+                WriteKind::Redeem => ("POST", "rewardId", &entry.reward_id, &settings.paths.redemptions),
+                WriteKind::Birthday => ("PUT", "birthday", &entry.birthday, &settings.paths.birthday),
+            };
+            init.set_method(method);
+            let _ = js_sys::Reflect::set(&body, &member.into(), &JsValue::from_str(value));
             let body = js_sys::JSON::stringify(&body).map_err(|e| SyncError::Adapter(describe(&e)))?;
             init.set_body(&body);
-            &settings.paths.redemptions
+            path
         }
     };
     init.set_headers(&headers);

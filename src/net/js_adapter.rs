@@ -6,6 +6,7 @@
 //!   program: async ({ etag }) => ({ ...program }),                 // the loyalty program
 //!   shopper: async ({ identity }) => ({ ...shopperState }),         // GET /v1/customers/me's shape
 //!   redeem: async ({ rewardId, idempotencyKey, identity }) => ({ ...redemption }),
+//!   setBirthday: async ({ birthday, idempotencyKey, identity }) => ({ birthday }), // optional
 //! }})
 //! ```
 //!
@@ -15,7 +16,7 @@
 //! `adapter_failed` and retried like a network failure.
 
 use super::{describe, Answer, Backend, Call, Pending};
-use crate::store::{Fetched, Identity, Resource};
+use crate::store::{Fetched, Identity, Resource, WriteKind};
 use crate::sync_error::SyncError;
 use js_sys::{Function, Object, Reflect};
 use loyalty_core::{Problem, Problems};
@@ -92,20 +93,36 @@ impl Backend for JsBackend {
                     Resource::Shopper => "shopper",
                 }
             }
-            Call::Redeem { entry, identity } => {
-                set("rewardId", JsValue::from_str(&entry.reward_id));
+            Call::Write { entry, identity } => {
                 set("idempotencyKey", JsValue::from_str(&entry.key));
                 set("identity", identity_object(identity).into());
-                "redeem"
+                match entry.kind {
+                    WriteKind::Redeem => {
+                        set("rewardId", JsValue::from_str(&entry.reward_id));
+                        "redeem"
+                    }
+                    WriteKind::Birthday => {
+                        set("birthday", JsValue::from_str(&entry.birthday));
+                        "setBirthday"
+                    }
+                }
             }
         };
         // Looked up at each call, so a developer may swap a function on the object.
         let function: Option<Function> =
             Reflect::get(&self.adapter, &name.into()).ok().and_then(|f| f.dyn_into().ok());
-        let returned = match function {
-            Some(function) => function.call1(&self.adapter, &argument),
-            None => Err(js_sys::Error::new(&format!("adapter.{name} is no longer a function")).into()),
+        let Some(function) = function else {
+            // Optional functions (setBirthday) may be absent: a definitive refusal, never retried.
+            let message = format!("adapter.{name} is not a function");
+            let refusal = SyncError::Status {
+                status: 501,
+                code: Some("not_supported".into()),
+                message,
+                retry_after_ms: None,
+            };
+            return Box::pin(std::future::ready(Err(refusal)));
         };
+        let returned = function.call1(&self.adapter, &argument);
         let timeout_ms = self.timeout_ms;
         Box::pin(async move {
             let value = match returned {

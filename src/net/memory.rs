@@ -3,7 +3,7 @@
 //! key, so code written against it behaves the same against a real backend.
 
 use super::{Answer, Backend, Call, Pending};
-use crate::store::{Fetched, Resource};
+use crate::store::{Fetched, Resource, WriteKind};
 use crate::sync_error::SyncError;
 use loyalty_core::{
     check_redemption, rewards_overview, Activity, IssuedCode, LedgerKind, Program, Redemption, ShopperState,
@@ -25,6 +25,25 @@ impl MemoryBackend {
         shopper: Option<ShopperState>,
     ) -> MemoryBackend {
         MemoryBackend { program_text, program, shopper: RefCell::new(shopper), answers: RefCell::default() }
+    }
+
+    /// Sets the birthday once, as the server does (the same key gets the same answer).
+    fn set_birthday(&self, key: &str, birthday: &str) -> Answer {
+        if let Some((_, text)) = self.answers.borrow().iter().find(|(k, _)| k == key) {
+            return Ok(Fetched::Body { text: text.clone(), etag: None });
+        }
+        let mut shopper = self.shopper.borrow_mut();
+        let Some(state) = shopper.as_mut() else {
+            return Err(refusal(401, "unauthorized", "no shopper in the memory backend".into()));
+        };
+        if state.birthday.is_some() {
+            return Err(refusal(409, "birthday_already_set", "the birthday can be set once".into()));
+        }
+        state.birthday = Some(birthday.to_owned());
+        let text = crate::json_text(&crate::store::BirthdaySet { birthday: birthday.to_owned() })
+            .ok_or_else(|| SyncError::Adapter("cannot write the answer".into()))?;
+        self.answers.borrow_mut().push((key.to_owned(), text.clone()));
+        Ok(Fetched::Body { text, etag: None })
     }
 
     fn redeem(&self, key: &str, reward_id: &str, now: i64) -> Answer {
@@ -95,7 +114,10 @@ impl Backend for MemoryBackend {
                     .ok_or_else(|| SyncError::Adapter("cannot write the shopper state".into())),
                 None => Err(refusal(401, "unauthorized", "no shopper in the memory backend".into())),
             },
-            Call::Redeem { entry, .. } => self.redeem(&entry.key, &entry.reward_id, now),
+            Call::Write { entry, .. } => match entry.kind {
+                WriteKind::Redeem => self.redeem(&entry.key, &entry.reward_id, now),
+                WriteKind::Birthday => self.set_birthday(&entry.key, &entry.birthday),
+            },
         };
         Box::pin(std::future::ready(answer))
     }

@@ -20,8 +20,8 @@ use std::pin::Pin;
 pub(crate) enum Call {
     /// Read a resource (conditionally, with the entity tag the store holds).
     Read { resource: Resource, etag: Option<String>, identity: Option<Identity> },
-    /// Redeem a reward, with the write's idempotency key.
-    Redeem { entry: OutboxEntry, identity: Identity },
+    /// A write from the outbox (a redemption, a birthday), with its idempotency key.
+    Write { entry: OutboxEntry, identity: Identity },
 }
 
 /// What a call comes back with. Writes answer with a body.

@@ -255,7 +255,7 @@ fn backoff_is_full_jitter_capped_and_respects_retry_after() {
 }
 
 fn redeem(store: &mut Store, key: &str) -> Vec<Effect> {
-    store.update(Msg::Redeem { reward_id: "ten-off".into(), key: key.into() }, env())
+    store.update(Msg::Write { write: Write::Redeem { reward_id: "ten-off".into() }, key: key.into() }, env())
 }
 
 const REDEMPTION: &str =
@@ -269,16 +269,20 @@ fn a_redemption_is_saved_before_it_is_sent_and_retried_with_the_same_key() {
     let send = fx.iter().position(|e| matches!(e, Effect::Send { entry, .. } if entry.key == "k1"));
     assert!(save.is_some() && save < send, "saved before sent: {fx:?}");
     // The answer is lost: the write waits and goes again with the same key.
-    let fx = store.update(Msg::Sent { key: "k1".into(), result: Err(offline()) }, env());
+    let fx =
+        store.update(Msg::Sent { key: "k1".into(), kind: WriteKind::Redeem, result: Err(offline()) }, env());
     assert_eq!(wakes(&fx), vec![(Timer::Outbox, 250)]);
     assert_eq!(store.outbox()[0].status, WriteStatus::Waiting);
     assert_eq!(store.outbox()[0].entry.attempts, 1);
     let fx = store.update(Msg::ResendDue, env());
     assert!(matches!(&fx[..], [Effect::Send { entry, .. }] if entry.key == "k1"));
-    let fx = store.update(Msg::Sent { key: "k1".into(), result: Ok(REDEMPTION.into()) }, env());
+    let fx = store.update(
+        Msg::Sent { key: "k1".into(), kind: WriteKind::Redeem, result: Ok(REDEMPTION.into()) },
+        env(),
+    );
     assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k1".into() }));
     assert!(fx.iter().any(
-        |e| matches!(e, Effect::Settle { key, result: Ok(r) } if key == "k1" && r.code == "LOY-ABCDE-FGHJK")
+        |e| matches!(e, Effect::Settle { key, result: Ok(Written::Redemption(r)) } if key == "k1" && r.code == "LOY-ABCDE-FGHJK")
     ));
     assert_eq!(fetches(&fx), vec![(Resource::Shopper, None)], "the balance is read again");
     assert!(store.outbox().is_empty());
@@ -288,7 +292,9 @@ fn a_redemption_is_saved_before_it_is_sent_and_retried_with_the_same_key() {
 fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
     let entry = |key: &str, age_ms: i64| OutboxEntry {
         key: key.into(),
+        kind: WriteKind::Redeem,
         reward_id: "ten-off".into(),
+        birthday: String::new(),
         customer_id: "alice".into(),
         created_at: NOW - age_ms,
         attempts: 2,
@@ -330,7 +336,8 @@ fn a_refused_redemption_leaves_the_outbox_with_its_reason() {
         message: "400 more points needed".into(),
         retry_after_ms: None,
     };
-    let fx = store.update(Msg::Sent { key: "k2".into(), result: Err(refusal.clone()) }, env());
+    let fx = store
+        .update(Msg::Sent { key: "k2".into(), kind: WriteKind::Redeem, result: Err(refusal.clone()) }, env());
     assert!(fx.contains(&Effect::Settle { key: "k2".into(), result: Err(refusal) }));
     assert!(wakes(&fx).is_empty(), "a refusal is final");
     assert!(store.outbox().is_empty());
@@ -420,7 +427,8 @@ fn a_key_still_in_flight_on_the_server_is_asked_again() {
         message: "retry shortly".into(),
         retry_after_ms: None,
     };
-    let fx = store.update(Msg::Sent { key: "k4".into(), result: Err(in_flight) }, env());
+    let fx =
+        store.update(Msg::Sent { key: "k4".into(), kind: WriteKind::Redeem, result: Err(in_flight) }, env());
     assert_eq!(wakes(&fx).len(), 1, "a 409 for a key in flight is not a refusal");
     assert!(reports(&fx).is_empty());
     assert_eq!(store.outbox()[0].status, WriteStatus::Waiting);
@@ -434,14 +442,19 @@ fn a_write_answered_after_sign_out_settles_its_promise_and_is_never_sent_twice()
     // Alice signs in again on this page while her write is still on its way: it is not sent again.
     let saved = OutboxEntry {
         key: "k5".into(),
+        kind: WriteKind::Redeem,
         reward_id: "ten-off".into(),
+        birthday: String::new(),
         customer_id: "alice".into(),
         created_at: NOW,
         attempts: 0,
     };
     let fx = store.update(Msg::SignIn(alice(), Cached { outbox: vec![saved], ..Cached::default() }), env());
     assert!(!fx.iter().any(|e| matches!(e, Effect::Send { .. })), "{fx:?}");
-    let fx = store.update(Msg::Sent { key: "k5".into(), result: Ok(REDEMPTION.into()) }, env());
+    let fx = store.update(
+        Msg::Sent { key: "k5".into(), kind: WriteKind::Redeem, result: Ok(REDEMPTION.into()) },
+        env(),
+    );
     assert!(fx.iter().any(|e| matches!(e, Effect::Settle { key, result: Ok(_) } if key == "k5")));
     assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k5".into() }));
     assert!(store.outbox().is_empty());
@@ -449,7 +462,10 @@ fn a_write_answered_after_sign_out_settles_its_promise_and_is_never_sent_twice()
     let mut store = loaded(700);
     redeem(&mut store, "k6");
     store.update(Msg::SignOut, env());
-    let fx = store.update(Msg::Sent { key: "k6".into(), result: Ok(REDEMPTION.into()) }, env());
+    let fx = store.update(
+        Msg::Sent { key: "k6".into(), kind: WriteKind::Redeem, result: Ok(REDEMPTION.into()) },
+        env(),
+    );
     assert!(fx.iter().any(|e| matches!(e, Effect::Settle { key, result: Ok(_) } if key == "k6")));
     assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k6".into() }));
 }
@@ -460,7 +476,10 @@ fn the_balance_is_read_again_after_a_redemption_even_mid_read() {
     redeem(&mut store, "k7");
     let fx = store.update(Msg::Refresh, env());
     assert!(fetches(&fx).contains(&(Resource::Shopper, None)));
-    let fx = store.update(Msg::Sent { key: "k7".into(), result: Ok(REDEMPTION.into()) }, env());
+    let fx = store.update(
+        Msg::Sent { key: "k7".into(), kind: WriteKind::Redeem, result: Ok(REDEMPTION.into()) },
+        env(),
+    );
     assert!(fetches(&fx).is_empty(), "a read is already on its way");
     let fx = store.update(fetched(Resource::Shopper, body(&shopper("alice", 700), None)), env());
     assert_eq!(fetches(&fx), vec![(Resource::Shopper, None)], "that read may predate the redemption");
@@ -479,6 +498,47 @@ fn settled_comes_before_the_change_notices() {
 fn subscribers_are_told_once_per_message() {
     let mut store = loaded(700);
     redeem(&mut store, "k8");
-    let fx = store.update(Msg::Sent { key: "k8".into(), result: Err(status(409, None)) }, env());
+    let fx = store.update(
+        Msg::Sent { key: "k8".into(), kind: WriteKind::Redeem, result: Err(status(409, None)) },
+        env(),
+    );
     assert_eq!(count(&fx, |e| matches!(e, Effect::Changed)), 1, "{fx:?}");
+}
+
+#[test]
+fn a_birthday_goes_through_the_outbox_and_leaves_the_device_at_sign_out() {
+    let mut store = loaded(700);
+    let birthday =
+        |key: &str| Msg::Write { write: Write::Birthday { birthday: "08-31".into() }, key: key.into() };
+    let fx = store.update(birthday("b1"), env());
+    let saved = fx.iter().find_map(|e| match e {
+        Effect::SaveWrite(entry) => Some(entry.clone()),
+        _ => None,
+    });
+    let saved = saved.expect("saved before it is sent");
+    assert_eq!(
+        (saved.kind, saved.birthday.as_str(), saved.reward_id.as_str()),
+        (WriteKind::Birthday, "08-31", "")
+    );
+    // The saved text reads back as the same write (and a write saved before kinds existed is a redemption).
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let text = serde_json::to_string(&saved).expect("saved as JSON");
+        assert_eq!(OutboxEntry::from_json_str(&text).ok(), Some(saved));
+    }
+    let old = r#"{"key": "k0", "rewardId": "ten-off", "customerId": "alice", "createdAt": 1}"#;
+    assert_eq!(OutboxEntry::from_json_str(old).map(|e| e.kind).ok(), Some(WriteKind::Redeem));
+    // An answer is decoded as a birthday, and the shopper is read again to show it.
+    let sent = |result| Msg::Sent { key: "b1".into(), kind: WriteKind::Birthday, result };
+    let fx = store.update(sent(Ok(r#"{"birthday": "08-31"}"#.into())), env());
+    let answer = Written::Birthday(BirthdaySet { birthday: "08-31".into() });
+    assert!(fx.contains(&Effect::Settle { key: "b1".into(), result: Ok(answer) }), "{fx:?}");
+    assert_eq!(fetches(&fx), vec![(Resource::Shopper, None)]);
+    // A birthday still waiting when the shopper signs out is removed from the device; a redemption stays.
+    store.update(birthday("b2"), env());
+    store.update(Msg::Sent { key: "b2".into(), kind: WriteKind::Birthday, result: Err(offline()) }, env());
+    redeem(&mut store, "k9");
+    let fx = store.update(Msg::SignOut, env());
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "b2".into() }), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ForgetWrite { key, .. } if key == "k9")), "{fx:?}");
 }

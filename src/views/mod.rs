@@ -110,6 +110,12 @@ pub(crate) struct Ui {
     pub redeemed: Option<Result<Redemption, String>>,
     /// A code just copied (or `Err` with the code when copying failed).
     pub copied: Option<Result<String, String>>,
+    /// The birthday being chosen: month and day as picked (0 for not yet).
+    pub birthday: (u32, u32),
+    /// A birthday being saved.
+    pub saving_birthday: bool,
+    /// What went wrong with the birthday (a wrong choice, or a failed save).
+    pub birthday_problem: Option<&'static str>,
 }
 
 struct Inner {
@@ -395,7 +401,20 @@ fn listen(inner: &Rc<Inner>) {
             act(&inner, &action, id);
         }
     });
-    let mut listeners = vec![click];
+    let weak = Rc::downgrade(inner);
+    let change = dom::listen(&inner.root, "change", move |event| {
+        let Some(inner) = weak.upgrade() else { return };
+        if let Some((action, _, control)) = dom::action_of(event) {
+            let picked = dom::value(&control).parse().unwrap_or(0);
+            let mut ui = inner.ui.borrow_mut();
+            match action.as_str() {
+                "birthday-month" => ui.birthday.0 = picked,
+                "birthday-day" => ui.birthday.1 = picked,
+                _ => {}
+            }
+        }
+    });
+    let mut listeners = vec![click, change];
     if let Some(dialog) = &inner.places.dialog {
         let weak = Rc::downgrade(inner);
         listeners.push(dom::listen(dialog, "close", move |_| {
@@ -474,6 +493,7 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
             client.redeem_then(id, Box::new(move |result| redeemed(&weak, result)));
             return;
         }
+        "birthday" => return save_birthday(inner),
         "copy" => {
             let weak = Rc::downgrade(inner);
             let root: Element = inner.places.body.clone();
@@ -498,6 +518,57 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
             dom::focus(&control);
         }
     }
+}
+
+/// "Save birthday": checks the day exists, then sends it through the outbox.
+fn save_birthday(inner: &Rc<Inner>) {
+    let (month, day) = {
+        let ui = inner.ui.borrow();
+        if ui.saving_birthday {
+            return;
+        }
+        ui.birthday
+    };
+    let texts = inner.texts();
+    let Some(birthday) = loyalty_core::MonthDay::new(month, day) else {
+        inner.ui.borrow_mut().birthday_problem = Some(texts.birthday_invalid);
+        render(inner);
+        announce(inner, texts.birthday_invalid);
+        return;
+    };
+    {
+        let mut ui = inner.ui.borrow_mut();
+        ui.saving_birthday = true;
+        ui.birthday_problem = None;
+    }
+    render(inner);
+    announce(inner, texts.saving);
+    let weak = Rc::downgrade(inner);
+    let write = crate::store::Write::Birthday { birthday: birthday.to_string() };
+    inner.client.borrow().share().write_then(
+        write,
+        Box::new(move |result| {
+            let Some(inner) = weak.upgrade() else { return };
+            let texts = inner.texts();
+            {
+                let mut ui = inner.ui.borrow_mut();
+                ui.saving_birthday = false;
+                ui.birthday_problem = result.is_err().then_some(texts.birthday_failed);
+            }
+            render(&inner);
+            match result {
+                Ok(_) => {
+                    announce(&inner, texts.birthday_saved);
+                    let detail = dom::object(&[("birthday", JsValue::from_str(&birthday.to_string()))]);
+                    dom::emit(&inner.host, "birthday", &detail);
+                }
+                Err(error) => {
+                    announce(&inner, texts.birthday_failed);
+                    emit_error(&inner, &WidgetError::Sync(error).into());
+                }
+            }
+        }),
+    );
 }
 
 /// A redemption's answer arrived.

@@ -6,9 +6,9 @@ use super::{local, ElementSettings, Ui};
 use crate::client::View;
 use crate::dom::{self, El};
 use crate::i18n::Texts;
-use crate::store::{PendingWrite, WriteStatus};
+use crate::store::{PendingWrite, WriteKind, WriteStatus};
 use loyalty_core::{
-    EarnSource, LedgerKind, Program, RewardsOverview, ShopperState, TierMetric, TierProgress,
+    EarnSource, LedgerKind, MonthDay, Program, RewardsOverview, ShopperState, TierMetric, TierProgress,
 };
 
 /// The sections of the panel, in order.
@@ -27,6 +27,9 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
                 out.push(codes(program, shopper, texts, ui));
             }
             out.push(ways_to_earn(program, texts, now));
+            if let Some(gift) = &program.birthday {
+                out.push(birthday(gift.points, shopper, &view.outbox, texts, ui));
+            }
             if let Some(referral) = &shopper.referral {
                 out.push(
                     section("referral", texts.referral_heading)
@@ -47,6 +50,9 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
             let name = local(&program.name, tag, program.locales.first());
             let mut join =
                 section("join", &(texts.join_heading)(name)).child(El::new("p").text(texts.join_pitch));
+            if let Some(gift) = &program.birthday {
+                join = join.child(El::new("p").text(&(texts.join_birthday)(&points(texts, gift.points))));
+            }
             let mut links = El::new("p").part("links");
             if let Some(url) = &settings.join_url {
                 links = links.child(El::new("a").part("primary").attr("href", url).text(texts.join));
@@ -63,6 +69,58 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
             out
         }
     }
+}
+
+/// The birthday gift: the day the shop knows, or a form to give it once (month and day, no year).
+fn birthday(gift: i64, shopper: &ShopperState, outbox: &[PendingWrite], texts: &Texts, ui: &Ui) -> El {
+    let tag = texts.tag;
+    let gift = points(texts, gift);
+    let out = section("birthday", texts.birthday_heading);
+    if let Some(day) = shopper.birthday.as_deref().and_then(|b| MonthDay::parse(b).ok()) {
+        let date = dom::month_day(day.month(), day.day(), tag);
+        return out.child(El::new("p").text(&(texts.birthday_known)(&gift, &date)));
+    }
+    // Saved in the outbox and not answered yet (this page, or a reload while offline).
+    let waiting =
+        outbox.iter().any(|p| p.entry.kind == WriteKind::Birthday && p.status != WriteStatus::Expired);
+    let saving = ui.saving_birthday || waiting;
+    let (month, day) = ui.birthday;
+    let select = |action: &str, label: &str, options: Vec<El>| {
+        El::new("label")
+            .part("field")
+            .child(El::new("span").text(label))
+            .child(El::new("select").action(action, "").attr("name", action).children(options))
+    };
+    let option = |value: u32, text: String, chosen: u32| {
+        let mut option = El::new("option").attr("value", &value.to_string()).text(&text);
+        if value == chosen {
+            option = option.attr("selected", "");
+        }
+        option
+    };
+    let months = std::iter::once(option(0, "—".into(), month))
+        .chain((1..=12).map(|m| option(m, dom::month_day(m, 0, tag), month)))
+        .collect();
+    let days = std::iter::once(option(0, "—".into(), day))
+        .chain((1..=31).map(|d| option(d, dom::number(i64::from(d), tag), day)))
+        .collect();
+    let mut form = El::new("div")
+        .part("birthday-form")
+        .child(select("birthday-month", texts.month, months))
+        .child(select("birthday-day", texts.day, days));
+    form = if saving {
+        form.child(El::new("span").part("working").text(texts.saving))
+    } else {
+        form.child(El::button("primary", texts.save_birthday, "birthday", ""))
+    };
+    let mut out = out
+        .child(El::new("p").text(&(texts.birthday_offer)(&gift)))
+        .child(El::new("p").part("note").text(texts.birthday_once))
+        .child(form);
+    if let Some(problem) = ui.birthday_problem {
+        out = out.child(El::new("p").part("problem").attr("role", "alert").text(problem));
+    }
+    out
 }
 
 fn section(part: &str, heading: &str) -> El {
@@ -262,7 +320,7 @@ fn rewards(
         section = section.child(El::new("p").part("error").attr("role", "alert").text(message));
     }
     // Writes in the outbox: still being sent (they survive a reload), or given up after three days.
-    for write in outbox {
+    for write in outbox.iter().filter(|w| w.entry.kind == WriteKind::Redeem) {
         let name = reward_name(program, &write.entry.reward_id, tag);
         let (part, text) = match write.status {
             WriteStatus::Expired => ("error", (texts.not_completed)(&name)),

@@ -173,7 +173,35 @@ test("axe-core finds no violations with the panel closed and open, in both langu
   await page.waitForFunction(() => document.querySelector("loyalty-panel")?.shadowRoot?.textContent.includes("Gold"));
   assert.deepEqual(await axe(page, "loyalty-panel"), []);
   await page.click("#lang");
+  // Dark theme: the contrast of every text against the dark background.
+  await page.emulateMedia({ colorScheme: "dark" });
+  assert.deepEqual(await axe(page, "loyalty-panel"), []);
+  await page.evaluate(() => document.querySelector("loyalty-launcher").open());
+  await page.waitForSelector("loyalty-launcher dialog[open]");
+  assert.deepEqual(await axe(page, "loyalty-launcher"), []);
+  await page.evaluate(() => document.querySelector("loyalty-launcher").close());
+  await page.emulateMedia({ colorScheme: "light" });
   assert.deepEqual(await page.evaluate(() => window.__violations), []);
+});
+
+test("a shopper gives their birthday once, by keyboard, and the server keeps it", async () => {
+  assert.equal((await serverState("demo-gold")).birthday, null);
+  const panel = "loyalty-panel";
+  await page.waitForSelector(`${panel} .birthday select[data-action=birthday-month]`);
+  await page.focus(`${panel} select[data-action=birthday-month]`);
+  await page.selectOption(`${panel} select[data-action=birthday-month]`, "8");
+  await page.selectOption(`${panel} select[data-action=birthday-day]`, "31");
+  await page.focus(`${panel} button[data-action=birthday]`);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => !document.querySelector("loyalty-panel").shadowRoot.querySelector(".birthday select"), null, { timeout: 10000 });
+  assert.match(await page.textContent(`${panel} .birthday p`), /生日（8月31日）当天可得 200 积分/);
+  assert.equal((await serverState("demo-gold")).birthday, "08-31");
+  // The launcher's panel on the same client shows it too, and nothing was logged.
+  await page.evaluate(() => document.querySelector("loyalty-launcher").open());
+  await page.waitForSelector("loyalty-launcher dialog[open]");
+  assert.match(await page.textContent("loyalty-launcher .birthday p"), /8月31日/);
+  await page.evaluate(() => document.querySelector("loyalty-launcher").close());
+  assert.deepEqual(page.messages, []);
 });
 
 test("a product page reads its price from JSON-LD, follows the quantity, and does not shift", async () => {

@@ -21,6 +21,10 @@ export async function headless(identity: { customerId: string; timestamp: number
   try {
     const redemption: Redemption = await client.redeem("ten-off");
     code = redemption.code;
+    const { birthday }: { birthday: string } = await client.setBirthday("08-31");
+    code += birthday;
+    const waiting: "redeem" | "birthday" | undefined = client.state().outbox[0]?.kind;
+    code += waiting ?? "";
   } catch (e) {
     code = (e as LoyaltyError).code;
   }
