@@ -13,6 +13,4 @@ server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did not start:"; cat "${data:-$work}/server.log"; exit 1; }
-DEMO_URL="http://127.0.0.1:$port/" node --test --test-reporter=tap tests/e2e/ | tee /dev/stderr | awk '
-  /^# pass / { p = $3 } /^# fail / { f = $3 }
-  END { printf "test result: %s. %d passed; %d failed;\n", (f > 0 ? "FAILED" : "ok"), p, f; exit (f > 0) }'
+DEMO_URL="http://127.0.0.1:$port/" ./scripts/node-test.sh tests/e2e/

@@ -49,6 +49,7 @@ step "release build (wasm-pack, npm package)" ./scripts/build.sh
 step "size report" ./scripts/size-report.sh
 step "TypeScript declarations (tsc --strict)" tsc -p tests/types
 step "end-to-end (demo shop, headless Chromium)" ./scripts/e2e.sh
+step "npm package in a plain Vite app (build and dev, headless Chromium)" ./scripts/node-test.sh tests/vite/
 
 echo
 if [ "${#failures[@]}" -gt 0 ]; then
