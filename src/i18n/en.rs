@@ -12,6 +12,7 @@ fn plural(n: i64, one: &'static str, other: &'static str) -> &'static str {
 
 pub(super) const TEXTS: Texts = Texts {
     tag: "en",
+    thousands: ",",
     launcher: "Rewards",
     close: "Close",
     loading: "Loading your rewards",

@@ -4,6 +4,7 @@ use super::Texts;
 
 pub(super) const TEXTS: Texts = Texts {
     tag: "zh-CN",
+    thousands: ",",
     launcher: "会员积分",
     close: "关闭",
     loading: "正在加载会员信息",

@@ -696,7 +696,7 @@ fn render_panel(inner: &Rc<Inner>, view: &View, texts: &'static Texts, ui: &Ui) 
                 Some(shopper) => {
                     // The number shows; screen readers hear it with its unit ("1,250 points").
                     let n = shopper.balance.available;
-                    let shown = dom::number(n, tag);
+                    let shown = i18n::number(n, texts);
                     let spoken = (texts.points)(&shown, n);
                     let unit = spoken.strip_prefix(shown.as_str()).unwrap_or("");
                     dom::replace_children(

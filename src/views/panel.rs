@@ -5,7 +5,7 @@
 use super::{local, ElementSettings, Ui};
 use crate::client::View;
 use crate::dom::{self, El};
-use crate::i18n::Texts;
+use crate::i18n::{self, Texts};
 use crate::store::{PendingWrite, WriteKind, WriteStatus};
 use loyalty_core::{
     EarnSource, LedgerKind, MonthDay, Program, RewardsOverview, ShopperState, TierMetric, TierProgress,
@@ -102,7 +102,7 @@ fn birthday(gift: i64, shopper: &ShopperState, outbox: &[PendingWrite], texts: &
         .chain((1..=12).map(|m| option(m, dom::month_day(m, 0, tag), month)))
         .collect();
     let days = std::iter::once(option(0, "—".into(), day))
-        .chain((1..=31).map(|d| option(d, dom::number(i64::from(d), tag), day)))
+        .chain((1..=31).map(|d| option(d, i18n::number(i64::from(d), texts), day)))
         .collect();
     let mut form = El::new("div")
         .part("birthday-form")
@@ -142,7 +142,7 @@ fn skeleton(texts: &Texts) -> Vec<El> {
 
 /// "1,250 points" in the shopper's locale.
 pub(super) fn points(texts: &Texts, n: i64) -> String {
-    (texts.points)(&dom::number(n, texts.tag), n)
+    (texts.points)(&i18n::number(n, texts), n)
 }
 
 fn balance(shopper: &ShopperState, texts: &Texts) -> El {
@@ -183,7 +183,7 @@ fn metric_amount(program: &Program, metric: TierMetric, n: i64, texts: &Texts) -
     match metric {
         TierMetric::Spend => dom::money(n, program.currency, texts.tag),
         TierMetric::PointsEarned => points(texts, n),
-        TierMetric::Orders => dom::number(n, texts.tag),
+        TierMetric::Orders => i18n::number(n, texts),
     }
 }
 
@@ -373,7 +373,7 @@ fn rewards(
                 item = item.child(
                     El::new("span")
                         .part("missing")
-                        .text(&(texts.more_needed)(&dom::number(missing, tag), missing)),
+                        .text(&(texts.more_needed)(&i18n::number(missing, texts), missing)),
                 );
             }
         }
@@ -422,7 +422,7 @@ fn ways_to_earn(program: &Program, texts: &Texts, now: i64) -> El {
     let times = |percent: u32| dom::decimal(f64::from(percent) / 100.0, tag);
     let rate = &program.earn.rate;
     let mut lines = vec![(texts.rate)(
-        &dom::number(rate.points, tag),
+        &i18n::number(rate.points, texts),
         rate.points,
         &dom::money(rate.per_amount, program.currency, tag),
     )];
@@ -480,9 +480,9 @@ fn activity(shopper: &ShopperState, texts: &Texts) -> El {
         };
         let signed = sign * a.points;
         let amount = if signed >= 0 {
-            format!("+{}", dom::number(signed, tag))
+            format!("+{}", i18n::number(signed, texts))
         } else {
-            format!("−{}", dom::number(-signed, tag))
+            format!("−{}", i18n::number(-signed, texts))
         };
         El::new("li")
             .child(El::new("span").part("when").text(&dom::date(a.at, tag)))

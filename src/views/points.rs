@@ -5,7 +5,7 @@
 use super::{report, Inner};
 use crate::client::View;
 use crate::dom;
-use crate::i18n::Texts;
+use crate::i18n::{self, Texts};
 use loyalty_core::{Cart, CartLine, Currency, EarnResult, FromJson, Json, Problems, ProductOffer, Program};
 use std::rc::Rc;
 
@@ -60,9 +60,9 @@ fn badge_text(inner: &Inner, program: &Program, result: &EarnResult, texts: &Tex
     }
     let n = result.points;
     let mut text = if inner.kind == super::Kind::CartPoints {
-        (texts.cart_badge)(&dom::number(n, tag), n)
+        (texts.cart_badge)(&i18n::number(n, texts), n)
     } else {
-        (texts.earn_badge)(&dom::number(n, tag), n)
+        (texts.earn_badge)(&i18n::number(n, texts), n)
     };
     if let (Some(minimum), false) = (result.minimum_order, result.minimum_order_met) {
         text.push_str(&(texts.from_minimum)(&dom::money(minimum, program.currency, tag)));
