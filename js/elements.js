@@ -179,6 +179,9 @@ export async function defineElements(config = {}, wasm) {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(CSS);
   page = { client: client ?? createClient(clientConfig), settings, sheet };
+  // A new task for the elements: creating the client (and reading its cache) and mounting every element in
+  // one go made the start's longest task; split, neither blocks input for long.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   for (const [tag, kind] of Object.entries(KINDS)) define(tag, kind);
   // Elements follow the page's language when it changes (a language switch that does not reload).
   new MutationObserver(() => {
