@@ -15,9 +15,12 @@ const KINDS = {
 const OBSERVED = ["product-id", "price", "currency", "quantity", "variant-id", "categories", "tags", "lines", "locale", "cart"];
 
 // Custom properties are the theme: set them on the elements (or :root) in the shop's CSS.
+// The dark palette: under prefers-color-scheme: dark unless theme="light", and always with theme="dark".
+const DARK = "--_accent:var(--loyalty-accent-dark,#f08cbd);--_on-accent:var(--loyalty-on-accent-dark,#26101b);--_bg:var(--loyalty-background-dark,#1c1c21);--_fg:var(--loyalty-text-dark,#f1f1f4);--_muted:var(--loyalty-muted-dark,#b5b5bf);--_line:var(--loyalty-border-dark,#3a3a44);--_skeleton:var(--loyalty-skeleton-dark,#2c2c33);--_danger:#ffb4ab";
 const CSS = `
-:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_bg:var(--loyalty-background,#fff);--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);--_line:var(--loyalty-border,#dcdce2);--_skeleton:var(--loyalty-skeleton,#ececf0);--_radius:var(--loyalty-radius,12px);--_font:var(--loyalty-font,system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif);font:400 15px/1.45 var(--_font);color:var(--_fg);color-scheme:light dark;box-sizing:border-box}
-@media (prefers-color-scheme:dark){:host{--_accent:var(--loyalty-accent-dark,#f08cbd);--_on-accent:var(--loyalty-on-accent-dark,#26101b);--_bg:var(--loyalty-background-dark,#1c1c21);--_fg:var(--loyalty-text-dark,#f1f1f4);--_muted:var(--loyalty-muted-dark,#b5b5bf);--_line:var(--loyalty-border-dark,#3a3a44);--_skeleton:var(--loyalty-skeleton-dark,#2c2c33)}}
+:host{--_danger:#b3261e;--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_bg:var(--loyalty-background,#fff);--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);--_line:var(--loyalty-border,#dcdce2);--_skeleton:var(--loyalty-skeleton,#ececf0);--_radius:var(--loyalty-radius,12px);--_font:var(--loyalty-font,system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif);font:400 15px/1.45 var(--_font);color:var(--_fg);color-scheme:light dark;box-sizing:border-box}
+@media (prefers-color-scheme:dark){:host(:not([theme=light])){${DARK}}}
+:host([theme=dark]){${DARK}}
 :host([theme=light]){color-scheme:light}:host([theme=dark]){color-scheme:dark}
 *,*::before,*::after{box-sizing:inherit}
 [hidden]{display:none!important}
@@ -61,8 +64,7 @@ p{margin:4px 0}ul{list-style:none;margin:0;padding:0}
 .code-line{display:flex;align-items:center;gap:8px;flex-wrap:wrap}
 .code{font:600 15px/1.3 ui-monospace,Menlo,Consolas,monospace;letter-spacing:.04em;padding:.3em .6em;border:1px dashed var(--_accent);border-radius:6px;user-select:all}
 .redeemed{padding:10px;border-radius:8px;border:1px solid var(--_accent);margin-block-end:8px}
-.error,.problem{color:#b3261e}
-@media (prefers-color-scheme:dark){.error,.problem{color:#ffb4ab}}
+.error,.problem{color:var(--_danger)}
 .birthday-form{display:flex;flex-wrap:wrap;align-items:end;gap:8px 12px;margin-block-start:8px}
 .field{display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:13px}
 select{font:400 15px/1.2 var(--_font);color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .5em}

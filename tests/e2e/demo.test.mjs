@@ -180,7 +180,17 @@ test("axe-core finds no violations with the panel closed and open, in both langu
   await page.waitForSelector("loyalty-launcher dialog[open]");
   assert.deepEqual(await axe(page, "loyalty-launcher"), []);
   await page.evaluate(() => document.querySelector("loyalty-launcher").close());
+  // theme="light" wins over a dark system setting, and theme="dark" over a light one.
+  const background = () => page.evaluate(() => getComputedStyle(document.querySelector("loyalty-panel").shadowRoot.querySelector(".panel")).backgroundColor);
+  assert.equal(await background(), "rgb(28, 28, 33)");
+  await page.evaluate(() => document.querySelector("loyalty-panel").setAttribute("theme", "light"));
+  assert.equal(await background(), "rgb(255, 255, 255)");
   await page.emulateMedia({ colorScheme: "light" });
+  await page.evaluate(() => document.querySelector("loyalty-panel").setAttribute("theme", "dark"));
+  assert.equal(await background(), "rgb(28, 28, 33)");
+  assert.deepEqual(await axe(page, "loyalty-panel"), []);
+  await page.evaluate(() => document.querySelector("loyalty-panel").removeAttribute("theme"));
+  assert.equal(await background(), "rgb(255, 255, 255)");
   assert.deepEqual(await page.evaluate(() => window.__violations), []);
 });
 
