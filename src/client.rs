@@ -72,6 +72,36 @@ enum Waiter {
     Rust(Box<dyn FnOnce(Result<Written, SyncError>)>),
 }
 
+impl Waiter {
+    /// Hands the write's answer over: the promise resolves with it (or rejects), the callback gets it.
+    fn finish(self, result: Result<Written, SyncError>) {
+        match self {
+            Waiter::Js(settle) => {
+                let answer = result.map_err(WidgetError::Sync).and_then(|written| match written {
+                    Written::Redemption(redemption) => output(&redemption),
+                    Written::Birthday(set) => output(&set),
+                });
+                let _ = match answer {
+                    Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
+                    Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
+                };
+            }
+            Waiter::Rust(done) => done(result),
+        }
+    }
+}
+
+/// Starts a write through the outbox with a fresh idempotency key; `waiter` gets its answer (at once, when
+/// the client is gone).
+fn enqueue(inner: &Rc<Inner>, write: Write, waiter: Waiter) {
+    if inner.destroyed.get() {
+        return waiter.finish(Err(SyncError::Destroyed));
+    }
+    let key = fresh_key();
+    inner.writes.borrow_mut().push((key.clone(), waiter));
+    dispatch(inner, Msg::Write { write, key });
+}
+
 /// An element of the widget that shows a client's state: told after every change, with the error when
 /// the change is one.
 pub(crate) trait Watch {
@@ -217,19 +247,8 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
                 let mut waiting = inner.writes.borrow_mut();
                 waiting.iter().position(|(k, _)| *k == key).map(|i| waiting.remove(i).1)
             };
-            match settle {
-                Some(Waiter::Js(settle)) => {
-                    let answer = result.map_err(WidgetError::Sync).and_then(|written| match written {
-                        Written::Redemption(redemption) => output(&redemption),
-                        Written::Birthday(set) => output(&set),
-                    });
-                    let _ = match answer {
-                        Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
-                        Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
-                    };
-                }
-                Some(Waiter::Rust(done)) => done(result),
-                None => {}
+            if let Some(waiter) = settle {
+                waiter.finish(result);
             }
         }
         Effect::Settled => {
@@ -539,13 +558,7 @@ impl Client {
             let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
         }
         for (_, waiter) in writes {
-            match waiter {
-                Waiter::Js(settle) => {
-                    let error = WidgetError::Sync(SyncError::Destroyed).into();
-                    let _ = settle.reject.call1(&JsValue::UNDEFINED, &error);
-                }
-                Waiter::Rust(done) => done(Err(SyncError::Destroyed)),
-            }
+            waiter.finish(Err(SyncError::Destroyed));
         }
     }
 }
@@ -604,12 +617,7 @@ impl Client {
 
     /// Makes a write through the outbox, like `redeem()` or `setBirthday()`, and calls `done` with the answer.
     pub(crate) fn write_then(&self, write: Write, done: Box<dyn FnOnce(Result<Written, SyncError>)>) {
-        if self.inner.destroyed.get() {
-            return done(Err(SyncError::Destroyed));
-        }
-        let key = fresh_key();
-        self.inner.writes.borrow_mut().push((key.clone(), Waiter::Rust(done)));
-        dispatch(&self.inner, Msg::Write { write, key });
+        enqueue(&self.inner, write, Waiter::Rust(done));
     }
 }
 
@@ -618,23 +626,11 @@ impl Client {
     /// gone, else settled by the write's answer.
     fn write_promise(&self, write: Result<Write, loyalty_core::Problems>) -> Promise {
         let inner = Rc::clone(&self.inner);
-        promise(|settle| {
-            let write = match write {
-                Ok(write) => write,
-                Err(problems) => {
-                    let error = WidgetError::InvalidInput(problems);
-                    let _ = settle.reject.call1(&JsValue::UNDEFINED, &error.into());
-                    return;
-                }
-            };
-            if inner.destroyed.get() {
-                let _ =
-                    settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(SyncError::Destroyed).into());
-                return;
+        promise(|settle| match write {
+            Ok(write) => enqueue(&inner, write, Waiter::Js(settle)),
+            Err(problems) => {
+                let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::InvalidInput(problems).into());
             }
-            let key = fresh_key();
-            inner.writes.borrow_mut().push((key.clone(), Waiter::Js(settle)));
-            dispatch(&inner, Msg::Write { write, key });
         })
     }
 

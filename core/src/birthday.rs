@@ -60,17 +60,6 @@ impl MonthDay {
     pub fn in_year(self, year: i64) -> Timestamp {
         days_from_civil(year, self.month, self.day.min(days_in_month(year, self.month))) * DAY
     }
-
-    /// The next time this day begins at or after `now` (today's date counts until the day is over).
-    pub fn next(self, now: Timestamp) -> Timestamp {
-        let year = civil_from_days(now.div_euclid(DAY)).0;
-        let this_year = self.in_year(year);
-        if now < this_year + DAY {
-            this_year
-        } else {
-            self.in_year(year + 1)
-        }
-    }
 }
 
 impl fmt::Display for MonthDay {
@@ -155,14 +144,5 @@ mod tests {
         let leap_day = MonthDay::parse("02-29").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(leap_day.in_year(2024), 1_709_164_800); // 2024-02-29
         assert_eq!(leap_day.in_year(2025), 1_740_700_800); // 2025-02-28
-    }
-
-    #[test]
-    fn the_next_birthday_includes_today() {
-        let day = MonthDay::parse("11-23").unwrap_or_else(|e| panic!("{e}"));
-        let today = 1_795_392_000; // 2026-11-23T00:00Z
-        assert_eq!(day.next(today + 3600), today);
-        assert_eq!(day.next(today - 1), today);
-        assert_eq!(day.next(today + DAY), MonthDay::parse("11-23").map(|d| d.in_year(2027)).unwrap_or(0));
     }
 }

@@ -13,7 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use loyalty_core::{
-    birthday_award, EarnSource, LedgerEntry, LedgerKind, MonthDay, Problems, Program, QualifyingEvent,
+    birthday_award, BirthdayAward, EarnSource, LedgerEntry, LedgerKind, MonthDay, Problems, Program,
+    QualifyingEvent,
 };
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -421,6 +422,19 @@ pub async fn erase(
     Ok(Json(json!({ "erased": true, "at": now })))
 }
 
+/// The birthday gift due at `now` from a shopper's stored birthday (`MM-DD`), when the shop learned it, and the
+/// instant of their latest gift.
+pub(crate) fn gift_due(
+    program: &Program,
+    birthday: Option<&str>,
+    known_since: Option<i64>,
+    last_gift: Option<i64>,
+    now: i64,
+) -> Option<BirthdayAward> {
+    let birthday = MonthDay::parse(birthday?).ok()?;
+    birthday_award(program, birthday, known_since?, last_gift, now)
+}
+
 /// Gives a shopper the birthday gift if one is due (see [`loyalty_core::birthday_award`]); true when given.
 /// Cheap when nothing is due: one read, and a write transaction only to give the gift, re-checked inside it so
 /// two callers at once give it once.
@@ -434,8 +448,8 @@ pub(crate) async fn award_birthday(
         return Ok(false);
     }
     let due = |row: Option<(Option<String>, Option<i64>, Option<i64>)>| {
-        let (Some(birthday), Some(known_since), last) = row? else { return None };
-        birthday_award(program, MonthDay::parse(&birthday).ok()?, known_since, last, now)
+        let (birthday, known_since, last) = row?;
+        gift_due(program, birthday.as_deref(), known_since, last, now)
     };
     let query = "SELECT c.birthday, c.birthday_set_at,
                     (SELECT MAX(at) FROM ledger l WHERE l.customer_id = c.id AND l.source = 'birthday')

@@ -185,8 +185,8 @@ pub async fn customers_me(
     // One connection for every read; the row is created only the first time (a read is cheaper than an
     // upsert, which would take SQLite's write lock on every call).
     let mut conn = state.db.acquire().await?;
-    let profile = "SELECT referral_code, birthday FROM customers WHERE id = ?";
-    let row: (String, Option<String>) =
+    let profile = "SELECT referral_code, birthday, birthday_set_at FROM customers WHERE id = ?";
+    let row: (String, Option<String>, Option<i64>) =
         match sqlx::query_as(profile).bind(&customer).fetch_optional(&mut *conn).await? {
             Some(row) => row,
             None => {
@@ -194,11 +194,15 @@ pub async fn customers_me(
                 sqlx::query_as(profile).bind(&customer).fetch_one(&mut *conn).await?
             }
         };
-    // A gift due today is in the ledger before the balance is read, even between two hourly sweeps.
-    if row.1.is_some() {
-        crate::customers::award_birthday(&state, program, &customer, now).await?;
+    let mut ledger = db::ledger(&mut *conn, &customer).await?;
+    // A birthday gift due now is in the ledger before the balance is derived, even between two hourly
+    // sweeps; whether one is due is seen in what this request already read, so most reads cost nothing more.
+    let last_gift = ledger.iter().filter(|e| e.source == EarnSource::Birthday).map(|e| e.at).max();
+    if crate::customers::gift_due(program, row.1.as_deref(), row.2, last_gift, now).is_some()
+        && crate::customers::award_birthday(&state, program, &customer, now).await?
+    {
+        ledger = db::ledger(&mut *conn, &customer).await?;
     }
-    let ledger = db::ledger(&mut *conn, &customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
     let events = db::qualifying_events(&mut *conn, &customer).await?;
     let retained = loyalty_core::retained_tier(program, &events);

@@ -13,8 +13,8 @@ pub(crate) struct Texts {
     pub tag: &'static str,
     /// Between groups of three digits in whole numbers (`1,250`). Whole numbers are grouped here rather than
     /// by `Intl`: the page's first `Intl.NumberFormat` costs about 40 ms of main thread in Chromium, which a
-    /// points badge would pay at every page load. A locale that groups otherwise (en-IN: `1,00,000`) uses
-    /// `dom::money`'s path instead.
+    /// points badge would pay at every page load. A locale that groups otherwise (en-IN: `1,00,000`) would
+    /// need `number` to learn its rule.
     pub thousands: &'static str,
     /// The launcher's name for screen readers and guests ("Rewards").
     pub launcher: &'static str,

@@ -27,33 +27,30 @@ impl MemoryBackend {
         MemoryBackend { program_text, program, shopper: RefCell::new(shopper), answers: RefCell::default() }
     }
 
-    /// Sets the birthday once, as the server does (the same key gets the same answer).
-    fn set_birthday(&self, key: &str, birthday: &str) -> Answer {
+    /// A write, idempotent by key as the server's: a key already answered gets the same answer; otherwise
+    /// `apply` changes the shopper and gives the answer's text, which is kept for that key.
+    fn write(&self, key: &str, apply: impl FnOnce(&mut ShopperState) -> Result<String, SyncError>) -> Answer {
         if let Some((_, text)) = self.answers.borrow().iter().find(|(k, _)| k == key) {
             return Ok(Fetched::Body { text: text.clone(), etag: None });
         }
-        let mut shopper = self.shopper.borrow_mut();
-        let Some(state) = shopper.as_mut() else {
-            return Err(refusal(401, "unauthorized", "no shopper in the memory backend".into()));
+        let text = match self.shopper.borrow_mut().as_mut() {
+            Some(state) => apply(state)?,
+            None => return Err(refusal(401, "unauthorized", "no shopper in the memory backend".into())),
         };
-        if state.birthday.is_some() {
-            return Err(refusal(409, "birthday_already_set", "the birthday can be set once".into()));
-        }
-        state.birthday = Some(birthday.to_owned());
-        let text = crate::json_text(&crate::store::BirthdaySet { birthday: birthday.to_owned() })
-            .ok_or_else(|| SyncError::Adapter("cannot write the answer".into()))?;
         self.answers.borrow_mut().push((key.to_owned(), text.clone()));
         Ok(Fetched::Body { text, etag: None })
     }
 
-    fn redeem(&self, key: &str, reward_id: &str, now: i64) -> Answer {
-        if let Some((_, text)) = self.answers.borrow().iter().find(|(k, _)| k == key) {
-            return Ok(Fetched::Body { text: text.clone(), etag: None });
+    /// Sets the birthday once, as the server does.
+    fn set_birthday(state: &mut ShopperState, birthday: &str) -> Result<String, SyncError> {
+        if state.birthday.is_some() {
+            return Err(refusal(409, "birthday_already_set", "the birthday can be set once".into()));
         }
-        let mut shopper = self.shopper.borrow_mut();
-        let Some(state) = shopper.as_mut() else {
-            return Err(refusal(401, "unauthorized", "no shopper in the memory backend".into()));
-        };
+        state.birthday = Some(birthday.to_owned());
+        answer_text(&crate::store::BirthdaySet { birthday: birthday.to_owned() })
+    }
+
+    fn redeem(&self, state: &mut ShopperState, reward_id: &str, now: i64) -> Result<String, SyncError> {
         let reward = check_redemption(&self.program, reward_id, state.balance.available).map_err(|e| {
             let code = match e {
                 loyalty_core::RedeemError::UnknownReward(_) => "unknown_reward",
@@ -90,11 +87,12 @@ impl MemoryBackend {
         };
         state.activity.insert(0, activity);
         state.as_of = now;
-        let text = crate::json_text(&redemption)
-            .ok_or_else(|| SyncError::Adapter("cannot write the answer".into()))?;
-        self.answers.borrow_mut().push((key.to_owned(), text.clone()));
-        Ok(Fetched::Body { text, etag: None })
+        answer_text(&redemption)
     }
+}
+
+fn answer_text<T: serde::Serialize>(answer: &T) -> Result<String, SyncError> {
+    crate::json_text(answer).ok_or_else(|| SyncError::Adapter("cannot write the answer".into()))
 }
 
 fn refusal(status: u16, code: &str, message: String) -> SyncError {
@@ -114,10 +112,10 @@ impl Backend for MemoryBackend {
                     .ok_or_else(|| SyncError::Adapter("cannot write the shopper state".into())),
                 None => Err(refusal(401, "unauthorized", "no shopper in the memory backend".into())),
             },
-            Call::Write { entry, .. } => match entry.kind {
-                WriteKind::Redeem => self.redeem(&entry.key, &entry.reward_id, now),
-                WriteKind::Birthday => self.set_birthday(&entry.key, &entry.birthday),
-            },
+            Call::Write { entry, .. } => self.write(&entry.key, |state| match entry.kind {
+                WriteKind::Redeem => self.redeem(state, &entry.reward_id, now),
+                WriteKind::Birthday => MemoryBackend::set_birthday(state, &entry.birthday),
+            }),
         };
         Box::pin(std::future::ready(answer))
     }
