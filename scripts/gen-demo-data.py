@@ -57,6 +57,14 @@ PROGRAM = {
         {"id": "fifteen-percent", "name": t("全单 85 折", "15% off"), "kind": "percentOff", "cost": 3000, "percentOff": 15},
     ],
     "birthday": {"points": 200, "minDaysKnown": 30},
+    # Friends land on the shop's home page, on whatever origin the demo runs.
+    "referral": {
+        "landingUrl": "/", "referrerPoints": 500, "friendPoints": 100, "minimumOrder": 5000,
+        "returnWindowDays": 30, "attributionDays": 30, "capRewards": 10, "capDays": 30,
+        "message": t("我在山茶与豆买茶和咖啡，用我的链接注册，首单满 ¥50 送你 100 积分。",
+                     "I buy my tea and coffee at Camellia & Bean. Join with my link: 100 points on a first order of ¥50 or more."),
+        "emailSubject": t("送你 100 积分：山茶与豆", "100 points for you at Camellia & Bean"),
+    },
 }
 
 # (id, zh, en, price in fen, categories, tags)

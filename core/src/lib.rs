@@ -30,6 +30,8 @@ mod earn;
 mod money;
 mod problems;
 mod program;
+mod qr;
+mod referral;
 mod rewards;
 mod shopper;
 mod sort;
@@ -51,6 +53,12 @@ pub use program::{
     LocalizedText, PointsLifecycle, ProductMatch, Program, ProgramConfig, Reward, RewardKind, Rounding,
     RoundingScope, Tier, TierMetric, TierPeriod, TierPeriodKind, TierQualification, MAX_AMOUNT,
     MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
+};
+pub use qr::{qr_svg, QrSvg, QUIET_ZONE};
+pub use referral::{
+    landing_code, referral_cap_since, referral_link, referral_reversed, referral_reward, same_person, share_intent,
+    QrLevel, ReferralCode, ReferralRefusal, ReferralReward, ReferralTerms, ReferredOrder, ShareChannel, ShareIntent,
+    CODE_ALPHABET, CODE_LENGTH,
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
 pub use shopper::{Activity, IssuedCode, Redemption, ReferralStanding, ShopperState};

@@ -9,6 +9,7 @@ use crate::json::{FromJson, Json};
 use crate::money::Currency;
 use crate::problems::{check_id, check_id_here, check_range, check_unique, Checker, Problems};
 use crate::time::{check_timestamp, Timestamp};
+use crate::referral::ReferralTerms;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -48,6 +49,8 @@ wire_struct! {
         pub rewards: Vec<Reward> = Vec::new(),
         /// Points on the shopper's birthday, once a year; absent when the program gives none.
         pub birthday: Option<BirthdayGift>,
+        /// Referral terms; absent when the program has no referrals.
+        pub referral: Option<ReferralTerms>,
     }
 }
 
@@ -535,6 +538,9 @@ impl ProgramConfig {
                 check_range(c, "minDaysKnown", i64::from(gift.min_days_known), 0, 366);
             });
         }
+        if let Some(terms) = &self.referral {
+            c.field("referral", |c| terms.check(c, locales));
+        }
         c.finish()?;
         Ok(Program { config: self })
     }
@@ -731,7 +737,7 @@ fn check_match(c: &mut Checker, m: &ProductMatch, required: bool) {
 }
 
 /// Checks a text has every locale; does nothing when `locales` is empty (the list itself was wrong).
-fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedText) {
+pub(crate) fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedText) {
     if locales.is_empty() {
         return;
     }

@@ -53,6 +53,8 @@ wire_struct! {
         pub invited: i64 = 0,
         /// Friends whose first order earned the reward.
         pub rewarded: i64 = 0,
+        /// Points the shopper has earned from referrals (reversals deducted).
+        pub points_earned: i64 = 0,
     }
 }
 

@@ -115,6 +115,7 @@ prop_compose! {
             tiers,
             rewards: vec![],
             birthday: None,
+            referral: None,
         }
         .validate()
         .expect("generated programs are valid")

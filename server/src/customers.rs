@@ -94,7 +94,9 @@ pub async fn capture_referral(
         let (state, customer, bytes) = (&state, &customer, &bytes);
         async move {
             let request: CaptureRequest = decode(bytes)?;
-            let code = request.code.trim().to_ascii_uppercase();
+            let code = loyalty_core::ReferralCode::parse(&request.code)
+                .map_err(|message| ApiError::invalid("invalid_body", Problems::one("code", message)))?
+                .to_string();
             let now = state.now();
             let _write = state.write_lock.lock().await;
             let mut tx = crate::db::begin_write(&state.db).await?;
@@ -114,14 +116,18 @@ async fn attach_referral(
     customer: &str,
     code: &str,
 ) -> Result<(), ApiError> {
-    let owner: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE referral_code = ?")
-        .bind(code)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let owner = owner.ok_or_else(|| {
+    let owner: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, email FROM customers WHERE referral_code = ?")
+            .bind(code)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (owner, owner_email) = owner.ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "unknown_referral_code", "no shopper has this referral code")
     })?;
-    if owner == customer {
+    let email: Option<String> =
+        sqlx::query_scalar("SELECT email FROM customers WHERE id = ?").bind(customer).fetch_one(&mut *tx).await?;
+    let same_mailbox = loyalty_core::same_person(owner_email.as_deref().unwrap_or(""), email.as_deref().unwrap_or(""));
+    if owner == customer || same_mailbox {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "own_referral_code",
@@ -230,9 +236,12 @@ pub async fn customer_webhook(
         .await?;
     let mut referral = Value::Null;
     if let Some(code) = &c.referral_code {
-        let code = code.trim().to_ascii_uppercase();
-        referral = match attach_referral(&mut tx, &c.id, &code).await {
-            Ok(()) => json!({ "referredBy": code }),
+        let attached = match loyalty_core::ReferralCode::parse(code) {
+            Ok(code) => attach_referral(&mut tx, &c.id, code.as_str()).await.map(|()| code.to_string()),
+            Err(message) => Err(ApiError::invalid("invalid_referral_code", Problems::one("customer.referralCode", message))),
+        };
+        referral = match attached {
+            Ok(code) => json!({ "referredBy": code }),
             // The customer is recorded either way; the shop learns why the code did not count.
             Err(error) if error.status.is_client_error() => {
                 json!({ "refused": error.code, "message": error.message })

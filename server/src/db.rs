@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_indexes.sql")),
     (5, include_str!("../migrations/0005_redemption_keys.sql")),
     (6, include_str!("../migrations/0006_birthdays.sql")),
+    (7, include_str!("../migrations/0007_referral_rewards.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.
@@ -60,7 +61,36 @@ async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
             tracing::info!(version, "applied migration");
         }
     }
+    remint_referral_codes(pool).await
+}
+
+/// Gives a new code to every shopper whose code has no valid check character (codes minted before check
+/// characters existed), and moves the attributions that named the old code: a widget refuses such a code
+/// before sending it, so a link with it would never count.
+async fn remint_referral_codes(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let codes: Vec<(String, String)> = sqlx::query_as("SELECT id, referral_code FROM customers").fetch_all(pool).await?;
+    let stale: Vec<(String, String)> =
+        codes.into_iter().filter(|(_, code)| loyalty_core::ReferralCode::parse(code).is_err()).collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let mut tx = begin_write(pool).await?;
+    for (id, old) in &stale {
+        let new = new_referral_code();
+        sqlx::query("UPDATE customers SET referral_code = ? WHERE id = ?").bind(&new).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE customers SET referred_by = ? WHERE referred_by = ?").bind(&new).bind(old).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(count = stale.len(), "reminted referral codes without a check character");
     Ok(())
+}
+
+/// A new referral code from the operating system's random generator (31⁷ ≈ 2.8 × 10¹⁰ codes; the unique
+/// index on `customers.referral_code` refuses the rare repeat).
+pub fn new_referral_code() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
+    loyalty_core::ReferralCode::from_random(u64::from_le_bytes(bytes)).to_string()
 }
 
 /// Starts a transaction that will write. `BEGIN IMMEDIATE` takes SQLite's write lock at once (waiting up to

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod redemptions;
+pub mod referrals;
 pub mod routes;
 pub mod state;
 

@@ -14,7 +14,7 @@ use axum::Json;
 use loyalty_core::{
     points_for_cart, points_to_reverse, rewards_overview, tier_progress, Cart, CartLine, Currency,
     EarnContext, EarnSource, ExchangeRate, FromJson, IssuedCode, LedgerEntry, LedgerKind, Program,
-    ProgramConfig, QualifyingEvent, ReferralStanding, ShopperState, TierActivity,
+    ProgramConfig, QualifyingEvent, ShopperState, TierActivity,
 };
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -158,19 +158,11 @@ pub(crate) async fn ensure_customer(
         "INSERT INTO customers (id, referral_code, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
     )
     .bind(customer)
-    .bind(referral_code())
+    .bind(db::new_referral_code())
     .bind(now)
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// A provisional referral code: 8 characters from an alphabet without look-alikes (0/O, 1/I/L).
-fn referral_code() -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
-    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
 /// `GET /v1/customers/me`: balance, tier standing, rewards within reach, referral code and recent activity.
@@ -209,10 +201,7 @@ pub async fn customers_me(
     let tier = tier_progress(program, &TierActivity { events, retained_tier_id: retained }, now)
         .map_err(ApiError::internal)?;
     let rewards = rewards_overview(program, balance.available);
-    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE referred_by = ?")
-        .bind(&row.0)
-        .fetch_one(&mut *conn)
-        .await?;
+    let referral = crate::referrals::standing(&mut conn, &customer, row.0).await?;
     let activity = db::recent_activity(&mut *conn, &customer, 20).await?;
     // The shopper's codes, so a code redeemed on another device or before a reload is not lost.
     let codes: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
@@ -237,7 +226,7 @@ pub async fn customers_me(
         balance,
         tier: Some(tier),
         rewards,
-        referral: Some(ReferralStanding { code: row.0, invited, rewarded: 0 }),
+        referral: Some(referral),
         birthday: row.1,
         activity,
         codes,
@@ -355,9 +344,9 @@ pub async fn apply_order_event(state: &AppState, event: &OrderEvent, now: i64) -
         OrderEventKind::Paid => order_paid(state, &mut tx, &event.order, now).await?,
         OrderEventKind::Refunded => {
             let refund = event.refund.as_ref().ok_or_else(|| ApiError::bad_request("refund is required"))?;
-            order_reversed(&mut tx, &event.order, Some(refund.amount), now).await?
+            order_reversed(state, &mut tx, &event.order, Some(refund.amount), now).await?
         }
-        OrderEventKind::Cancelled => order_reversed(&mut tx, &event.order, None, now).await?,
+        OrderEventKind::Cancelled => order_reversed(state, &mut tx, &event.order, None, now).await?,
     };
     sqlx::query("INSERT INTO webhook_events (id, received_at, response) VALUES (?, ?, ?)")
         .bind(&key)
@@ -490,13 +479,18 @@ async fn order_paid(
         orders: 1,
     };
     db::append_qualifying(&mut *tx, &order.customer_id, &qualifying).await?;
-    Ok(
-        json!({ "orderId": order.id, "event": "paid", "points": earned.points, "tierId": tier, "earned": earned }),
-    )
+    let referral =
+        crate::referrals::on_paid(&mut *tx, program, &order.customer_id, &order.id, order.paid_at, spend_base, now)
+            .await?;
+    Ok(json!({
+        "orderId": order.id, "event": "paid", "points": earned.points, "tierId": tier, "earned": earned,
+        "referral": referral,
+    }))
 }
 
 /// A refund (`Some(amount)`) or a cancellation (`None`: everything not yet refunded).
 async fn order_reversed(
+    state: &AppState,
     tx: &mut sqlx::SqliteConnection,
     order: &OrderPayload,
     refund: Option<i64>,
@@ -565,8 +559,15 @@ async fn order_reversed(
         orders: if fully && refunded < amount { -1 } else { 0 },
     };
     db::append_qualifying(&mut *tx, &customer, &qualifying).await?;
+    // The referral is judged on the order's spend after every refund so far, under the program it was paid in.
+    let mut referral = Value::Null;
+    let paid_at: i64 = sqlx::query_scalar("SELECT paid_at FROM orders WHERE id = ?").bind(&order.id).fetch_one(&mut *tx).await?;
+    if let Some(version) = state.program_at(paid_at).or_else(|| state.program_at(now)) {
+        let spend_left = spend_base - points_to_reverse(spend_base, amount, 0, refunded + this);
+        referral = crate::referrals::on_refund(&mut *tx, &version.program, &order.id, spend_left, now).await?;
+    }
     let event = if refund.is_some() { "refunded" } else { "cancelled" };
-    Ok(json!({ "orderId": order.id, "event": event, "points": -points, "refunded": this }))
+    Ok(json!({ "orderId": order.id, "event": event, "points": -points, "refunded": this, "referral": referral }))
 }
 
 /// Query of the demo sign-in route.

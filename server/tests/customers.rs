@@ -181,10 +181,18 @@ async fn referrals_are_captured_once_for_new_shoppers() {
     };
     let (status, body) = capture("referrer", "k", code.clone()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("own_referral_code")));
-    let (status, body) = capture("friend", "k1", "NOPE2345".into()).await;
+    let unknown = loyalty_core::ReferralCode::from_random(1).to_string();
+    let (status, body) = capture("friend", "k1", unknown).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown_referral_code"))
+    );
+    // A code whose check character does not match is refused before any lookup, naming the field.
+    let (status, body) = capture("friend", "k0", "NOPE2345".into()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str(), body["error"]["problems"][0]["path"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body"), Some("code")),
+        "{body}"
     );
     let (status, _) = capture("friend", "k2", code.to_lowercase()).await;
     assert_eq!(status, StatusCode::OK, "codes are case-insensitive");
@@ -198,6 +206,100 @@ async fn referrals_are_captured_once_for_new_shoppers() {
         .await;
     assert_eq!((status, body["referral"]["referredBy"].as_str()), (StatusCode::OK, Some(code.as_str())));
     assert_eq!(server.me("referrer").await["referral"]["invited"], 2);
+}
+
+/// Terms for the reward tests: 500 and 100 points on a first order of ¥50, at most 2 rewards in 30 days.
+fn referral_terms() -> Value {
+    json!({"referral": {
+        "landingUrl": "/", "referrerPoints": 500, "friendPoints": 100, "minimumOrder": 5000,
+        "returnWindowDays": 30, "capRewards": 2, "capDays": 30,
+        "message": {"zh-CN": "来买茶", "en": "Come for tea"}
+    }})
+}
+
+fn order(id: &str, customer: &str, at: i64, price: i64) -> Value {
+    json!({"event": "paid", "order": {"id": id, "customerId": customer, "paidAt": at, "currency": "CNY",
+        "lines": [{"productId": "longjing", "unitPrice": price, "quantity": 1}]}})
+}
+
+#[tokio::test]
+async fn a_friends_first_qualifying_order_rewards_both_once_within_the_cap() {
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let signed_up = |id: &str, email: &str, code: Option<&str>| {
+        json!({"event": "created", "customer": {"id": id, "email": email, "signedUpAt": server.now(), "referralCode": code}})
+    };
+    assert_eq!(server.customer_webhook(signed_up("ann", "Ann@example.com", None)).await.0, StatusCode::OK);
+    let code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    for friend in ["f1", "f2", "f3"] {
+        let (status, body) = server.customer_webhook(signed_up(friend, &format!("{friend}@example.com"), Some(&code))).await;
+        assert_eq!((status, body["referral"]["referredBy"].as_str()), (StatusCode::OK, Some(code.as_str())), "{body}");
+    }
+    // The same mailbox under another account is refused at sign-up.
+    let (_, body) = server.customer_webhook(signed_up("ann2", "ann+2nd@example.com", Some(&code))).await;
+    assert_eq!(body["referral"]["refused"], "own_referral_code", "{body}");
+    let points = |me: &Value| (me["balance"]["available"].as_i64(), me["referral"]["rewarded"].as_i64(), me["referral"]["pointsEarned"].as_i64());
+    let now = server.now();
+
+    // A first order under ¥50 earns its own points only; the next, qualifying one settles the referral.
+    let (_, body) = server.webhook(order("f1-a", "f1", now, 3000)).await;
+    assert_eq!(body["referral"]["refused"], "belowMinimum", "{body}");
+    let (_, body) = server.webhook(order("f1-b", "f1", now, 6000)).await;
+    assert_eq!((body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64()), (Some(500), Some(100)), "{body}");
+    // A replayed webhook changes nothing.
+    let (_, replay) = server.webhook(order("f1-b", "f1", now, 6000)).await;
+    assert_eq!(replay, body);
+    assert_eq!(points(&server.me("ann").await), (Some(500), Some(1), Some(500)));
+    assert_eq!(points(&server.me("f1").await).0, Some(30 + 60 + 100));
+    // Only the first qualifying order counts.
+    let (_, body) = server.webhook(order("f1-c", "f1", now, 9000)).await;
+    assert_eq!(body["referral"]["refused"], "notFirstOrder", "{body}");
+
+    // The second reward fills the cap; the third friend still gets theirs, the referrer does not.
+    server.webhook(order("f2-a", "f2", now, 5000)).await;
+    let (_, body) = server.webhook(order("f3-a", "f3", now, 5000)).await;
+    assert_eq!(
+        (body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64(), body["referral"]["refused"].as_str()),
+        (Some(0), Some(100), Some("capReached")),
+        "{body}"
+    );
+    assert_eq!(points(&server.me("ann").await), (Some(1000), Some(2), Some(1000)));
+    assert_eq!(server.me("ann").await["referral"]["invited"], 3);
+
+    // A refund within the return window that leaves f2's order under ¥50 reverses both rewards.
+    let refund = |id: &str, customer: &str, refund: &str, amount: i64| {
+        json!({"event": "refunded", "order": {"id": id, "customerId": customer, "paidAt": now, "currency": "CNY", "lines": []},
+            "refund": {"id": refund, "amount": amount}})
+    };
+    let (_, body) = server.webhook(refund("f2-a", "f2", "r1", 1000)).await;
+    assert_eq!((body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64()), (Some(-500), Some(-100)), "{body}");
+    assert_eq!(points(&server.me("ann").await), (Some(500), Some(1), Some(500)));
+    assert_eq!(points(&server.me("f2").await).0, Some(40), "50 earned, 10 reversed with the refund, 100 reversed");
+    // After the window, a refund takes back the order's points but not the referral's.
+    server.running.state.advance_clock(31 * 86_400);
+    let (_, body) = server.webhook(refund("f1-b", "f1", "r2", 6000)).await;
+    assert_eq!(body["referral"], Value::Null, "{body}");
+    assert_eq!(points(&server.me("ann").await), (Some(500), Some(1), Some(500)));
+}
+
+#[tokio::test]
+async fn a_friend_who_turns_out_to_be_the_referrer_earns_nothing() {
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("bob").await["referral"]["code"].as_str().unwrap().to_owned();
+    let customer = |id: &str, email: &str| json!({"event": "updated", "customer": {"id": id, "email": email}});
+    server.customer_webhook(customer("bob", "bob@gmail.com")).await;
+    // Captured before the shop knew the friend's e-mail, which turns out to be Bob's own mailbox.
+    let (status, _) = server
+        .as_shopper(reqwest::Method::POST, "/v1/referrals/capture", "bob-alt", Some("k"), json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    server.customer_webhook(customer("bob-alt", "B.o.b+alt@gmail.com")).await;
+    let (_, body) = server.webhook(order("alt-1", "bob-alt", server.now(), 9000)).await;
+    assert_eq!(body["referral"]["refused"], "selfReferral", "{body}");
+    let me = server.me("bob").await;
+    assert_eq!((me["balance"]["available"].as_i64(), me["referral"]["rewarded"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(server.me("bob-alt").await["balance"]["available"], 90);
 }
 
 #[tokio::test]
