@@ -69,6 +69,12 @@ p{margin:4px 0}ul{list-style:none;margin:0;padding:0}
 .field{display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:13px}
 select{font:400 15px/1.2 var(--_font);color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .5em}
 .note{color:var(--_muted);font-size:13px}
+input{font:400 14px/1.2 ui-monospace,Menlo,Consolas,monospace;color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .6em;inline-size:100%}
+.link-line{display:flex;flex-wrap:wrap;align-items:end;gap:8px;margin-block:10px}.link-line .field{flex:1 1 14em}
+.share-list{display:flex;flex-wrap:wrap;gap:8px;margin-block:10px}
+.share-link{display:inline-block;min-block-size:36px;padding:.55em .9em;border:1px solid var(--_line);border-radius:999px;color:var(--_fg);text-decoration:none;font:600 14px/1.2 var(--_font)}
+.qr{margin:10px 0;display:flex;gap:12px;align-items:center}.qr svg{inline-size:132px;block-size:132px;flex:none}
+.qr figcaption,.referral-counts{color:var(--_muted);font-size:13px}
 .what{flex:1 1 8em}.plus,.minus{font-variant-numeric:tabular-nums;font-weight:600}
 .ways li,.tiers li{padding-block:4px}.tiers span{display:block;color:var(--_muted)}
 .links{display:flex;gap:10px;margin-block-start:10px}

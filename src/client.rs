@@ -9,8 +9,8 @@ use crate::config::{self, ClientConfig};
 use crate::net::{Backend, Call};
 use crate::storage::Storage;
 use crate::store::{
-    Cached, Effect, Env, Fetched, Identity, Msg, OutboxEntry, PendingWrite, Store, SyncStatus, Timer, Write,
-    Written,
+    Attribution, Cached, Effect, Env, Fetched, Identity, Msg, OutboxEntry, PendingWrite, Store, SyncStatus,
+    Timer, Write, Written,
 };
 use crate::sync_error::SyncError;
 use crate::{output, WidgetError};
@@ -80,6 +80,7 @@ impl Waiter {
                 let answer = result.map_err(WidgetError::Sync).and_then(|written| match written {
                     Written::Redemption(redemption) => output(&redemption),
                     Written::Birthday(set) => output(&set),
+                    Written::Referral(captured) => output(&captured),
                 });
                 let _ = match answer {
                     Ok(value) => settle.resolve.call1(&JsValue::UNDEFINED, &value),
@@ -116,6 +117,8 @@ pub(crate) struct View {
     pub program: Option<Rc<Program>>,
     pub shopper: Option<Rc<ShopperState>>,
     pub outbox: Vec<PendingWrite>,
+    /// The referral link that brought this browser, if it still counts.
+    pub referral: Option<Attribution>,
 }
 
 /// A loyalty client: program, shopper state, sync status, and the shopper's actions, without any UI.
@@ -149,7 +152,8 @@ fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
         ),
         None => (None, Vec::new()),
     };
-    Cached { program, shopper, outbox }
+    let attribution = storage.get("referral", None).and_then(|t| Attribution::from_json_str(&t).ok());
+    Cached { program, shopper, outbox, attribution }
 }
 
 fn dispatch(inner: &Rc<Inner>, msg: Msg) {
@@ -251,6 +255,13 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
                 waiter.finish(result);
             }
         }
+        Effect::SaveAttribution(attribution) => {
+            if let Some(text) = crate::json_text(&attribution) {
+                inner.storage.set("referral", None, &text);
+            }
+        }
+        Effect::ForgetAttribution => inner.storage.remove("referral", None),
+        Effect::Warn(message) => console_warn("storefront-loyalty:", &JsValue::from_str(&message)),
         Effect::Settled => {
             inner.first_round_over.set(true);
             let waiting = std::mem::take(&mut *inner.rounds.borrow_mut());
@@ -333,6 +344,8 @@ struct Snapshot<'a> {
     shopper: Option<&'a ShopperState>,
     outbox: &'a [PendingWrite],
     updated_at: Option<i64>,
+    /// The referral link that brought this browser, until it is recorded for a signed-in shopper.
+    referral: Option<&'a Attribution>,
 }
 
 #[derive(Serialize)]
@@ -357,6 +370,7 @@ fn snapshot(inner: &Inner) -> JsValue {
         shopper: store.shopper().map(|s| &**s),
         outbox: store.outbox(),
         updated_at: store.updated_at(),
+        referral: store.attribution(),
     };
     output(&snapshot).unwrap_or(JsValue::NULL)
 }
@@ -395,6 +409,12 @@ pub fn create_client(
         *inner.online.borrow_mut() = Some(listener);
     }
     dispatch(&inner, Msg::Start(start));
+    // A referral link may have brought the visitor: the store reads the code once the program names the
+    // parameter, and keeps it (first touch) until a signed-in shopper can be credited.
+    let search = crate::dom::page_query();
+    if !search.is_empty() {
+        dispatch(&inner, Msg::Landed(search));
+    }
     Ok(Client { inner })
 }
 
@@ -521,6 +541,48 @@ impl Client {
         self.write_promise(write)
     }
 
+    /// The referral link that brought this browser (`{ code, landedAt, expiresAt }`), or `null`: for a shop
+    /// that passes the code to its own sign-up or order (the client also records it for a signed-in shopper).
+    #[wasm_bindgen(unchecked_return_type = "Attribution | null")]
+    pub fn referral(&self) -> Result<JsValue, WidgetError> {
+        let store = self.inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
+        match store.attribution() {
+            Some(attribution) => output(attribution),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The signed-in shopper's referral link for a channel and what sharing there opens:
+    /// `{ channel, link, text, title, url }`. `page` (a path of this site) links to that page instead of
+    /// the program's landing page; `locale` defaults to the page's language.
+    #[wasm_bindgen(js_name = shareIntent, unchecked_return_type = "ShareIntent")]
+    pub fn share_intent(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ShareRequest")] request: JsValue,
+    ) -> Result<JsValue, WidgetError> {
+        let request: crate::ShareRequest = crate::input("request", &request)?;
+        let store = self.inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
+        let program = store.program().ok_or(WidgetError::NotReady)?;
+        let code = store.shopper().and_then(|s| s.referral.as_ref()).ok_or(WidgetError::NotReady)?;
+        let code = loyalty_core::ReferralCode::parse(&code.code).map_err(|m| {
+            WidgetError::Sync(SyncError::InvalidResponse(loyalty_core::Problems::one(
+                "shopper.referral.code",
+                m,
+            )))
+        })?;
+        let locale = request.locale.unwrap_or_else(crate::dom::page_language);
+        let intent = loyalty_core::share_intent(
+            program,
+            &locale,
+            &crate::dom::page_origin(),
+            &code,
+            request.channel,
+            request.page.as_deref(),
+        )
+        .map_err(|m| WidgetError::InvalidInput(loyalty_core::Problems::one("request.page", m)))?;
+        output(&intent)
+    }
+
     /// Signs a shopper in (a single-page app after login), or refreshes their signature. Another shopper's
     /// data is dropped at once; theirs is shown from the cache (stale) and revalidated.
     #[wasm_bindgen(js_name = setIdentity)]
@@ -589,6 +651,7 @@ impl Client {
             program: store.program().cloned(),
             shopper: store.shopper().cloned(),
             outbox: store.outbox().to_vec(),
+            referral: store.attribution().cloned(),
         })
     }
 
@@ -607,7 +670,7 @@ impl Client {
             done(result.and_then(|written| match written {
                 Written::Redemption(redemption) => Ok(redemption),
                 // The store decodes a redemption's answer as a redemption; this cannot happen.
-                Written::Birthday(_) => {
+                Written::Birthday(_) | Written::Referral(_) => {
                     Err(SyncError::InvalidResponse(loyalty_core::Problems::one("redemption", "is missing")))
                 }
             }))

@@ -79,6 +79,8 @@ loyalty_core::wire_struct! {
         pub redemptions: Option<String>,
         /// The shopper's birthday (default `/v1/customers/me/birthday`).
         pub birthday: Option<String>,
+        /// Referral capture (default `/v1/referrals/capture`).
+        pub referral: Option<String>,
     }
 }
 
@@ -215,6 +217,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
             ("shopper", input.shopper, &mut paths.shopper),
             ("redemptions", input.redemptions, &mut paths.redemptions),
             ("birthday", input.birthday, &mut paths.birthday),
+            ("referral", input.referral, &mut paths.referral),
         ] {
             match given {
                 Some(path) if path_ok(&path) => *slot = path,

@@ -189,6 +189,36 @@ pub(crate) fn close_dialog(dialog: &Element) {
     }
 }
 
+/// The origin of the page the widget runs in (`https://shop.example`), for referral links to a path.
+pub(crate) fn page_origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+/// The page's query string (`?ref=...`), where a referral link puts its code.
+pub(crate) fn page_query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Whether the browser has a share sheet (the Web Share API: phones, Safari, Chrome on Windows).
+pub(crate) fn can_share() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"share".into()).ok())
+        .is_some_and(|share| share.is_function())
+}
+
+/// Opens the share sheet with a title, text and link; true when the shopper shared (false when they closed
+/// it, or the browser refused).
+pub(crate) async fn share_sheet(title: &str, text: &str, url: &str) -> bool {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else { return false };
+    let Ok(share) = js_sys::Reflect::get(&navigator, &"share".into()) else { return false };
+    let Some(share) = share.dyn_ref::<js_sys::Function>() else { return false };
+    let data = object(&[("title", title.into()), ("text", text.into()), ("url", url.into())]);
+    match share.call1(&navigator, &data).map(|p| p.dyn_into::<js_sys::Promise>()) {
+        Ok(Ok(promise)) => wasm_bindgen_futures::JsFuture::from(promise).await.is_ok(),
+        _ => false,
+    }
+}
+
 /// The page's language (`<html lang>`), else the browser's.
 pub(crate) fn page_language() -> String {
     let lang = document().and_then(|d| d.document_element()).and_then(|e| e.get_attribute("lang"));

@@ -88,6 +88,55 @@ pub(crate) fn json_text<T: Serialize>(value: &T) -> Option<String> {
     js_sys::JSON::stringify(&value).ok()?.as_string()
 }
 
+loyalty_core::wire_struct! {
+    strict;
+    /// `shareIntent`'s request.
+    #[derive(Debug)]
+    pub struct ShareRequest {
+        /// Where the link is shared.
+        pub channel: loyalty_core::ShareChannel,
+        /// A path of the shop to link to instead of the landing page.
+        pub page: Option<String>,
+        /// The locale of the message (default: the page's language).
+        pub locale: Option<String>,
+    }
+}
+
+/// Reads a referral code as a shopper may type it (any case, spaces and hyphens ignored) and returns it as
+/// 8 upper-case characters. Throws `invalid_input` naming `code` when it is mistyped: its check character
+/// catches every single changed character and every swap of two neighbours.
+#[wasm_bindgen(js_name = parseReferralCode)]
+pub fn parse_referral_code(
+    #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+) -> Result<String, WidgetError> {
+    let text = code
+        .as_string()
+        .ok_or_else(|| WidgetError::InvalidInput(Problems::one("code", "must be a string")))?;
+    loyalty_core::ReferralCode::parse(&text)
+        .map(|c| c.to_string())
+        .map_err(|m| WidgetError::InvalidInput(Problems::one("code", m)))
+}
+
+/// `text` (a referral link) as a QR code in SVG markup, with a 4-module quiet zone; `level` is the error
+/// correction, `"low"`, `"medium"` (the default), `"quartile"` or `"high"`.
+#[wasm_bindgen(js_name = qrCodeSvg)]
+pub fn qr_code_svg(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "QrLevel | undefined")] level: JsValue,
+) -> Result<String, WidgetError> {
+    let text = text
+        .as_string()
+        .ok_or_else(|| WidgetError::InvalidInput(Problems::one("text", "must be a string")))?;
+    let level = if level.is_undefined() || level.is_null() {
+        loyalty_core::QrLevel::Medium
+    } else {
+        input("level", &level)?
+    };
+    let qr = loyalty_core::qr_svg(&text, level)
+        .map_err(|m| WidgetError::InvalidInput(Problems::one("text", m)))?;
+    Ok(qr.to_svg("#000", "#fff"))
+}
+
 /// Validates a loyalty program and returns it with every default filled in.
 /// Throws a `LoyaltyError` with code `invalid_program` listing every problem with its path.
 #[wasm_bindgen(js_name = validateProgram, unchecked_return_type = "Program")]

@@ -27,6 +27,8 @@ pub(crate) mod saved {
             pub reward_id: String = String::new(),
             /// For a birthday: `MM-DD`.
             pub birthday: String = String::new(),
+            /// For a referral capture: the referral code.
+            pub code: String = String::new(),
             /// The shopper who asked.
             pub customer_id: String,
             /// When the shopper asked, milliseconds since the epoch (JS time).
@@ -45,6 +47,34 @@ pub(crate) mod saved {
             Redeem,
             /// Give the shopper's birthday, once.
             Birthday,
+            /// Tell the backend which friend's link brought the shopper (sent by the client itself).
+            Referral,
+        }
+    }
+
+    loyalty_core::wire_struct! {
+        lenient;
+        /// The backend's answer to a referral capture.
+        #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct ReferralCaptured {
+            /// The code the shopper is now attributed to.
+            pub referred_by: String,
+        }
+    }
+
+    loyalty_core::wire_struct! {
+        lenient;
+        /// A referral link this browser landed with: first touch, kept until it expires or is sent.
+        #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct Attribution {
+            /// The referral code (its check character verified).
+            pub code: String,
+            /// When the page was opened with it, milliseconds since the epoch.
+            pub landed_at: i64,
+            /// When it stops counting, milliseconds since the epoch.
+            pub expires_at: i64,
         }
     }
 
@@ -58,7 +88,7 @@ pub(crate) mod saved {
         }
     }
 }
-pub(crate) use saved::{BirthdaySet, OutboxEntry, WriteKind};
+pub(crate) use saved::{Attribution, BirthdaySet, OutboxEntry, ReferralCaptured, WriteKind};
 
 /// A write the shopper asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +106,8 @@ pub(crate) enum Written {
     Redemption(Redemption),
     /// The birthday as stored.
     Birthday(BirthdaySet),
+    /// The referral as captured.
+    Referral(ReferralCaptured),
 }
 
 /// How long a write is re-sent before it is given up: well inside the server's 7-day key retention.
@@ -169,6 +201,8 @@ pub(crate) enum Msg {
     SignIn(Identity, Cached),
     /// The shopper signed out.
     SignOut,
+    /// The page was opened with this query string (`?ref=...`): a referral link may have brought the visitor.
+    Landed(String),
 }
 
 /// What the cache held at start.
@@ -180,6 +214,8 @@ pub(crate) struct Cached {
     pub shopper: Option<String>,
     /// Writes not yet answered.
     pub outbox: Vec<OutboxEntry>,
+    /// A referral link this browser landed with earlier (not per shopper: the visitor may not have signed up).
+    pub attribution: Option<Attribution>,
 }
 
 /// Timers the shell keeps, one of each at most.
@@ -216,6 +252,12 @@ pub(crate) enum Effect {
     Settle { key: String, result: Result<Written, SyncError> },
     /// A round of reads is over (every read fresh or given up): resolve `ready()` and `refresh()`.
     Settled,
+    /// Keep the referral attribution on this device (replacing any).
+    SaveAttribution(Attribution),
+    /// Remove the referral attribution from this device.
+    ForgetAttribution,
+    /// Something the developer should know, in the console only (the shopper sees nothing).
+    Warn(String),
 }
 
 /// The sync status the page sees.
@@ -321,6 +363,13 @@ pub(crate) struct Store {
     reread_shopper: bool,
     /// No resend of waiting writes before this (a `Retry-After` on a write), milliseconds.
     outbox_not_before: i64,
+    /// The query string of a landing, until the program (which names the parameter) is known.
+    landing: Option<String>,
+    /// The referral link that brought this browser, until it is sent for a signed-in shopper or expires.
+    attribution: Option<Attribution>,
+    /// The backend cannot capture referrals (a JS adapter without `captureReferral`): keep the attribution
+    /// for the shop's own sign-up form (`client.referral()`), and do not ask again on this page.
+    capture_unsupported: bool,
 }
 
 impl Store {
@@ -338,6 +387,11 @@ impl Store {
 
     pub(crate) fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
+    }
+
+    /// The referral link that brought this browser and still counts.
+    pub(crate) fn attribution(&self) -> Option<&Attribution> {
+        self.attribution.as_ref()
     }
 
     pub(crate) fn outbox(&self) -> &[PendingWrite] {
@@ -421,30 +475,38 @@ impl Store {
 
     fn apply(&mut self, msg: Msg, env: Env) -> Vec<Effect> {
         let mut fx = Vec::new();
+        self.apply_msg(msg, env, &mut fx);
+        // Every message may be the one that completes what a referral needs (the program that names the
+        // parameter, the shopper whose own code must not count, a sign-in to send it for).
+        self.attribute(env, &mut fx);
+        fx
+    }
+
+    fn apply_msg(&mut self, msg: Msg, env: Env, fx: &mut Vec<Effect>) {
         match msg {
             Msg::Start(cached) => {
-                self.load_cache(cached, env, &mut fx);
-                self.start_round(&mut fx);
-                self.send_outbox(&mut fx);
+                self.load_cache(cached, env, fx);
+                self.start_round(fx);
+                self.send_outbox(fx);
             }
             Msg::Refresh => {
-                self.start_round(&mut fx);
+                self.start_round(fx);
                 if env.now_ms >= self.outbox_not_before {
-                    self.send_outbox(&mut fx);
+                    self.send_outbox(fx);
                 }
             }
             // Answers and timers about a shopper who is no longer signed in here are dropped.
             Msg::Fetched { resource, generation, result } if self.current(resource, generation) => {
-                self.fetched(resource, result, env, &mut fx);
+                self.fetched(resource, result, env, fx);
             }
             Msg::RetryDue { resource, generation } if self.current(resource, generation) => {
                 self.reading_mut(resource).waiting = false;
-                self.fetch(resource, &mut fx);
+                self.fetch(resource, fx);
             }
             Msg::Fetched { .. } | Msg::RetryDue { .. } => {}
-            Msg::Write { write, key } => self.write(write, key, env, &mut fx),
-            Msg::Sent { key, kind, result } => self.sent(key, kind, result, env, &mut fx),
-            Msg::ResendDue => self.send_outbox(&mut fx),
+            Msg::Write { write, key } => self.write(write, key, env, fx),
+            Msg::Sent { key, kind, result } => self.sent(key, kind, result, env, fx),
+            Msg::ResendDue => self.send_outbox(fx),
             Msg::SignIn(identity, cached) => {
                 let same = self.identity.as_ref().map(|i| &i.customer_id) == Some(&identity.customer_id);
                 if !same {
@@ -453,10 +515,10 @@ impl Store {
                 }
                 self.identity = Some(identity);
                 if !same {
-                    self.load_cache(Cached { program: None, ..cached }, env, &mut fx);
+                    self.load_cache(Cached { program: None, ..cached }, env, fx);
                 }
-                self.start_round(&mut fx);
-                self.send_outbox(&mut fx);
+                self.start_round(fx);
+                self.send_outbox(fx);
             }
             Msg::SignOut => {
                 if let Some(identity) = self.identity.take() {
@@ -471,10 +533,10 @@ impl Store {
                 self.forget_shopper_in_memory();
                 self.generation = self.generation.wrapping_add(1);
                 fx.push(Effect::Changed);
-                self.check_settled(&mut fx);
+                self.check_settled(fx);
             }
+            Msg::Landed(query) => self.landing = Some(query),
         }
-        fx
     }
 
     fn forget_shopper_in_memory(&mut self) {
@@ -506,6 +568,9 @@ impl Store {
                     self.shopper = Slot { value: Some(Rc::new(state)), sync: Reading::default() };
                 }
             }
+        }
+        if cached.attribution.is_some() && self.attribution.is_none() {
+            self.attribution = cached.attribution;
         }
         if let Some(identity) = &self.identity {
             let mine = cached.outbox.into_iter().filter(|e| e.customer_id == identity.customer_id);
@@ -661,10 +726,16 @@ impl Store {
             kind,
             reward_id,
             birthday,
+            code: String::new(),
             customer_id: identity.customer_id.clone(),
             created_at: env.now_ms,
             attempts: 0,
         };
+        self.send_new(entry, identity, fx);
+    }
+
+    /// Adds a write to the outbox, saved before it is sent.
+    fn send_new(&mut self, entry: OutboxEntry, identity: Identity, fx: &mut Vec<Effect>) {
         self.outbox.push(PendingWrite { entry: entry.clone(), status: WriteStatus::Sending });
         // Saved before it is sent: a reload or a crash after this point re-sends it with the same key.
         fx.push(Effect::SaveWrite(entry.clone()));
@@ -720,7 +791,13 @@ impl Store {
             WriteKind::Birthday => BirthdaySet::from_json_str(&text)
                 .map(Written::Birthday)
                 .map_err(|p| SyncError::InvalidResponse(p.under("birthday"))),
+            WriteKind::Referral => ReferralCaptured::from_json_str(&text)
+                .map(Written::Referral)
+                .map_err(|p| SyncError::InvalidResponse(p.under("referral"))),
         });
+        if kind == WriteKind::Referral {
+            self.captured(&key, &result, fx);
+        }
         let Some(index) = self.outbox.iter().position(|p| p.entry.key == key) else {
             // The shopper signed out meanwhile: the promise still gets its answer; a retryable failure leaves
             // the saved write to be re-sent at their next sign-in.
@@ -752,6 +829,12 @@ impl Store {
                 // A definitive answer, either way: the write leaves the outbox.
                 let pending = self.outbox.remove(index);
                 fx.push(Effect::ForgetWrite { customer_id: pending.entry.customer_id, key: key.clone() });
+                if kind == WriteKind::Referral {
+                    // Nothing the shopper asked for: a refusal (already referred, not a new customer) is
+                    // no error to show, and nothing they see changed.
+                    fx.push(Effect::Changed);
+                    return;
+                }
                 if let Err(error) = &result {
                     fx.push(Effect::Report(error.clone()));
                 }
@@ -767,6 +850,91 @@ impl Store {
             }
         }
         fx.push(Effect::Changed);
+    }
+
+    /// Takes in a landing, then sends the attribution for the signed-in shopper once everything it needs is
+    /// known: the program (the parameter and how long a landing counts) and the shopper's own code.
+    fn attribute(&mut self, env: Env, fx: &mut Vec<Effect>) {
+        let Some(program) = self.program.value.clone() else { return };
+        let Some(terms) = &program.referral else { return };
+        let own = self.shopper.value.as_ref().and_then(|s| s.referral.as_ref()).map(|r| r.code.as_str());
+        if let Some(query) = self.landing.take() {
+            match loyalty_core::landing_code(terms, &query) {
+                None => {}
+                Some(Err(message)) => {
+                    fx.push(Effect::Warn(format!(
+                        "the referral code in this page's link is refused: it {message}"
+                    )));
+                }
+                // A shopper opening their own link attributes nothing; an earlier link that still counts wins.
+                Some(Ok(code)) if Some(code.as_str()) == own => {}
+                Some(Ok(_)) if self.attribution.as_ref().is_some_and(|a| a.expires_at > env.now_ms) => {}
+                Some(Ok(code)) => {
+                    let days = i64::from(terms.attribution_days);
+                    let attribution = Attribution {
+                        code: code.to_string(),
+                        landed_at: env.now_ms,
+                        expires_at: env.now_ms.saturating_add(days * 86_400_000),
+                    };
+                    fx.push(Effect::SaveAttribution(attribution.clone()));
+                    self.attribution = Some(attribution);
+                    fx.push(Effect::Changed);
+                }
+            }
+        }
+        let Some(attribution) = self.attribution.clone() else { return };
+        if attribution.expires_at <= env.now_ms {
+            self.attribution = None;
+            fx.push(Effect::ForgetAttribution);
+            fx.push(Effect::Changed);
+            return;
+        }
+        // Sent only once the shopper's own code is known, so it is never attributed to themselves.
+        let (Some(identity), Some(own)) = (self.identity.clone(), own) else { return };
+        if own == attribution.code {
+            self.attribution = None;
+            fx.push(Effect::ForgetAttribution);
+            fx.push(Effect::Changed);
+            return;
+        }
+        if self.capture_unsupported {
+            return;
+        }
+        // One key per landing, so a reload re-sends the same write rather than a second one.
+        let key = format!("referral-{}-{}", attribution.landed_at, attribution.code);
+        if self.outbox.iter().any(|p| p.entry.key == key) || self.sending.contains(&key) {
+            return;
+        }
+        let entry = OutboxEntry {
+            key,
+            kind: WriteKind::Referral,
+            reward_id: String::new(),
+            birthday: String::new(),
+            code: attribution.code,
+            customer_id: identity.customer_id.clone(),
+            created_at: env.now_ms,
+            attempts: 0,
+        };
+        self.send_new(entry, identity, fx);
+    }
+
+    /// A referral capture was answered: a definitive answer uses the attribution up; a backend that cannot
+    /// capture leaves it for the shop's sign-up form.
+    fn captured(&mut self, key: &str, result: &Result<Written, SyncError>, fx: &mut Vec<Effect>) {
+        match result {
+            Err(error) if error.status() == Some(501) => self.capture_unsupported = true,
+            Err(error) if error.is_retryable_write() => {}
+            answer => {
+                if let Err(error) = answer {
+                    fx.push(Effect::Warn(format!("the referral was not recorded: {error}")));
+                }
+                let ours = self.attribution.as_ref().is_some_and(|a| key.ends_with(&format!("-{}", a.code)));
+                if ours {
+                    self.attribution = None;
+                    fx.push(Effect::ForgetAttribution);
+                }
+            }
+        }
     }
 
     /// Whose saved write this key was (kept while it is on its way).

@@ -18,6 +18,55 @@ export interface ProgramInput {
   rewards?: Reward[];
   /** Points on the shopper's birthday, once a year; absent when the program gives none. */
   birthday?: BirthdayGiftInput;
+  /** Referral terms; absent when the program has no referrals. */
+  referral?: ReferralTermsInput;
+}
+
+/** The referral terms as written (README, "Referrals"). */
+export interface ReferralTermsInput {
+  /** The page friends land on: an absolute `https://` URL of the shop, or a path such as `"/"` on the page's origin. */
+  landingUrl: string;
+  /** The query parameter that carries the code (default `"ref"`). */
+  param?: string;
+  /** `utm_campaign` of every link (default `"referral"`). */
+  campaign?: string;
+  /** Points for the referrer when a friend's first qualifying order is paid. */
+  referrerPoints: number;
+  /** Points for the friend on that order (default 0). */
+  friendPoints?: number;
+  /** The smallest qualifying spend of that order, base currency minor units (default 1). */
+  minimumOrder?: number;
+  /** A refund within this many days that takes the order below the minimum reverses both rewards (default 30). */
+  returnWindowDays?: number;
+  /** How long a landing's attribution is kept in the browser; the first one wins (default 30). */
+  attributionDays?: number;
+  /** At most this many rewarded referrals per referrer in `capDays` days; 0 for no cap (default 0). */
+  capRewards?: number;
+  /** The cap's period in days (default 30). */
+  capDays?: number;
+  /** The message shared with the link, per locale. */
+  message: LocalizedText;
+  /** The e-mail subject per locale (default: the program's name). */
+  emailSubject?: LocalizedText | null;
+  /** QR code error correction (default `"medium"`). */
+  qrLevel?: QrLevel;
+}
+
+/** QR code error correction: about 7%, 15%, 25% or 30% of the code may be damaged. */
+export type QrLevel = "low" | "medium" | "quartile" | "high";
+
+/** Referral terms with every default filled in. */
+export interface ReferralTerms extends ReferralTermsInput {
+  param: string;
+  campaign: string;
+  friendPoints: number;
+  minimumOrder: number;
+  returnWindowDays: number;
+  attributionDays: number;
+  capRewards: number;
+  capDays: number;
+  emailSubject: LocalizedText | null;
+  qrLevel: QrLevel;
 }
 
 /** The birthday gift as written. */
@@ -36,6 +85,7 @@ export interface Program extends ProgramInput {
   tiers: Tier[];
   rewards: Reward[];
   birthday?: Required<BirthdayGiftInput>;
+  referral?: ReferralTerms;
 }
 
 export interface EarnRulesInput {
@@ -329,9 +379,14 @@ export interface BalanceView {
 }
 
 export interface ReferralStanding {
+  /** The shopper's code (8 characters, the last a check character). */
   code: string;
+  /** Friends who signed up with it. */
   invited: number;
+  /** Friends whose first qualifying order rewarded the shopper (reversed rewards not counted). */
   rewarded: number;
+  /** Points earned from referrals, reversals deducted. */
+  pointsEarned: number;
 }
 
 export interface Activity {

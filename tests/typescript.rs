@@ -74,6 +74,7 @@ fn typescript_declarations_match_the_rust_types() {
     check(&ts, "TierPeriod", &config.tier_qualification.period);
     check(&ts, "Tier", &config.tiers[0]);
     check(&ts, "Reward", &config.rewards[0]);
+    check(&ts, "ReferralTerms", config.referral.as_ref().expect("the demo program has referral terms"));
     check(&ts, "ExchangeRate", &ExchangeRate::ONE);
     let line = CartLine {
         product_id: "a".into(),
@@ -134,7 +135,7 @@ fn typescript_declarations_match_the_rust_types() {
         balance,
         tier: Some(progress),
         rewards: rewards_overview(&program, 1),
-        referral: Some(ReferralStanding { code: "ABC".into(), invited: 0, rewarded: 0 }),
+        referral: Some(ReferralStanding { code: "ABC".into(), invited: 0, rewarded: 0, points_earned: 0 }),
         birthday: None,
         activity: vec![Activity {
             at: 1,

@@ -64,6 +64,23 @@ export function choose(root, selector, value) {
   el.dispatchEvent(new Event("change", {bubbles: true}));
 }
 export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+export function withReferral() {
+  return {...PROGRAM, referral: {landingUrl: "/shop?x=1", referrerPoints: 500, friendPoints: 100, minimumOrder: 5000,
+    message: {"zh-CN": "来买茶", en: "Come for tea"}, emailSubject: {"zh-CN": "送你积分", en: "Points for you"}}};
+}
+export function referrer() {
+  return {...shopper(700), referral: {code: "22222222", invited: 3, rewarded: 1, pointsEarned: 500}};
+}
+// Links clicked in a test stay on the page.
+export function stayOnPage(host) { host.addEventListener("click", (e) => e.preventDefault()); }
+export function canShare() { return typeof navigator.share === "function"; }
+export function setQuery(query) { history.replaceState(null, "", location.pathname + query); }
+export function warnings() {
+  const seen = [];
+  const original = console.warn;
+  console.warn = (...args) => { seen.push(args.map(String).join(" ")); original(...args); };
+  return [seen, () => { console.warn = original; }];
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = PROGRAM)]
@@ -77,6 +94,16 @@ extern "C" {
     fn add_json_ld(text: &str) -> web_sys::Element;
     fn sleep(ms: u32) -> Promise;
     fn choose(root: &JsValue, selector: &str, value: &str);
+    #[wasm_bindgen(js_name = withReferral)]
+    fn with_referral() -> JsValue;
+    fn referrer() -> JsValue;
+    #[wasm_bindgen(js_name = stayOnPage)]
+    fn stay_on_page(host: &JsValue);
+    #[wasm_bindgen(js_name = canShare)]
+    fn can_share() -> bool;
+    #[wasm_bindgen(js_name = setQuery)]
+    fn set_query(query: &str);
+    fn warnings() -> Array;
 }
 
 fn obj(text: &str) -> JsValue {
@@ -90,11 +117,16 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
 /// A client on the memory backend; signed in as alice (with `available` points) or a guest.
 async fn client(available: Option<f64>) -> Client {
     let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    client_of(PROGRAM.with(JsValue::clone), available.map(shopper)).await
+}
+
+/// A client on the memory backend with this program, signed in as `alice` (this state) or a guest.
+async fn client_of(program: JsValue, alice: Option<JsValue>) -> Client {
     let memory = Object::new();
-    set(&memory, "program", &PROGRAM.with(JsValue::clone));
+    set(&memory, "program", &program);
     let config = Object::new();
-    if let Some(available) = available {
-        set(&memory, "shopper", &shopper(available));
+    if let Some(alice) = alice {
+        set(&memory, "shopper", &alice);
         set(
             &config,
             "identity",
@@ -430,4 +462,140 @@ async fn a_loading_panel_is_a_skeleton_and_the_launcher_opens_a_labelled_dialog(
     panel.remove();
     launcher.remove();
     c.destroy();
+}
+
+fn seen_of(seen: &Array, kind: &str) -> Vec<String> {
+    seen.iter()
+        .filter(|e| Reflect::get(e, &"type".into()).ok().and_then(|t| t.as_string()).as_deref() == Some(kind))
+        .filter_map(|e| JSON::stringify(&Reflect::get(&e, &"detail".into()).ok()?).ok()?.as_string())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_shopper_shares_their_referral_link_in_both_locales() {
+    let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    let c = client_of(with_referral(), Some(referrer())).await;
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).expect("origin");
+    let link = |source: &str| {
+        format!(
+            "{origin}/shop?x=1&ref=22222222&utm_source={source}&utm_medium=referral&utm_campaign=referral"
+        )
+    };
+    let en = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    stay_on_page(&en.host);
+    let seen = events(&en.host);
+    for kind in ["share", "copy"] {
+        let seen = seen.clone();
+        let host = en.host.clone();
+        let push = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            let entry = Object::new();
+            set(&entry, "type", &kind.into());
+            set(&entry, "detail", &e.detail());
+            seen.push(&entry);
+        });
+        host.add_event_listener_with_callback(&format!("loyalty:{kind}"), push.as_ref().unchecked_ref())
+            .expect("listen");
+        push.into_js_value();
+    }
+    assert_eq!(
+        en.text(".referral p"),
+        "Friends get 100 points on a first order of CN¥50.00 or more, and you get 500 points."
+    );
+    assert_eq!(en.attr("input.link", "value"), Some(link("copy")));
+    assert_eq!(en.attr("input.link", "readonly").as_deref(), Some(""));
+    assert_eq!(en.text(".link-line label").trim(), "Your referral link");
+    // The share sheet only where the browser has one; six networks as links, e-mail in the mail app.
+    assert_eq!(en.count("button[data-action=share]"), u32::from(can_share()));
+    assert_eq!(en.count("a.share-link"), 6);
+    let mailto = en.attr("a[data-id=email]", "href").expect("e-mail link");
+    assert!(mailto.starts_with("mailto:?subject=Points%20for%20you&body=Come%20for%20tea%0A%0A"), "{mailto}");
+    assert_eq!(en.attr("a[data-id=email]", "target"), None);
+    let whatsapp = en.attr("a[data-id=whatsapp]", "href").expect("WhatsApp link");
+    assert!(whatsapp.starts_with("https://wa.me/?text=Come%20for%20tea%20"), "{whatsapp}");
+    assert_eq!(en.attr("a[data-id=x]", "rel").as_deref(), Some("noopener noreferrer"));
+    assert_eq!(en.attr("a[data-id=x]", "aria-label").as_deref(), Some("X (opens in a new tab)"));
+    // The QR code: an SVG image with a name, square, at least version 1 plus the quiet zone.
+    assert_eq!(en.attr(".qr svg", "aria-label").as_deref(), Some("QR code of your referral link"));
+    let view_box = en.attr(".qr svg", "viewBox").expect("viewBox");
+    let size: u32 = view_box.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("size");
+    assert_eq!(view_box, format!("0 0 {size} {size}"));
+    assert!(size >= 29 && (size - 8 - 17) % 4 == 0, "{size}");
+    assert!(
+        en.attr(".qr path", "d").is_some_and(|d| d.starts_with("M4 4h7")),
+        "the finder pattern's top row"
+    );
+    assert_eq!(en.text(".referral-counts"), "3 friends joined · 1 friend ordered · 500 points earned");
+    assert_eq!(en.text(".referral code"), "22222222");
+    // A network's link tells the page which channel, with that channel's link.
+    click(&en.root, "a[data-id=x]").expect("X link");
+    assert_eq!(seen_of(&seen, "share"), vec![format!(r#"{{"channel":"x","link":"{}"}}"#, link("x"))]);
+    // Copying: the clipboard, or the fallback; either way the shopper is told what happened.
+    click(&en.root, "button[data-action=copy]").expect("copy button");
+    pause(50).await;
+    let told = en.text(".link-line [role=status]");
+    assert!(told == "Copied" || told == "Select the link to copy it", "{told}");
+    if told == "Copied" {
+        assert_eq!(seen_of(&seen, "copy"), vec![format!(r#"{{"text":"{}"}}"#, link("copy"))]);
+    }
+
+    let zh = Mounted::new("panel", "loyalty-panel", r#"{"locale": "zh-CN"}"#, &c, &settings("{}"));
+    assert_eq!(zh.text(".referral p"), "好友首单满 ¥50.00 可得 100 积分，你可得 500 积分。");
+    assert_eq!(zh.text("a[data-id=weibo]"), "微博");
+    assert_eq!(zh.text("a[data-id=email]"), "邮件");
+    assert_eq!(zh.text(".qr figcaption"), "微信扫一扫即可分享，也可在门店出示。");
+    assert_eq!(zh.text(".referral-counts"), "已邀请 3 位好友 · 1 位好友已下单 · 已获得 500 积分");
+    let weibo = zh.attr("a[data-id=weibo]", "href").expect("Weibo link");
+    assert!(weibo.ends_with("&title=%E6%9D%A5%E4%B9%B0%E8%8C%B6"), "{weibo}");
+    en.remove();
+    zh.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_landing_keeps_a_friends_code_refuses_a_tampered_one_and_credits_the_sign_up() {
+    let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    let pair = warnings();
+    let (warned, restore): (Array, js_sys::Function) =
+        (pair.get(0).unchecked_into(), pair.get(1).unchecked_into());
+    // A tampered code (its last character changed) is refused before any request, with a console warning.
+    set_query("?ref=22222223&utm_source=copy");
+    let guest = client_of(with_referral(), None).await;
+    assert!(guest.referral().expect("referral").is_null());
+    assert!(
+        warned.iter().any(|w| w
+            .as_string()
+            .unwrap_or_default()
+            .contains("the referral code in this page's link is refused")),
+        "{:?}",
+        warned.to_vec()
+    );
+    guest.destroy();
+    // A friend's code is kept (first touch, 30 days), and the guest panel says what joining gives.
+    let friend = storefront_loyalty::parse_referral_code("7kq2-m9xj".into()).expect("a valid code");
+    assert_eq!(friend, "7KQ2M9XJ");
+    set_query(&format!("?ref={}&utm_source=wechat", friend.to_lowercase()));
+    let guest = client_of(with_referral(), None).await;
+    let kept = guest.referral().expect("referral");
+    assert_eq!(Reflect::get(&kept, &"code".into()).ok().and_then(|c| c.as_string()), Some(friend.clone()));
+    let landed = Reflect::get(&kept, &"landedAt".into()).ok().and_then(|n| n.as_f64()).expect("landedAt");
+    let expires = Reflect::get(&kept, &"expiresAt".into()).ok().and_then(|n| n.as_f64()).expect("expiresAt");
+    assert_eq!(expires - landed, 30.0 * 86_400_000.0);
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &guest, &settings("{}"));
+    assert_eq!(
+        panel.text(".invited"),
+        "A friend invited you: join and get 100 points on your first order of CN¥50.00 or more."
+    );
+    panel.remove();
+    guest.destroy();
+    set_query("");
+    // The visitor signs up: the code is recorded for them and leaves the device.
+    let signed_in = client_of(with_referral(), Some(referrer())).await;
+    pause(30).await;
+    assert!(signed_in.referral().expect("referral").is_null(), "sent and forgotten");
+    let saved = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("storage");
+    let keys: Vec<String> =
+        (0..saved.length().unwrap_or(0)).filter_map(|i| saved.key(i).ok().flatten()).collect();
+    assert!(!keys.iter().any(|k| k.contains("referral") || k.contains("outbox")), "{keys:?}");
+    signed_in.destroy();
+    restore.call0(&JsValue::NULL).expect("restore console.warn");
 }

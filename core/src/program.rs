@@ -8,8 +8,8 @@
 use crate::json::{FromJson, Json};
 use crate::money::Currency;
 use crate::problems::{check_id, check_id_here, check_range, check_unique, Checker, Problems};
-use crate::time::{check_timestamp, Timestamp};
 use crate::referral::ReferralTerms;
+use crate::time::{check_timestamp, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -31,7 +31,11 @@ impl QrSvg {
     /// ```
     pub fn to_svg(&self, dark: &str, light: &str) -> String {
         let colour = |c: &str| -> String {
-            c.chars().filter(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '#' | '(' | ')' | ',' | '.' | ' ' | '%')).collect()
+            c.chars()
+                .filter(|ch| {
+                    ch.is_ascii_alphanumeric() || matches!(ch, '#' | '(' | ')' | ',' | '.' | ' ' | '%')
+                })
+                .collect()
         };
         format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {s} {s}\" shape-rendering=\"crispEdges\">\
@@ -100,7 +104,7 @@ mod tests {
     fn draws_every_dark_module_and_keeps_the_quiet_zone() {
         for (text, level) in [
             ("https://shop.example/?ref=22222222&utm_source=wechat", QrLevel::Low),
-            ("https://shop.example/茶/龙井?ref=7KQ2M9XH", QrLevel::High),
+            ("https://shop.example/茶/龙井?ref=7KQ2M9XJ", QrLevel::High),
         ] {
             let qr = qr_svg(text, level).unwrap();
             let ecc = match level {
@@ -113,7 +117,8 @@ mod tests {
             assert_eq!(qr.size as usize, code.size() as usize + 2 * q);
             for (y, row) in g.iter().enumerate() {
                 for (x, dark) in row.iter().enumerate() {
-                    let inside = (q..q + code.size() as usize).contains(&x) && (q..q + code.size() as usize).contains(&y);
+                    let inside = (q..q + code.size() as usize).contains(&x)
+                        && (q..q + code.size() as usize).contains(&y);
                     let expected = inside && code.get_module((x - q) as i32, (y - q) as i32);
                     assert_eq!(*dark, expected, "module ({x}, {y}) of {text}");
                 }

@@ -53,14 +53,19 @@ impl ReferralCode {
                         "has \"{ch}\", which referral codes never use (they avoid 0/O and 1/I/L)"
                     ))
                 }
-                None => return Err(format!("has \"{}\", which is not a referral code character", ch.escape_debug())),
+                None => {
+                    return Err(format!(
+                        "has \"{}\", which is not a referral code character",
+                        ch.escape_debug()
+                    ))
+                }
             }
             if values.len() > CODE_LENGTH {
                 break;
             }
         }
         if values.len() != CODE_LENGTH {
-            return Err(format!("must be {CODE_LENGTH} characters long, such as \"7KQ2M9XH\""));
+            return Err(format!("must be {CODE_LENGTH} characters long, such as \"7KQ2M9XJ\""));
         }
         if weighted_sum(&values) % RADIX != 0 {
             return Err("is not a valid referral code (a character was mistyped or changed)".to_owned());
@@ -166,7 +171,10 @@ impl ReferralTerms {
                 c.fail_at("landingUrl", message);
             }
         } else if let Err(message) = ShopUrl::parse(&self.landing_url) {
-            c.fail_at("landingUrl", format!("must be an https:// URL of the shop or a path such as \"/\": {message}"));
+            c.fail_at(
+                "landingUrl",
+                format!("must be an https:// URL of the shop or a path such as \"/\": {message}"),
+            );
         }
         let name_ok = !self.param.is_empty()
             && self.param.len() <= 32
@@ -217,7 +225,8 @@ impl ShopUrl {
             return Err("must name a host and no user name or password".to_owned());
         }
         let host = authority.to_ascii_lowercase();
-        let local = host.starts_with("localhost") || host.starts_with("127.0.0.1") || host.starts_with("[::1]");
+        let local =
+            host.starts_with("localhost") || host.starts_with("127.0.0.1") || host.starts_with("[::1]");
         match scheme.as_str() {
             "https" => {}
             "http" if local => {}
@@ -251,7 +260,10 @@ impl ShopUrl {
 /// A path on the shop's own origin: starts with one `/` (`//host` would name another origin).
 fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') || path.starts_with("//") {
-        return Err(format!("must be a path on the shop's origin starting with one \"/\", got \"{}\"", path.escape_debug()));
+        return Err(format!(
+            "must be a path on the shop's origin starting with one \"/\", got \"{}\"",
+            path.escape_debug()
+        ));
     }
     if path.chars().any(|ch| ch.is_control() || ch == '\\') {
         return Err("must not contain a backslash or control character".to_owned());
@@ -424,23 +436,27 @@ pub struct ShareIntent {
     pub url: Option<String>,
 }
 
-/// The share intent for `channel` in `locale` (the program's fallback locale when it has no such texts).
+/// The share intent for `channel` in `locale` (the program's fallback locale when it has no such texts),
+/// linking to the landing page or to `page` on the same origin (see [`referral_link`]).
 pub fn share_intent(
     program: &Program,
     locale: &str,
     page_origin: &str,
     code: &ReferralCode,
     channel: ShareChannel,
+    page: Option<&str>,
 ) -> Result<ShareIntent, String> {
     let config = program.config();
     let terms = config.referral.as_ref().ok_or("the program has no referral terms")?;
-    let link = referral_link(terms, page_origin, code, channel, None)?;
+    let link = referral_link(terms, page_origin, code, channel, page)?;
     let text = localized(&terms.message, locale, &config.locales);
     let title = localized(terms.email_subject.as_ref().unwrap_or(&config.name), locale, &config.locales);
     let q = |s: &str| encode(s, COMPONENT_KEEP);
     let url = match channel {
         ShareChannel::Copy | ShareChannel::Native | ShareChannel::Wechat => None,
-        ShareChannel::Email => Some(format!("mailto:?subject={}&body={}", q(&title), q(&format!("{text}\n\n{link}")))),
+        ShareChannel::Email => {
+            Some(format!("mailto:?subject={}&body={}", q(&title), q(&format!("{text}\n\n{link}"))))
+        }
         ShareChannel::Whatsapp => Some(format!("https://wa.me/?text={}", q(&format!("{text} {link}")))),
         ShareChannel::X => Some(format!("https://x.com/intent/tweet?text={}&url={}", q(&text), q(&link))),
         ShareChannel::Facebook => Some(format!("https://www.facebook.com/sharer/sharer.php?u={}", q(&link))),
@@ -454,9 +470,12 @@ pub fn share_intent(
     Ok(ShareIntent { channel, link, text, title, url })
 }
 
-/// The text for `locale`, else the first of the program's locales (validation made sure it exists).
+/// The text for `locale`, else one in the same language (`zh` finds `zh-CN`), else the first of the
+/// program's locales (validation made sure it exists).
 pub(crate) fn localized(text: &LocalizedText, locale: &str, locales: &[String]) -> String {
+    let language = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
     text.get(locale)
+        .or_else(|| text.iter().find(|(k, _)| language(k) == language(locale)).map(|(_, v)| v))
         .or_else(|| locales.first().and_then(|first| text.get(first)))
         .or_else(|| text.values().next())
         .cloned()
@@ -482,16 +501,14 @@ fn decode(text: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| char::from(b).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -562,7 +579,11 @@ pub fn referral_reward(program: &Program, order: &ReferredOrder) -> ReferralRewa
             refusal: Some(ReferralRefusal::CapReached),
         };
     }
-    ReferralReward { referrer_points: terms.referrer_points, friend_points: terms.friend_points, refusal: None }
+    ReferralReward {
+        referrer_points: terms.referrer_points,
+        friend_points: terms.friend_points,
+        refusal: None,
+    }
 }
 
 /// The start of the cap's period ending at `now`: rewards at or after it count toward the cap.
@@ -592,7 +613,11 @@ fn mailbox(email: &str) -> Option<String> {
     let email = email.trim().to_lowercase();
     let (local, domain) = email.rsplit_once('@')?;
     let local = local.split('+').next().unwrap_or(local);
-    let local = if matches!(domain, "gmail.com" | "googlemail.com") { local.replace('.', "") } else { local.to_owned() };
+    let local = if matches!(domain, "gmail.com" | "googlemail.com") {
+        local.replace('.', "")
+    } else {
+        local.to_owned()
+    };
     let domain = if domain == "googlemail.com" { "gmail.com" } else { domain };
     (!local.is_empty() && !domain.is_empty()).then(|| format!("{local}@{domain}"))
 }

@@ -37,9 +37,9 @@ fn codes_read_as_shoppers_type_them() {
     let check = |input: &str, message: &str| {
         assert_eq!(ReferralCode::parse(input), Err(message.to_owned()), "{input}");
     };
-    check("", "must be 8 characters long, such as \"7KQ2M9XH\"");
-    check(&s[..7], "must be 8 characters long, such as \"7KQ2M9XH\"");
-    check(&format!("{s}2"), "must be 8 characters long, such as \"7KQ2M9XH\"");
+    check("", "must be 8 characters long, such as \"7KQ2M9XJ\"");
+    check(&s[..7], "must be 8 characters long, such as \"7KQ2M9XJ\"");
+    check(&format!("{s}2"), "must be 8 characters long, such as \"7KQ2M9XJ\"");
     check("2222222O", "has \"O\", which referral codes never use (they avoid 0/O and 1/I/L)");
     check("2222222l", "has \"l\", which referral codes never use (they avoid 0/O and 1/I/L)");
     check("222222<2", "has \"<\", which is not a referral code character");
@@ -108,13 +108,33 @@ fn links_go_to_the_shop_with_the_code_and_utm_parameters() {
         Ok("https://shop.example/a?ref=22222222&utm_source=x&utm_medium=referral&utm_campaign=referral"),
     );
     // No open redirect: other origins, scheme-relative URLs, scripts and data are refused.
-    check(Some("https://evil.example/"), ShareChannel::Copy, Err("links may only go to https://shop.example, not https://evil.example"));
-    check(Some("//evil.example/"), ShareChannel::Copy, Err("must be a path on the shop's origin starting with one \"/\", got \"//evil.example/\""));
+    check(
+        Some("https://evil.example/"),
+        ShareChannel::Copy,
+        Err("links may only go to https://shop.example, not https://evil.example"),
+    );
+    check(
+        Some("//evil.example/"),
+        ShareChannel::Copy,
+        Err("must be a path on the shop's origin starting with one \"/\", got \"//evil.example/\""),
+    );
     check(Some("javascript:alert(1)"), ShareChannel::Copy, Err("has no scheme"));
     check(Some("data:text/html,<script>"), ShareChannel::Copy, Err("has no scheme"));
-    check(Some("/\\evil.example"), ShareChannel::Copy, Err("must not contain a backslash or control character"));
-    check(Some("https://shop.example@evil.example/"), ShareChannel::Copy, Err("must name a host and no user name or password"));
-    check(Some("http://shop.example/"), ShareChannel::Copy, Err("must use https (http only on localhost), got \"http:\""));
+    check(
+        Some("/\\evil.example"),
+        ShareChannel::Copy,
+        Err("must not contain a backslash or control character"),
+    );
+    check(
+        Some("https://shop.example@evil.example/"),
+        ShareChannel::Copy,
+        Err("must name a host and no user name or password"),
+    );
+    check(
+        Some("http://shop.example/"),
+        ShareChannel::Copy,
+        Err("must use https (http only on localhost), got \"http:\""),
+    );
 }
 
 #[test]
@@ -123,11 +143,15 @@ fn a_landing_path_uses_the_page_origin() {
     let terms = p.config().referral.as_ref().unwrap();
     let c = ReferralCode::parse("22222222").unwrap();
     assert_eq!(
-        referral_link(terms, "http://127.0.0.1:8080", &c, ShareChannel::Copy, None).as_deref().map_err(|e| e.as_str()),
+        referral_link(terms, "http://127.0.0.1:8080", &c, ShareChannel::Copy, None)
+            .as_deref()
+            .map_err(|e| e.as_str()),
         Ok("http://127.0.0.1:8080/?ref=22222222&utm_source=copy&utm_medium=referral&utm_campaign=referral")
     );
     assert_eq!(
-        referral_link(terms, "javascript:alert(1)", &c, ShareChannel::Copy, None).as_deref().map_err(|e| e.as_str()),
+        referral_link(terms, "javascript:alert(1)", &c, ShareChannel::Copy, None)
+            .as_deref()
+            .map_err(|e| e.as_str()),
         Err("page origin: has no scheme")
     );
 }
@@ -163,12 +187,20 @@ fn the_program_refuses_terms_that_would_redirect_or_are_incomplete() {
 fn share_intents_carry_the_locale_message_and_a_per_channel_link() {
     let p = program(TERMS);
     let c = ReferralCode::parse("22222222").unwrap();
-    let intent = |locale: &str, channel| share_intent(&p, locale, "https://shop.example", &c, channel).unwrap();
+    let intent =
+        |locale: &str, channel| share_intent(&p, locale, "https://shop.example", &c, channel, None).unwrap();
     let link = |source: &str| {
         format!("https://shop.example/welcome?lang=en&ref=22222222&utm_source={source}&utm_medium=referral&utm_campaign=referral#top")
     };
-    let enc = |s: &str| s.replace('%', "%25").replace(':', "%3A").replace('/', "%2F").replace('?', "%3F")
-        .replace('&', "%26").replace('=', "%3D").replace('#', "%23");
+    let enc = |s: &str| {
+        s.replace('%', "%25")
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+            .replace('?', "%3F")
+            .replace('&', "%26")
+            .replace('=', "%3D")
+            .replace('#', "%23")
+    };
     let email = intent("en", ShareChannel::Email);
     assert_eq!(email.title, "100 points for you");
     assert_eq!(
@@ -180,7 +212,10 @@ fn share_intents_carry_the_locale_message_and_a_per_channel_link() {
     );
     let zh = intent("zh-CN", ShareChannel::Weibo);
     assert_eq!(zh.text, "来山茶与豆，首单得 100 积分");
-    assert!(zh.url.as_deref().unwrap().starts_with(&format!("https://service.weibo.com/share/share.php?url={}&title=%E6%9D%A5", enc(&link("weibo")))));
+    assert!(zh.url.as_deref().unwrap().starts_with(&format!(
+        "https://service.weibo.com/share/share.php?url={}&title=%E6%9D%A5",
+        enc(&link("weibo"))
+    )));
     // A locale the program lacks falls back to its first locale.
     assert_eq!(intent("fr", ShareChannel::Copy).text, "来山茶与豆，首单得 100 积分");
     for (channel, prefix) in [
@@ -221,19 +256,31 @@ fn landing_reads_the_code_and_refuses_a_tampered_one() {
 #[test]
 fn a_friends_first_qualifying_order_pays_both_within_the_cap() {
     let p = program(TERMS);
-    let order = ReferredOrder { first_order: true, spend: 5000, same_person: false, referrer_rewards_in_period: 0 };
+    let order =
+        ReferredOrder { first_order: true, spend: 5000, same_person: false, referrer_rewards_in_period: 0 };
     let check = |order: ReferredOrder, expected: (i64, i64, Option<ReferralRefusal>)| {
         let got = referral_reward(&p, &order);
-        assert_eq!(got, ReferralReward { referrer_points: expected.0, friend_points: expected.1, refusal: expected.2 }, "{order:?}");
+        assert_eq!(
+            got,
+            ReferralReward { referrer_points: expected.0, friend_points: expected.1, refusal: expected.2 },
+            "{order:?}"
+        );
     };
     check(order, (500, 100, None));
     check(ReferredOrder { referrer_rewards_in_period: 1, ..order }, (500, 100, None));
-    check(ReferredOrder { referrer_rewards_in_period: 2, ..order }, (0, 100, Some(ReferralRefusal::CapReached)));
+    check(
+        ReferredOrder { referrer_rewards_in_period: 2, ..order },
+        (0, 100, Some(ReferralRefusal::CapReached)),
+    );
     check(ReferredOrder { spend: 4999, ..order }, (0, 0, Some(ReferralRefusal::BelowMinimum)));
     check(ReferredOrder { first_order: false, ..order }, (0, 0, Some(ReferralRefusal::NotFirstOrder)));
     check(ReferredOrder { same_person: true, ..order }, (0, 0, Some(ReferralRefusal::SelfReferral)));
     let uncapped = program(&TERMS.replace("\"capRewards\": 2", "\"capRewards\": 0"));
-    assert_eq!(referral_reward(&uncapped, &ReferredOrder { referrer_rewards_in_period: 1000, ..order }).referrer_points, 500);
+    assert_eq!(
+        referral_reward(&uncapped, &ReferredOrder { referrer_rewards_in_period: 1000, ..order })
+            .referrer_points,
+        500
+    );
 }
 
 #[test]

@@ -124,9 +124,12 @@ async fn attach_referral(
     let (owner, owner_email) = owner.ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "unknown_referral_code", "no shopper has this referral code")
     })?;
-    let email: Option<String> =
-        sqlx::query_scalar("SELECT email FROM customers WHERE id = ?").bind(customer).fetch_one(&mut *tx).await?;
-    let same_mailbox = loyalty_core::same_person(owner_email.as_deref().unwrap_or(""), email.as_deref().unwrap_or(""));
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM customers WHERE id = ?")
+        .bind(customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    let same_mailbox =
+        loyalty_core::same_person(owner_email.as_deref().unwrap_or(""), email.as_deref().unwrap_or(""));
     if owner == customer || same_mailbox {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -238,7 +241,10 @@ pub async fn customer_webhook(
     if let Some(code) = &c.referral_code {
         let attached = match loyalty_core::ReferralCode::parse(code) {
             Ok(code) => attach_referral(&mut tx, &c.id, code.as_str()).await.map(|()| code.to_string()),
-            Err(message) => Err(ApiError::invalid("invalid_referral_code", Problems::one("customer.referralCode", message))),
+            Err(message) => Err(ApiError::invalid(
+                "invalid_referral_code",
+                Problems::one("customer.referralCode", message),
+            )),
         };
         referral = match attached {
             Ok(code) => json!({ "referredBy": code }),

@@ -68,7 +68,8 @@ async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 /// characters existed), and moves the attributions that named the old code: a widget refuses such a code
 /// before sending it, so a link with it would never count.
 async fn remint_referral_codes(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    let codes: Vec<(String, String)> = sqlx::query_as("SELECT id, referral_code FROM customers").fetch_all(pool).await?;
+    let codes: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, referral_code FROM customers").fetch_all(pool).await?;
     let stale: Vec<(String, String)> =
         codes.into_iter().filter(|(_, code)| loyalty_core::ReferralCode::parse(code).is_err()).collect();
     if stale.is_empty() {
@@ -77,8 +78,16 @@ async fn remint_referral_codes(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut tx = begin_write(pool).await?;
     for (id, old) in &stale {
         let new = new_referral_code();
-        sqlx::query("UPDATE customers SET referral_code = ? WHERE id = ?").bind(&new).bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE customers SET referred_by = ? WHERE referred_by = ?").bind(&new).bind(old).execute(&mut *tx).await?;
+        sqlx::query("UPDATE customers SET referral_code = ? WHERE id = ?")
+            .bind(&new)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE customers SET referred_by = ? WHERE referred_by = ?")
+            .bind(&new)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     tracing::info!(count = stale.len(), "reminted referral codes without a check character");

@@ -35,10 +35,11 @@ pub async fn on_paid(
     if program.config().referral.is_none() {
         return Ok(Value::Null);
     }
-    let settled: Option<String> = sqlx::query_scalar("SELECT status FROM referral_rewards WHERE friend_id = ?")
-        .bind(friend)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let settled: Option<String> =
+        sqlx::query_scalar("SELECT status FROM referral_rewards WHERE friend_id = ?")
+            .bind(friend)
+            .fetch_optional(&mut *tx)
+            .await?;
     let in_period: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM referral_rewards
          WHERE referrer_id = ? AND status = 'rewarded' AND referrer_points > 0 AND created_at >= ?",
@@ -50,7 +51,10 @@ pub async fn on_paid(
     let order = ReferredOrder {
         first_order: settled.is_none(),
         spend,
-        same_person: same_person(referrer_email.as_deref().unwrap_or(""), friend_email.as_deref().unwrap_or("")),
+        same_person: same_person(
+            referrer_email.as_deref().unwrap_or(""),
+            friend_email.as_deref().unwrap_or(""),
+        ),
         referrer_rewards_in_period: u32::try_from(in_period).unwrap_or(u32::MAX),
     };
     let reward = referral_reward(program, &order);
@@ -137,10 +141,12 @@ async fn append(
     if points <= 0 {
         return Ok(());
     }
-    let entry = LedgerEntry { at, kind, points, source: EarnSource::Referral, order_id: order.map(str::to_owned) };
+    let entry =
+        LedgerEntry { at, kind, points, source: EarnSource::Referral, order_id: order.map(str::to_owned) };
     db::append_ledger(&mut *tx, NewEntry { customer, entry, reason: None, actor: None }, now).await?;
     let sign = if kind == LedgerKind::Reverse { -1 } else { 1 };
-    let event = QualifyingEvent { at, source: EarnSource::Referral, spend: 0, points: sign * points, orders: 0 };
+    let event =
+        QualifyingEvent { at, source: EarnSource::Referral, spend: 0, points: sign * points, orders: 0 };
     db::append_qualifying(&mut *tx, customer, &event).await
 }
 

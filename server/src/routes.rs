@@ -479,9 +479,16 @@ async fn order_paid(
         orders: 1,
     };
     db::append_qualifying(&mut *tx, &order.customer_id, &qualifying).await?;
-    let referral =
-        crate::referrals::on_paid(&mut *tx, program, &order.customer_id, &order.id, order.paid_at, spend_base, now)
-            .await?;
+    let referral = crate::referrals::on_paid(
+        &mut *tx,
+        program,
+        &order.customer_id,
+        &order.id,
+        order.paid_at,
+        spend_base,
+        now,
+    )
+    .await?;
     Ok(json!({
         "orderId": order.id, "event": "paid", "points": earned.points, "tierId": tier, "earned": earned,
         "referral": referral,
@@ -561,13 +568,19 @@ async fn order_reversed(
     db::append_qualifying(&mut *tx, &customer, &qualifying).await?;
     // The referral is judged on the order's spend after every refund so far, under the program it was paid in.
     let mut referral = Value::Null;
-    let paid_at: i64 = sqlx::query_scalar("SELECT paid_at FROM orders WHERE id = ?").bind(&order.id).fetch_one(&mut *tx).await?;
+    let paid_at: i64 = sqlx::query_scalar("SELECT paid_at FROM orders WHERE id = ?")
+        .bind(&order.id)
+        .fetch_one(&mut *tx)
+        .await?;
     if let Some(version) = state.program_at(paid_at).or_else(|| state.program_at(now)) {
         let spend_left = spend_base - points_to_reverse(spend_base, amount, 0, refunded + this);
-        referral = crate::referrals::on_refund(&mut *tx, &version.program, &order.id, spend_left, now).await?;
+        referral =
+            crate::referrals::on_refund(&mut *tx, &version.program, &order.id, spend_left, now).await?;
     }
     let event = if refund.is_some() { "refunded" } else { "cancelled" };
-    Ok(json!({ "orderId": order.id, "event": event, "points": -points, "refunded": this, "referral": referral }))
+    Ok(
+        json!({ "orderId": order.id, "event": event, "points": -points, "refunded": this, "referral": referral }),
+    )
 }
 
 /// Query of the demo sign-in route.

@@ -226,26 +226,39 @@ fn order(id: &str, customer: &str, at: i64, price: i64) -> Value {
 async fn a_friends_first_qualifying_order_rewards_both_once_within_the_cap() {
     let server = Server::start().await;
     server.load_program(referral_terms()).await;
-    let signed_up = |id: &str, email: &str, code: Option<&str>| {
-        json!({"event": "created", "customer": {"id": id, "email": email, "signedUpAt": server.now(), "referralCode": code}})
-    };
+    let signed_up = |id: &str, email: &str, code: Option<&str>| json!({"event": "created", "customer": {"id": id, "email": email, "signedUpAt": server.now(), "referralCode": code}});
     assert_eq!(server.customer_webhook(signed_up("ann", "Ann@example.com", None)).await.0, StatusCode::OK);
     let code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
     for friend in ["f1", "f2", "f3"] {
-        let (status, body) = server.customer_webhook(signed_up(friend, &format!("{friend}@example.com"), Some(&code))).await;
-        assert_eq!((status, body["referral"]["referredBy"].as_str()), (StatusCode::OK, Some(code.as_str())), "{body}");
+        let (status, body) =
+            server.customer_webhook(signed_up(friend, &format!("{friend}@example.com"), Some(&code))).await;
+        assert_eq!(
+            (status, body["referral"]["referredBy"].as_str()),
+            (StatusCode::OK, Some(code.as_str())),
+            "{body}"
+        );
     }
     // The same mailbox under another account is refused at sign-up.
     let (_, body) = server.customer_webhook(signed_up("ann2", "ann+2nd@example.com", Some(&code))).await;
     assert_eq!(body["referral"]["refused"], "own_referral_code", "{body}");
-    let points = |me: &Value| (me["balance"]["available"].as_i64(), me["referral"]["rewarded"].as_i64(), me["referral"]["pointsEarned"].as_i64());
+    let points = |me: &Value| {
+        (
+            me["balance"]["available"].as_i64(),
+            me["referral"]["rewarded"].as_i64(),
+            me["referral"]["pointsEarned"].as_i64(),
+        )
+    };
     let now = server.now();
 
     // A first order under ¥50 earns its own points only; the next, qualifying one settles the referral.
     let (_, body) = server.webhook(order("f1-a", "f1", now, 3000)).await;
     assert_eq!(body["referral"]["refused"], "belowMinimum", "{body}");
     let (_, body) = server.webhook(order("f1-b", "f1", now, 6000)).await;
-    assert_eq!((body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64()), (Some(500), Some(100)), "{body}");
+    assert_eq!(
+        (body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64()),
+        (Some(500), Some(100)),
+        "{body}"
+    );
     // A replayed webhook changes nothing.
     let (_, replay) = server.webhook(order("f1-b", "f1", now, 6000)).await;
     assert_eq!(replay, body);
@@ -259,7 +272,11 @@ async fn a_friends_first_qualifying_order_rewards_both_once_within_the_cap() {
     server.webhook(order("f2-a", "f2", now, 5000)).await;
     let (_, body) = server.webhook(order("f3-a", "f3", now, 5000)).await;
     assert_eq!(
-        (body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64(), body["referral"]["refused"].as_str()),
+        (
+            body["referral"]["referrerPoints"].as_i64(),
+            body["referral"]["friendPoints"].as_i64(),
+            body["referral"]["refused"].as_str()
+        ),
         (Some(0), Some(100), Some("capReached")),
         "{body}"
     );
@@ -272,9 +289,17 @@ async fn a_friends_first_qualifying_order_rewards_both_once_within_the_cap() {
             "refund": {"id": refund, "amount": amount}})
     };
     let (_, body) = server.webhook(refund("f2-a", "f2", "r1", 1000)).await;
-    assert_eq!((body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64()), (Some(-500), Some(-100)), "{body}");
+    assert_eq!(
+        (body["referral"]["referrerPoints"].as_i64(), body["referral"]["friendPoints"].as_i64()),
+        (Some(-500), Some(-100)),
+        "{body}"
+    );
     assert_eq!(points(&server.me("ann").await), (Some(500), Some(1), Some(500)));
-    assert_eq!(points(&server.me("f2").await).0, Some(40), "50 earned, 10 reversed with the refund, 100 reversed");
+    assert_eq!(
+        points(&server.me("f2").await).0,
+        Some(40),
+        "50 earned, 10 reversed with the refund, 100 reversed"
+    );
     // After the window, a refund takes back the order's points but not the referral's.
     server.running.state.advance_clock(31 * 86_400);
     let (_, body) = server.webhook(refund("f1-b", "f1", "r2", 6000)).await;
@@ -287,18 +312,28 @@ async fn a_friend_who_turns_out_to_be_the_referrer_earns_nothing() {
     let server = Server::start().await;
     server.load_program(referral_terms()).await;
     let code = server.me("bob").await["referral"]["code"].as_str().unwrap().to_owned();
-    let customer = |id: &str, email: &str| json!({"event": "updated", "customer": {"id": id, "email": email}});
+    let customer =
+        |id: &str, email: &str| json!({"event": "updated", "customer": {"id": id, "email": email}});
     server.customer_webhook(customer("bob", "bob@gmail.com")).await;
     // Captured before the shop knew the friend's e-mail, which turns out to be Bob's own mailbox.
     let (status, _) = server
-        .as_shopper(reqwest::Method::POST, "/v1/referrals/capture", "bob-alt", Some("k"), json!({"code": code}))
+        .as_shopper(
+            reqwest::Method::POST,
+            "/v1/referrals/capture",
+            "bob-alt",
+            Some("k"),
+            json!({"code": code}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     server.customer_webhook(customer("bob-alt", "B.o.b+alt@gmail.com")).await;
     let (_, body) = server.webhook(order("alt-1", "bob-alt", server.now(), 9000)).await;
     assert_eq!(body["referral"]["refused"], "selfReferral", "{body}");
     let me = server.me("bob").await;
-    assert_eq!((me["balance"]["available"].as_i64(), me["referral"]["rewarded"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(
+        (me["balance"]["available"].as_i64(), me["referral"]["rewarded"].as_i64()),
+        (Some(0), Some(0))
+    );
     assert_eq!(server.me("bob-alt").await["balance"]["available"], 90);
 }
 

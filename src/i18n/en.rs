@@ -77,6 +77,24 @@ pub(super) const TEXTS: Texts = Texts {
     referral_code: "Your referral code",
     invited: |n| format!("{n} {} joined", plural(n, "friend", "friends")),
     rewarded: |n| format!("{n} {} ordered", plural(n, "friend", "friends")),
+    referral_points: |p| format!("{p} earned"),
+    referral_terms: |f, m, r| format!("Friends get {f} on a first order of {m} or more, and you get {r}."),
+    referral_terms_referrer: |m, r| {
+        format!("You get {r} when a friend's first order of {m} or more is paid.")
+    },
+    invited_by_friend: |f, m| {
+        format!("A friend invited you: join and get {f} on your first order of {m} or more.")
+    },
+    referral_link: "Your referral link",
+    copy_link: "Copy link",
+    link_copy_failed: "Select the link to copy it",
+    share: "Share…",
+    share_heading: "Share on",
+    channel_email: "E-mail",
+    channel_weibo: "Weibo",
+    new_tab: "(opens in a new tab)",
+    qr_label: "QR code of your referral link",
+    qr_caption: "Scan with WeChat to share, or show it at the counter.",
     activity_heading: "Recent activity",
     no_activity: "Nothing yet: your points will show here.",
     earned: "Earned",

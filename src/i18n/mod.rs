@@ -107,6 +107,26 @@ pub(crate) struct Texts {
     pub invited: fn(i64) -> String,
     /// (count): "2 friends ordered".
     pub rewarded: fn(i64) -> String,
+    /// (points earned from referrals): "500 points earned".
+    pub referral_points: fn(&str) -> String,
+    /// (friend's points, minimum order, referrer's points): what a referral gives both.
+    pub referral_terms: fn(&str, &str, &str) -> String,
+    /// (minimum order, referrer's points): what a referral gives when the friend gets nothing extra.
+    pub referral_terms_referrer: fn(&str, &str) -> String,
+    /// (friend's points, minimum order): a guest who landed with a friend's link.
+    pub invited_by_friend: fn(&str, &str) -> String,
+    pub referral_link: &'static str,
+    pub copy_link: &'static str,
+    pub link_copy_failed: &'static str,
+    /// The device's share sheet.
+    pub share: &'static str,
+    pub share_heading: &'static str,
+    pub channel_email: &'static str,
+    pub channel_weibo: &'static str,
+    /// Added to the accessible name of a link that opens a new tab.
+    pub new_tab: &'static str,
+    pub qr_label: &'static str,
+    pub qr_caption: &'static str,
     pub activity_heading: &'static str,
     pub no_activity: &'static str,
     pub earned: &'static str,

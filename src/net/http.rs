@@ -27,6 +27,7 @@ pub(crate) struct Paths {
     pub shopper: String,
     pub redemptions: String,
     pub birthday: String,
+    pub referral: String,
 }
 
 impl Default for Paths {
@@ -36,6 +37,7 @@ impl Default for Paths {
             shopper: "/v1/customers/me".into(),
             redemptions: "/v1/redemptions".into(),
             birthday: "/v1/customers/me/birthday".into(),
+            referral: "/v1/referrals/capture".into(),
         }
     }
 }
@@ -148,6 +150,7 @@ async fn send(settings: &HttpSettings, call: Call, controller: &AbortController)
             let (method, member, value, path) = match entry.kind {
                 WriteKind::Redeem => ("POST", "rewardId", &entry.reward_id, &settings.paths.redemptions),
                 WriteKind::Birthday => ("PUT", "birthday", &entry.birthday, &settings.paths.birthday),
+                WriteKind::Referral => ("POST", "code", &entry.code, &settings.paths.referral),
             };
             init.set_method(method);
             let _ = js_sys::Reflect::set(&body, &member.into(), &JsValue::from_str(value));

@@ -7,6 +7,7 @@
 //!   shopper: async ({ identity }) => ({ ...shopperState }),         // GET /v1/customers/me's shape
 //!   redeem: async ({ rewardId, idempotencyKey, identity }) => ({ ...redemption }),
 //!   setBirthday: async ({ birthday, idempotencyKey, identity }) => ({ birthday }), // optional
+//!   captureReferral: async ({ code, idempotencyKey, identity }) => ({ referredBy: code }), // optional
 //! }})
 //! ```
 //!
@@ -105,6 +106,10 @@ impl Backend for JsBackend {
                         set("birthday", JsValue::from_str(&entry.birthday));
                         "setBirthday"
                     }
+                    WriteKind::Referral => {
+                        set("code", JsValue::from_str(&entry.code));
+                        "captureReferral"
+                    }
                 }
             }
         };
@@ -112,7 +117,7 @@ impl Backend for JsBackend {
         let function: Option<Function> =
             Reflect::get(&self.adapter, &name.into()).ok().and_then(|f| f.dyn_into().ok());
         let Some(function) = function else {
-            // Optional functions (setBirthday) may be absent: a definitive refusal, never retried.
+            // Optional functions (setBirthday, captureReferral) may be absent: a definitive refusal, never retried.
             let message = format!("adapter.{name} is not a function");
             let refusal = SyncError::Status {
                 status: 501,

@@ -50,6 +50,14 @@ impl MemoryBackend {
         answer_text(&crate::store::BirthdaySet { birthday: birthday.to_owned() })
     }
 
+    /// Records a referral, refusing the shopper's own code as the server does.
+    fn capture_referral(state: &mut ShopperState, code: &str) -> Result<String, SyncError> {
+        if state.referral.as_ref().is_some_and(|r| r.code == code) {
+            return Err(refusal(409, "own_referral_code", "shoppers cannot refer themselves".into()));
+        }
+        answer_text(&crate::store::ReferralCaptured { referred_by: code.to_owned() })
+    }
+
     fn redeem(&self, state: &mut ShopperState, reward_id: &str, now: i64) -> Result<String, SyncError> {
         let reward = check_redemption(&self.program, reward_id, state.balance.available).map_err(|e| {
             let code = match e {
@@ -115,6 +123,7 @@ impl Backend for MemoryBackend {
             Call::Write { entry, .. } => self.write(&entry.key, |state| match entry.kind {
                 WriteKind::Redeem => self.redeem(state, &entry.reward_id, now),
                 WriteKind::Birthday => MemoryBackend::set_birthday(state, &entry.birthday),
+                WriteKind::Referral => MemoryBackend::capture_referral(state, &entry.code),
             }),
         };
         Box::pin(std::future::ready(answer))

@@ -88,6 +88,7 @@ fn started_from_cache(available: i64) -> Store {
         program: Some((PROGRAM.into(), None)),
         shopper: Some(shopper("alice", available)),
         outbox: vec![],
+        attribution: None,
     };
     store.update(Msg::Start(cached), env());
     store
@@ -127,6 +128,7 @@ fn a_cached_load_is_shown_stale_then_revalidated_with_the_etag() {
         program: Some((PROGRAM.into(), Some("\"v1\"".into()))),
         shopper: Some(shopper("alice", 300)),
         outbox: vec![],
+        attribution: None,
     };
     let fx = store.update(Msg::Start(cached), env());
     assert_eq!(store.status(), SyncStatus::Stale, "cached data is never shown as fresh");
@@ -142,7 +144,8 @@ fn a_cached_load_is_shown_stale_then_revalidated_with_the_etag() {
 #[test]
 fn another_shoppers_data_is_never_shown() {
     let mut store = signed_in();
-    let cached = Cached { program: None, shopper: Some(shopper("bob", 999)), outbox: vec![] };
+    let cached =
+        Cached { program: None, shopper: Some(shopper("bob", 999)), outbox: vec![], attribution: None };
     store.update(Msg::Start(cached), env());
     assert!(store.shopper().is_none(), "bob's cached state is not shown to alice");
     let fx = store.update(fetched(Resource::Shopper, body(&shopper("bob", 999), None)), env());
@@ -158,6 +161,7 @@ fn a_damaged_cache_is_ignored() {
         program: Some(("{\"version\": 1".into(), None)),
         shopper: Some("[]".into()),
         outbox: vec![],
+        attribution: None,
     };
     let fx = store.update(Msg::Start(cached), env());
     assert!(store.program().is_none() && store.shopper().is_none());
@@ -295,6 +299,7 @@ fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
         kind: WriteKind::Redeem,
         reward_id: "ten-off".into(),
         birthday: String::new(),
+        code: String::new(),
         customer_id: "alice".into(),
         created_at: NOW - age_ms,
         attempts: 2,
@@ -305,6 +310,7 @@ fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
         program: None,
         shopper: None,
         outbox: vec![entry("fresh", 60_000), entry("old", OUTBOX_MAX_AGE_MS + 1), bobs],
+        attribution: None,
     };
     let mut store = signed_in();
     let fx = store.update(Msg::Start(cached), env());
@@ -365,7 +371,8 @@ fn signing_out_forgets_the_shopper_and_drops_late_answers() {
     assert!(store.shopper().is_none(), "an answer that arrives after sign-out is dropped");
     // Bob signs in on the same page: alice's state is gone, bob's cache is used.
     let bob = Identity { customer_id: "bob".into(), ..alice() };
-    let cached = Cached { program: None, shopper: Some(shopper("bob", 50)), outbox: vec![] };
+    let cached =
+        Cached { program: None, shopper: Some(shopper("bob", 50)), outbox: vec![], attribution: None };
     let fx = store.update(Msg::SignIn(bob, cached), env());
     assert_eq!(store.shopper().map(|s| s.customer_id.as_str()), Some("bob"));
     assert_eq!(store.status(), SyncStatus::Stale);
@@ -445,6 +452,7 @@ fn a_write_answered_after_sign_out_settles_its_promise_and_is_never_sent_twice()
         kind: WriteKind::Redeem,
         reward_id: "ten-off".into(),
         birthday: String::new(),
+        code: String::new(),
         customer_id: "alice".into(),
         created_at: NOW,
         attempts: 0,
@@ -541,4 +549,140 @@ fn a_birthday_goes_through_the_outbox_and_leaves_the_device_at_sign_out() {
     let fx = store.update(Msg::SignOut, env());
     assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "b2".into() }), "{fx:?}");
     assert!(!fx.iter().any(|e| matches!(e, Effect::ForgetWrite { key, .. } if key == "k9")), "{fx:?}");
+}
+
+const REFERRAL_PROGRAM: &str = r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "Club"},
+    "earn": {"rate": {"points": 1, "perAmount": 100}},
+    "referral": {"landingUrl": "/", "referrerPoints": 500, "attributionDays": 30, "message": {"en": "Come"}}}"#;
+
+/// Alice's state with her own referral code.
+fn shopper_with_code(customer: &str, code: &str) -> String {
+    shopper(customer, 0).replace(r#""asOf""#, &format!(r#""referral": {{"code": "{code}"}}, "asOf""#))
+}
+
+fn referral_writes(fx: &[Effect]) -> Vec<(String, String)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Send { entry, .. } if entry.kind == WriteKind::Referral => {
+                Some((entry.key.clone(), entry.code.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn warnings(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Warn(message) => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_landing_code_is_kept_first_touch_and_sent_once_the_shopper_is_known() {
+    let friend = loyalty_core::ReferralCode::from_random(42).to_string();
+    let other = loyalty_core::ReferralCode::from_random(43).to_string();
+    // A guest lands before the program is known: the code waits for the parameter's name.
+    let mut store = Store::new(None, RetryPolicy::default());
+    store.update(Msg::Start(Cached::default()), env());
+    let fx = store.update(Msg::Landed(format!("?utm_source=x&ref={friend}")), env());
+    assert_eq!(store.attribution(), None, "{fx:?}");
+    let fx = store.update(fetched(Resource::Program, body(REFERRAL_PROGRAM, None)), env());
+    let kept = Attribution { code: friend.clone(), landed_at: NOW, expires_at: NOW + 30 * 86_400_000 };
+    assert!(fx.contains(&Effect::SaveAttribution(kept.clone())), "{fx:?}");
+    assert_eq!(store.attribution(), Some(&kept));
+    // A later link does not replace the first while it counts; a tampered one is refused with a warning.
+    let later = Env { now_ms: NOW + 1000, random: 0.5 };
+    store.update(Msg::Landed(format!("?ref={other}")), later);
+    assert_eq!(store.attribution(), Some(&kept));
+    let mut tampered = friend.clone();
+    tampered.replace_range(7..8, if friend.ends_with('2') { "3" } else { "2" });
+    let fx = store.update(Msg::Landed(format!("?ref={tampered}")), later);
+    assert_eq!(
+        warnings(&fx),
+        vec!["the referral code in this page's link is refused: it is not a valid referral code (a character was mistyped or changed)".to_owned()]
+    );
+    // Signing up: nothing is sent until the shopper's own code is known, then one write with a key per landing.
+    let fx = store.update(Msg::SignIn(alice(), Cached::default()), env());
+    assert!(referral_writes(&fx).is_empty(), "{fx:?}");
+    let answer = body(&shopper_with_code("alice", "22222222"), None);
+    let fx = store.update(Msg::Fetched { resource: Resource::Shopper, generation: 1, result: answer }, env());
+    let key = format!("referral-{NOW}-{friend}");
+    assert_eq!(referral_writes(&fx), vec![(key.clone(), friend.clone())]);
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::SaveWrite(entry) if entry.key == key)),
+        "saved before it is sent"
+    );
+    // Another message while it is on its way sends nothing twice.
+    let fx = store.update(Msg::Refresh, env());
+    assert!(referral_writes(&fx).is_empty(), "{fx:?}");
+    // Recorded: the attribution leaves the device, and nothing is reported to the shopper.
+    let answer = Ok(format!(r#"{{"referredBy": "{friend}"}}"#));
+    let fx = store.update(Msg::Sent { key: key.clone(), kind: WriteKind::Referral, result: answer }, env());
+    assert!(fx.contains(&Effect::ForgetAttribution), "{fx:?}");
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key }), "{fx:?}");
+    assert_eq!((store.attribution(), reports(&fx)), (None, vec![]));
+}
+
+#[test]
+fn a_shoppers_own_link_and_a_refused_capture_are_used_up_quietly() {
+    let own = loyalty_core::ReferralCode::from_random(7).to_string();
+    let friend = loyalty_core::ReferralCode::from_random(8).to_string();
+    let signed_in_with_code = || {
+        let mut store = signed_in();
+        store.update(Msg::Start(Cached::default()), env());
+        store.update(fetched(Resource::Program, body(REFERRAL_PROGRAM, None)), env());
+        store.update(fetched(Resource::Shopper, body(&shopper_with_code("alice", &own), None)), env());
+        store
+    };
+    // Opening one's own link attributes nothing.
+    let mut store = signed_in_with_code();
+    let fx = store.update(Msg::Landed(format!("?ref={own}")), env());
+    assert_eq!((store.attribution(), referral_writes(&fx)), (None, vec![]));
+    // An own code kept from before sign-in is dropped, never sent.
+    let mut store = signed_in();
+    let cached = Attribution { code: own.clone(), landed_at: NOW, expires_at: NOW + 1 };
+    let fx0 = store.update(Msg::Start(Cached { attribution: Some(cached), ..Cached::default() }), env());
+    store.update(fetched(Resource::Program, body(REFERRAL_PROGRAM, None)), env());
+    let fx = store.update(fetched(Resource::Shopper, body(&shopper_with_code("alice", &own), None)), env());
+    assert!(referral_writes(&fx0).is_empty() && referral_writes(&fx).is_empty());
+    assert!(fx.contains(&Effect::ForgetAttribution), "{fx:?}");
+    // An expired one is dropped too.
+    let mut store = signed_in();
+    let expired = Attribution { code: friend.clone(), landed_at: NOW - 10, expires_at: NOW };
+    let fx = store.update(Msg::Start(Cached { attribution: Some(expired), ..Cached::default() }), env());
+    assert!(fx.is_empty() || store.attribution().is_some(), "needs the program first");
+    let fx = store.update(fetched(Resource::Program, body(REFERRAL_PROGRAM, None)), env());
+    assert!(fx.contains(&Effect::ForgetAttribution), "{fx:?}");
+    // A refusal (an existing customer) uses the attribution up with a console warning, not an error shown.
+    let mut store = signed_in_with_code();
+    store.update(Msg::Landed(format!("?ref={friend}")), env());
+    let key = format!("referral-{NOW}-{friend}");
+    let refused = Err(SyncError::Status {
+        status: 409,
+        code: Some("not_a_new_customer".into()),
+        message: "referrals count for shoppers without orders".into(),
+        retry_after_ms: None,
+    });
+    let fx = store.update(Msg::Sent { key: key.clone(), kind: WriteKind::Referral, result: refused }, env());
+    assert!(fx.contains(&Effect::ForgetAttribution), "{fx:?}");
+    assert_eq!(reports(&fx), Vec::<&str>::new());
+    assert_eq!(warnings(&fx).len(), 1, "{fx:?}");
+    assert_eq!(store.error(), None);
+    // A backend that cannot capture (no captureReferral in a JS adapter) keeps it for the shop's own form.
+    let mut store = signed_in_with_code();
+    store.update(Msg::Landed(format!("?ref={friend}")), env());
+    let unsupported = Err(SyncError::Status {
+        status: 501,
+        code: Some("not_supported".into()),
+        message: "no".into(),
+        retry_after_ms: None,
+    });
+    let fx = store.update(Msg::Sent { key, kind: WriteKind::Referral, result: unsupported }, env());
+    assert!(!fx.contains(&Effect::ForgetAttribution), "{fx:?}");
+    assert_eq!(store.attribution().map(|a| a.code.as_str()), Some(friend.as_str()));
+    let fx = store.update(Msg::Refresh, env());
+    assert!(referral_writes(&fx).is_empty(), "not asked again on this page: {fx:?}");
 }

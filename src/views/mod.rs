@@ -494,6 +494,7 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
             return;
         }
         "birthday" => return save_birthday(inner),
+        "share" => return share(inner, &id),
         "copy" => {
             let weak = Rc::downgrade(inner);
             let root: Element = inner.places.body.clone();
@@ -518,6 +519,37 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
             dom::focus(&control);
         }
     }
+}
+
+/// A share channel was chosen: the share sheet opens from here; a network's link opens by itself. Either
+/// way the page hears of it (`loyalty:share`, with the channel and the link).
+fn share(inner: &Rc<Inner>, source: &str) {
+    let Some(channel) = loyalty_core::ShareChannel::ALL.into_iter().find(|c| c.source() == source) else {
+        return;
+    };
+    let Some(view) = inner.client.borrow().view() else { return };
+    let (Some(program), Some(code)) =
+        (view.program.as_deref(), view.shopper.as_ref().and_then(|s| s.referral.as_ref()))
+    else {
+        return;
+    };
+    let Ok(code) = loyalty_core::ReferralCode::parse(&code.code) else { return };
+    let tag = inner.texts().tag;
+    let Ok(intent) = loyalty_core::share_intent(program, tag, &dom::page_origin(), &code, channel, None)
+    else {
+        return;
+    };
+    let detail = dom::object(&[("channel", source.into()), ("link", intent.link.as_str().into())]);
+    if channel != loyalty_core::ShareChannel::Native {
+        return dom::emit(&inner.host, "share", &detail);
+    }
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let shared = dom::share_sheet(&intent.title, &intent.text, &intent.link).await;
+        if let (true, Some(inner)) = (shared, weak.upgrade()) {
+            dom::emit(&inner.host, "share", &detail);
+        }
+    });
 }
 
 /// "Save birthday": checks the day exists, then sends it through the outbox.

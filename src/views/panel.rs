@@ -8,7 +8,8 @@ use crate::dom::{self, El};
 use crate::i18n::{self, Texts};
 use crate::store::{PendingWrite, WriteKind, WriteStatus};
 use loyalty_core::{
-    EarnSource, LedgerKind, MonthDay, Program, RewardsOverview, ShopperState, TierMetric, TierProgress,
+    qr_svg, share_intent, EarnSource, LedgerKind, MonthDay, Program, ReferralCode, ReferralStanding,
+    RewardsOverview, ShareChannel, ShareIntent, ShopperState, TierMetric, TierProgress,
 };
 
 /// The sections of the panel, in order.
@@ -31,16 +32,7 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
                 out.push(birthday(gift.points, shopper, &view.outbox, texts, ui));
             }
             if let Some(referral) = &shopper.referral {
-                out.push(
-                    section("referral", texts.referral_heading)
-                        .child(El::new("p").text(texts.referral_code))
-                        .child(El::new("p").part("code").text(&referral.code))
-                        .child(El::new("p").text(&format!(
-                            "{} · {}",
-                            (texts.invited)(referral.invited),
-                            (texts.rewarded)(referral.rewarded)
-                        ))),
-                );
+                out.push(referral_card(program, referral, texts, ui));
             }
             out.push(activity(shopper, texts));
             out
@@ -52,6 +44,14 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
                 section("join", &(texts.join_heading)(name)).child(El::new("p").text(texts.join_pitch));
             if let Some(gift) = &program.birthday {
                 join = join.child(El::new("p").text(&(texts.join_birthday)(&points(texts, gift.points))));
+            }
+            // A visitor a friend's link brought learns what joining gives them.
+            if let (Some(_), Some(terms)) = (&view.referral, &program.referral) {
+                if terms.friend_points > 0 {
+                    let minimum = dom::money(terms.minimum_order, program.currency, tag);
+                    let line = (texts.invited_by_friend)(&points(texts, terms.friend_points), &minimum);
+                    join = join.child(El::new("p").part("invited").text(&line));
+                }
             }
             let mut links = El::new("p").part("links");
             if let Some(url) = &settings.join_url {
@@ -69,6 +69,121 @@ pub(super) fn body(view: &View, texts: &'static Texts, ui: &Ui, settings: &Eleme
             out
         }
     }
+}
+
+/// The referral card: what a referral gives, the link with a copy button, the share channels (the device's
+/// share sheet first where there is one), the QR code for WeChat and the counter, and what the code brought.
+fn referral_card(program: &Program, referral: &ReferralStanding, texts: &Texts, ui: &Ui) -> El {
+    let tag = texts.tag;
+    let mut card = section("referral", texts.referral_heading);
+    let Some(terms) = &program.referral else {
+        // A backend that hands out codes under a program without terms: the code alone.
+        return card
+            .child(El::new("p").text(texts.referral_code))
+            .child(El::new("p").child(El::new("code").part("code").text(&referral.code)))
+            .child(referral_counts(referral, texts));
+    };
+    let minimum = dom::money(terms.minimum_order, program.currency, tag);
+    let yours = points(texts, terms.referrer_points);
+    let offer = if terms.friend_points > 0 {
+        (texts.referral_terms)(&points(texts, terms.friend_points), &minimum, &yours)
+    } else {
+        (texts.referral_terms_referrer)(&minimum, &yours)
+    };
+    card = card.child(El::new("p").text(&offer));
+    let code = ReferralCode::parse(&referral.code).ok();
+    let origin = dom::page_origin();
+    let intent =
+        |channel| code.as_ref().and_then(|c| share_intent(program, tag, &origin, c, channel, None).ok());
+    if let Some(copy) = intent(ShareChannel::Copy) {
+        let copied = match &ui.copied {
+            Some(Ok(c)) if *c == copy.link => Some(texts.copied),
+            Some(Err(c)) if *c == copy.link => Some(texts.link_copy_failed),
+            _ => None,
+        };
+        let label = El::new("label").part("field").text(texts.referral_link).child(
+            El::new("input")
+                .part("link")
+                .attr("type", "url")
+                .attr("readonly", "")
+                .attr("value", &copy.link)
+                .attr("dir", "ltr"),
+        );
+        let mut line = El::new("div").part("link-line").child(label).child(El::button(
+            "secondary",
+            texts.copy_link,
+            "copy",
+            &copy.link,
+        ));
+        if let Some(copied) = copied {
+            line = line.child(El::new("span").part("copied").attr("role", "status").text(copied));
+        }
+        card = card.child(line);
+        let mut channels = El::new("ul").part("share-list").attr("aria-label", texts.share_heading);
+        if dom::can_share() {
+            channels =
+                channels.child(El::new("li").child(El::button("primary", texts.share, "share", "native")));
+        }
+        for channel in [
+            ShareChannel::Email,
+            ShareChannel::Whatsapp,
+            ShareChannel::X,
+            ShareChannel::Facebook,
+            ShareChannel::Line,
+            ShareChannel::Weibo,
+        ] {
+            let Some(ShareIntent { url: Some(url), .. }) = intent(channel) else { continue };
+            let name = match channel {
+                ShareChannel::Email => texts.channel_email,
+                ShareChannel::Whatsapp => "WhatsApp",
+                ShareChannel::X => "X",
+                ShareChannel::Facebook => "Facebook",
+                ShareChannel::Line => "LINE",
+                _ => texts.channel_weibo,
+            };
+            let mut link = El::new("a")
+                .part("share-link")
+                .attr("href", &url)
+                .action("share", channel.source())
+                .text(name);
+            // E-mail opens the mail app; the others open the network's page in a new tab.
+            if channel != ShareChannel::Email {
+                link = link
+                    .attr("target", "_blank")
+                    .attr("rel", "noopener noreferrer")
+                    .attr("aria-label", &format!("{name} {}", texts.new_tab));
+            }
+            channels = channels.child(El::new("li").child(link));
+        }
+        card = card.child(channels);
+        if let Some(qr) = intent(ShareChannel::Wechat).and_then(|w| qr_svg(&w.link, terms.qr_level).ok()) {
+            let size = qr.size.to_string();
+            let svg = El::svg("svg")
+                .attr("viewBox", &format!("0 0 {size} {size}"))
+                .attr("role", "img")
+                .attr("aria-label", texts.qr_label)
+                .attr("shape-rendering", "crispEdges")
+                .child(El::svg("rect").attr("width", &size).attr("height", &size).attr("fill", "#fff"))
+                .child(El::svg("path").attr("d", &qr.path).attr("fill", "#000"));
+            card = card.child(
+                El::new("figure").part("qr").child(svg).child(El::new("figcaption").text(texts.qr_caption)),
+            );
+        }
+    }
+    card.child(
+        El::new("p")
+            .text(&format!("{} ", texts.referral_code))
+            .child(El::new("code").part("code").text(&referral.code)),
+    )
+    .child(referral_counts(referral, texts))
+}
+
+fn referral_counts(referral: &ReferralStanding, texts: &Texts) -> El {
+    let mut counts = vec![(texts.invited)(referral.invited), (texts.rewarded)(referral.rewarded)];
+    if referral.points_earned > 0 {
+        counts.push((texts.referral_points)(&points(texts, referral.points_earned)));
+    }
+    El::new("p").part("referral-counts").text(&counts.join(" · "))
 }
 
 /// The birthday gift: the day the shop knows, or a form to give it once (month and day, no year).
