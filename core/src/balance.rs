@@ -17,7 +17,8 @@ wire_enum! {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
     #[serde(rename_all = "camelCase")]
     pub enum LedgerKind {
-        /// Points earned (`points` > 0). Purchase points stay pending for the program's return window.
+        /// Points earned (`points` > 0). Purchase and referral points stay pending for the program's return
+        /// window.
         Earn,
         /// Points spent on a reward (`points` > 0 is the amount spent).
         Redeem,
@@ -108,13 +109,17 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
         match entry.kind {
             LedgerKind::Earn | LedgerKind::Adjust if entry.points >= 0 => {
                 let is_purchase = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Purchase;
+                // A referral's reward hangs on the friend's order, which may still be returned: it waits
+                // out the same window.
+                let held =
+                    is_purchase || (entry.kind == LedgerKind::Earn && entry.source == EarnSource::Referral);
                 if entry.kind == LedgerKind::Earn {
                     lifetime_earned += entry.points;
                 }
                 if is_purchase {
                     state.last_purchase = Some(entry.at);
                 }
-                let available_at = if is_purchase { entry.at + pending_seconds } else { entry.at };
+                let available_at = if held { entry.at + pending_seconds } else { entry.at };
                 let expires_at = match lifecycle.expiry.mode {
                     ExpiryMode::AfterEarning => Some(add_months(entry.at, months)),
                     _ => None,

@@ -244,7 +244,8 @@ wire_struct! {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
     #[serde(rename_all = "camelCase")]
     pub struct PointsLifecycle {
-        /// Points from a purchase stay pending this many days (the return window) before they can be spent.
+        /// Points from a purchase (and a referral's reward, which hangs on a purchase) stay pending this many
+        /// days (the return window) before they can be spent.
         pub pending_days: u32 = Default::default(),
         /// When points expire.
         pub expiry: Expiry = Default::default(),

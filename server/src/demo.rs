@@ -140,3 +140,88 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     tracing::info!(products = catalog.len(), "seeded demo data");
     Ok(())
 }
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `POST /demo/orders` body: what the demo page's cart holds.
+    #[derive(Debug)]
+    pub struct DemoCheckout {
+        /// The signed-in demo shopper.
+        pub customer_id: String,
+        /// Product ids and quantities; prices come from the catalog.
+        pub lines: Vec<DemoLine>,
+    }
+}
+
+loyalty_core::wire_struct! {
+    strict;
+    /// One line of the demo cart.
+    #[derive(Debug)]
+    pub struct DemoLine {
+        /// A catalog product id.
+        pub product_id: String,
+        /// How many, 1 to 99.
+        pub quantity: i64,
+    }
+}
+
+/// `POST /demo/orders` (demo mode only): the demo page's "Place order". It plays the shop's server, which
+/// would send the order webhook once the payment clears: prices come from the catalog, and the order goes
+/// through the same handling as a signed webhook (points, tiers, a referral's reward).
+pub async fn place_order(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    bytes: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let bytes = crate::routes::body(bytes)?;
+    let checkout: DemoCheckout = crate::routes::decode(&bytes)?;
+    let mut problems = loyalty_core::Problems::default();
+    if checkout.customer_id.is_empty() || checkout.customer_id.len() > 128 {
+        problems.push("customerId", "must be 1 to 128 bytes");
+    }
+    if checkout.lines.is_empty() {
+        problems.push("lines", "must hold at least one product");
+    }
+    let mut lines = Vec::new();
+    for (i, line) in checkout.lines.iter().enumerate() {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM catalog_products WHERE id = ?")
+            .bind(&line.product_id)
+            .fetch_optional(&state.db)
+            .await?;
+        let product = body.and_then(|b| CatalogProduct::from_json_str(&b).ok());
+        match product {
+            Some(p) if (1..=99).contains(&line.quantity) => lines.push(CartLine {
+                product_id: p.id,
+                variant_id: None,
+                categories: p.categories,
+                tags: p.tags,
+                unit_price: p.price,
+                quantity: line.quantity,
+                discount: 0,
+                tax: 0,
+            }),
+            Some(_) => problems.push(format!("lines[{i}].quantity"), "must be 1 to 99"),
+            None => problems.push(format!("lines[{i}].productId"), "is not in the catalog"),
+        }
+    }
+    if !problems.0.is_empty() {
+        return Err(ApiError::invalid("invalid_body", problems));
+    }
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).map_err(ApiError::internal)?;
+    let now = state.now();
+    let order = OrderPayload {
+        id: format!("demo-web-{:016x}", u64::from_le_bytes(random)),
+        customer_id: checkout.customer_id,
+        paid_at: now,
+        currency: Currency::CNY,
+        exchange_rate: None,
+        lines,
+        order_discount: 0,
+        shipping: 0,
+        discount_codes: vec![],
+    };
+    let response =
+        apply_order_event(&state, &OrderEvent { event: OrderEventKind::Paid, order, refund: None }, now)
+            .await?;
+    Ok(axum::Json(response))
+}

@@ -52,7 +52,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/discount-codes/{code}", get(redemptions::get_discount_code))
         .route("/v1/admin/discount-codes/{code}/consume", post(redemptions::consume_discount_code));
     if config.demo {
-        api = api.route("/demo/identity", get(routes::demo_identity));
+        api = api
+            .route("/demo/identity", get(routes::demo_identity))
+            .route("/demo/orders", post(demo::place_order));
     }
     let origins: Vec<HeaderValue> =
         config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();

@@ -69,9 +69,9 @@ pub async fn on_paid(
         return Ok(answer);
     }
     let status = if reward.referrer_points + reward.friend_points > 0 { "rewarded" } else { "refused" };
-    sqlx::query(
+    let row: i64 = sqlx::query_scalar(
         "INSERT INTO referral_rewards (friend_id, referrer_id, order_id, paid_at, referrer_points, friend_points,
-         refusal, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         refusal, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid",
     )
     .bind(friend)
     .bind(&referrer)
@@ -82,12 +82,15 @@ pub async fn on_paid(
     .bind(&refusal)
     .bind(status)
     .bind(now)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    // The referrer's entry names no order: the friend's order is not the referrer's business.
-    for (customer, points, order) in
-        [(referrer.as_str(), reward.referrer_points, None), (friend, reward.friend_points, Some(order_id))]
-    {
+    // The referrer's entry names the reward, not the friend's order (which is not the referrer's business),
+    // so that a reversal takes back exactly these points, pending or not.
+    let referrer_key = format!("referral-{row}");
+    for (customer, points, order) in [
+        (referrer.as_str(), reward.referrer_points, referrer_key.as_str()),
+        (friend, reward.friend_points, order_id),
+    ] {
         append(tx, customer, LedgerKind::Earn, points, order, paid_at, now).await?;
     }
     Ok(answer)
@@ -102,14 +105,14 @@ pub async fn on_refund(
     spend_left: i64,
     now: i64,
 ) -> Result<Value, sqlx::Error> {
-    let row: Option<(String, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT friend_id, referrer_id, paid_at, referrer_points, friend_points FROM referral_rewards
+    let row: Option<(i64, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT rowid, friend_id, referrer_id, paid_at, referrer_points, friend_points FROM referral_rewards
          WHERE order_id = ? AND status = 'rewarded'",
     )
     .bind(order_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((friend, referrer, paid_at, referrer_points, friend_points)) = row else {
+    let Some((row, friend, referrer, paid_at, referrer_points, friend_points)) = row else {
         return Ok(Value::Null);
     };
     if !referral_reversed(program, paid_at, now, spend_left) {
@@ -120,9 +123,11 @@ pub async fn on_refund(
         .bind(&friend)
         .execute(&mut *tx)
         .await?;
-    for (customer, points, order) in
-        [(referrer.as_str(), referrer_points, None), (friend.as_str(), friend_points, Some(order_id))]
-    {
+    let referrer_key = format!("referral-{row}");
+    for (customer, points, order) in [
+        (referrer.as_str(), referrer_points, referrer_key.as_str()),
+        (friend.as_str(), friend_points, order_id),
+    ] {
         append(tx, customer, LedgerKind::Reverse, points, order, now, now).await?;
     }
     Ok(json!({ "referrerPoints": -referrer_points, "friendPoints": -friend_points }))
@@ -134,7 +139,7 @@ async fn append(
     customer: &str,
     kind: LedgerKind,
     points: i64,
-    order: Option<&str>,
+    order: &str,
     at: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -142,7 +147,7 @@ async fn append(
         return Ok(());
     }
     let entry =
-        LedgerEntry { at, kind, points, source: EarnSource::Referral, order_id: order.map(str::to_owned) };
+        LedgerEntry { at, kind, points, source: EarnSource::Referral, order_id: Some(order.to_owned()) };
     db::append_ledger(&mut *tx, NewEntry { customer, entry, reason: None, actor: None }, now).await?;
     let sign = if kind == LedgerKind::Reverse { -1 } else { 1 };
     let event =
