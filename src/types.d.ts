@@ -336,6 +336,9 @@ export interface LoyaltyAdapter {
   /** Optional: without it, `setBirthday` rejects with `status` 501 naming the missing function. */
   setBirthday?(request: { birthday: string; idempotencyKey: string; identity: Identity }):
     { birthday: string } | Promise<{ birthday: string }>;
+  /** Optional: records who referred the signed-in shopper; without it, a landing's code stays in `referral()`. */
+  captureReferral?(request: { code: string; idempotencyKey: string; identity: Identity }):
+    { referredBy: string } | Promise<{ referredBy: string }>;
 }
 
 /** `createClient`'s settings: exactly one of `apiBase`, `adapter` and `memory`. */
@@ -350,7 +353,7 @@ export interface ClientConfig {
   /** Extra headers on every request (not for secrets: they are in the page). */
   headers?: Record<string, string>;
   /** Endpoint paths for a backend with its own API. */
-  paths?: { program?: string; shopper?: string; redemptions?: string; birthday?: string };
+  paths?: { program?: string; shopper?: string; redemptions?: string; birthday?: string; referral?: string };
   /** Per request, default 10000 (100 to 120000). */
   timeoutMs?: number;
   /** Answers above this are refused unread, default 2000000 (1000 to 50000000). */
@@ -431,11 +434,13 @@ export interface Redemption {
 /** A write in the outbox. */
 export interface PendingWrite {
   key: string;
-  kind: "redeem" | "birthday";
+  kind: "redeem" | "birthday" | "referral";
   /** For a redemption; `""` otherwise. */
   rewardId: string;
   /** For a birthday, `MM-DD`; `""` otherwise. */
   birthday: string;
+  /** For a referral capture, the friend's code; `""` otherwise. */
+  code: string;
   customerId: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
@@ -455,6 +460,43 @@ export interface ClientState {
   outbox: PendingWrite[];
   /** When the backend last answered, milliseconds since the epoch. */
   updatedAt: number | null;
+  /** The friend's referral link that brought this browser, until it is recorded for a signed-in shopper. */
+  referral: Attribution | null;
+}
+
+/** A referral link this browser landed with (first touch), kept until it expires or is recorded. */
+export interface Attribution {
+  /** The friend's referral code, its check character verified. */
+  code: string;
+  /** Milliseconds since the epoch. */
+  landedAt: number;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+/** Where a referral link is shared; each has its own `utm_source`. */
+export type ShareChannel = "copy" | "native" | "email" | "whatsapp" | "x" | "facebook" | "line" | "weibo" | "wechat";
+
+/** `client.shareIntent`'s request. */
+export interface ShareRequest {
+  channel: ShareChannel;
+  /** A path of this site to link to instead of the program's landing page. */
+  page?: string | null;
+  /** The message's locale; default: the page's language. */
+  locale?: string | null;
+}
+
+/** What sharing the shopper's referral link on one channel does. */
+export interface ShareIntent {
+  channel: ShareChannel;
+  /** The referral link with this channel's UTM parameters. */
+  link: string;
+  /** The program's message in the locale. */
+  text: string;
+  /** The e-mail subject (and the share sheet's title). */
+  title: string;
+  /** The URL that opens the channel's share page; `null` for copy, the share sheet and WeChat (use the QR code). */
+  url: string | null;
 }
 
 export interface ClientEvent {

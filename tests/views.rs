@@ -41,7 +41,7 @@ export function mount(tag, attributes) {
 }
 export function events(host) {
   const seen = [];
-  for (const type of ["ready", "change", "redeem", "error", "open", "close", "birthday"]) {
+  for (const type of ["ready", "change", "redeem", "error", "open", "close", "birthday", "share", "copy"]) {
     host.addEventListener(`loyalty:${type}`, (e) => seen.push({type, detail: e.detail}));
   }
   return seen;
@@ -74,6 +74,12 @@ export function referrer() {
 // Links clicked in a test stay on the page.
 export function stayOnPage(host) { host.addEventListener("click", (e) => e.preventDefault()); }
 export function canShare() { return typeof navigator.share === "function"; }
+// A share sheet that records what it was given (resolving, as when the shopper picks an app).
+export function fakeShareSheet() {
+  const shared = [];
+  Object.defineProperty(navigator, "share", { configurable: true, value: async (data) => { shared.push(data); } });
+  return [shared, () => { delete navigator.share; }];
+}
 export function setQuery(query) { history.replaceState(null, "", location.pathname + query); }
 export function warnings() {
   const seen = [];
@@ -101,6 +107,8 @@ extern "C" {
     fn stay_on_page(host: &JsValue);
     #[wasm_bindgen(js_name = canShare)]
     fn can_share() -> bool;
+    #[wasm_bindgen(js_name = fakeShareSheet)]
+    fn fake_share_sheet() -> Array;
     #[wasm_bindgen(js_name = setQuery)]
     fn set_query(query: &str);
     fn warnings() -> Array;
@@ -484,19 +492,6 @@ async fn a_shopper_shares_their_referral_link_in_both_locales() {
     let en = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
     stay_on_page(&en.host);
     let seen = events(&en.host);
-    for kind in ["share", "copy"] {
-        let seen = seen.clone();
-        let host = en.host.clone();
-        let push = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-            let entry = Object::new();
-            set(&entry, "type", &kind.into());
-            set(&entry, "detail", &e.detail());
-            seen.push(&entry);
-        });
-        host.add_event_listener_with_callback(&format!("loyalty:{kind}"), push.as_ref().unchecked_ref())
-            .expect("listen");
-        push.into_js_value();
-    }
     assert_eq!(
         en.text(".referral p"),
         "Friends get 100 points on a first order of CN¥50.00 or more, and you get 500 points."
@@ -537,6 +532,31 @@ async fn a_shopper_shares_their_referral_link_in_both_locales() {
     if told == "Copied" {
         assert_eq!(seen_of(&seen, "copy"), vec![format!(r#"{{"text":"{}"}}"#, link("copy"))]);
     }
+
+    // Where the browser has a share sheet, it comes first and gets the title, message and link.
+    let pair = fake_share_sheet();
+    let (shared, restore): (Array, js_sys::Function) =
+        (pair.get(0).unchecked_into(), pair.get(1).unchecked_into());
+    let sheet = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    let sheet_seen = events(&sheet.host);
+    let first = sheet.root.query_selector(".share-list li > *").expect("selector").expect("a first channel");
+    assert_eq!(
+        (first.tag_name().to_lowercase(), first.get_attribute("data-id")),
+        ("button".to_owned(), Some("share".to_owned()))
+    );
+    assert_eq!(sheet.text("button[data-action=share]"), "Share…");
+    click(&sheet.root, "button[data-action=share]").expect("share button");
+    pause(30).await;
+    assert_eq!(
+        shared.iter().filter_map(|d| JSON::stringify(&d).ok()?.as_string()).collect::<Vec<_>>(),
+        vec![format!(r#"{{"title":"Points for you","text":"Come for tea","url":"{}"}}"#, link("share"))]
+    );
+    assert_eq!(
+        seen_of(&sheet_seen, "share"),
+        vec![format!(r#"{{"channel":"share","link":"{}"}}"#, link("share"))]
+    );
+    restore.call0(&JsValue::NULL).expect("restore");
+    sheet.remove();
 
     let zh = Mounted::new("panel", "loyalty-panel", r#"{"locale": "zh-CN"}"#, &c, &settings("{}"));
     assert_eq!(zh.text(".referral p"), "好友首单满 ¥50.00 可得 100 积分，你可得 500 积分。");

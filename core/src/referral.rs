@@ -53,12 +53,7 @@ impl ReferralCode {
                         "has \"{ch}\", which referral codes never use (they avoid 0/O and 1/I/L)"
                     ))
                 }
-                None => {
-                    return Err(format!(
-                        "has \"{}\", which is not a referral code character",
-                        ch.escape_debug()
-                    ))
-                }
+                None => return Err(format!("has \"{}\", which is not a referral code character", shown(ch))),
             }
             if values.len() > CODE_LENGTH {
                 break;
@@ -95,6 +90,16 @@ impl ReferralCode {
 impl fmt::Display for ReferralCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A character as an error message shows it: control characters by code point (no Unicode tables linked,
+/// as `escape_debug` would).
+fn shown(ch: char) -> String {
+    if ch.is_control() {
+        format!("U+{:04X}", u32::from(ch))
+    } else {
+        ch.to_string()
     }
 }
 
@@ -180,7 +185,10 @@ impl ReferralTerms {
             && self.param.len() <= 32
             && self.param.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         c.require("param", name_ok, || {
-            format!("must be 1 to 32 letters, digits, '_' or '-', got \"{}\"", self.param.escape_debug())
+            format!(
+                "must be 1 to 32 letters, digits, '_' or '-', got \"{}\"",
+                self.param.chars().map(shown).collect::<String>()
+            )
         });
         c.require("campaign", !self.campaign.trim().is_empty() && self.campaign.len() <= 100, || {
             "must be 1 to 100 bytes".to_owned()
@@ -262,7 +270,7 @@ fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') || path.starts_with("//") {
         return Err(format!(
             "must be a path on the shop's origin starting with one \"/\", got \"{}\"",
-            path.escape_debug()
+            path.chars().map(shown).collect::<String>()
         ));
     }
     if path.chars().any(|ch| ch.is_control() || ch == '\\') {

@@ -121,8 +121,12 @@ fn referral_card(program: &Program, referral: &ReferralStanding, texts: &Texts, 
         card = card.child(line);
         let mut channels = El::new("ul").part("share-list").attr("aria-label", texts.share_heading);
         if dom::can_share() {
-            channels =
-                channels.child(El::new("li").child(El::button("primary", texts.share, "share", "native")));
+            channels = channels.child(El::new("li").child(El::button(
+                "primary",
+                texts.share,
+                "share",
+                ShareChannel::Native.source(),
+            )));
         }
         for channel in [
             ShareChannel::Email,

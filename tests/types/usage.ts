@@ -3,6 +3,7 @@
 // `make test` fails.
 import init, {
   validateProgram, pointsForProduct, pointsForCart, tierProgress, rewardsOverview, createClient,
+  parseReferralCode, qrCodeSvg, type ShareIntent, type Attribution,
   type ProgramInput, type Program, type EarnResult, type TierProgress, type RewardsOverview, type LoyaltyError,
   type ClientState, type Redemption, type ShopperState, type LoyaltyAdapter,
 } from "../../pkg/storefront_loyalty.js";
@@ -23,7 +24,11 @@ export async function headless(identity: { customerId: string; timestamp: number
     code = redemption.code;
     const { birthday }: { birthday: string } = await client.setBirthday("08-31");
     code += birthday;
-    const waiting: "redeem" | "birthday" | undefined = client.state().outbox[0]?.kind;
+    const waiting: "redeem" | "birthday" | "referral" | undefined = client.state().outbox[0]?.kind;
+    const intent: ShareIntent = client.shareIntent({ channel: "whatsapp", page: "/tea" });
+    const landed: Attribution | null = client.referral();
+    code += intent.url ?? intent.link + (landed?.code ?? "") + (client.state().referral?.expiresAt ?? 0);
+    code += parseReferralCode("7kq2-m9xj") + qrCodeSvg(intent.link, "high").length;
     code += waiting ?? "";
   } catch (e) {
     code = (e as LoyaltyError).code;
