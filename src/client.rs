@@ -563,6 +563,11 @@ impl Client {
         let request: crate::ShareRequest = crate::input("request", &request)?;
         let store = self.inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
         let program = store.program().ok_or(WidgetError::NotReady)?;
+        if program.referral.is_none() {
+            let problem =
+                loyalty_core::Problems::one("program.referral", "is missing: the program has no referrals");
+            return Err(WidgetError::InvalidInput(problem));
+        }
         let code = store.shopper().and_then(|s| s.referral.as_ref()).ok_or(WidgetError::NotReady)?;
         let code = loyalty_core::ReferralCode::parse(&code.code).map_err(|m| {
             WidgetError::Sync(SyncError::InvalidResponse(loyalty_core::Problems::one(
