@@ -7,8 +7,9 @@ use crate::problems::{check_id, check_id_here, Checker, Problems};
 use crate::program::{LocalizedText, MAX_AMOUNT};
 use serde::Serialize;
 
-/// Highest popularity rank: the top tenth of products by recent units sold.
-pub const MAX_POPULARITY: u32 = 5;
+/// Highest popularity rank: the best seller. Popularity is a percentile of the whole catalog by recent units
+/// sold (1 to 100; 0 for no recent sales), never a sales count.
+pub const MAX_POPULARITY: u32 = 100;
 
 /// Most neighbours kept per product.
 pub const MAX_NEIGHBOURS: usize = 8;
@@ -35,10 +36,13 @@ wire_struct! {
         pub tags: Vec<String> = Vec::new(),
         /// Whether it can be bought now.
         pub in_stock: bool = true,
-        /// Coarse rank 0 (no recent sales) to 5 (top tenth), computed by the backend.
+        /// Percentile rank by recent units sold, 0 (none) to 100 (the best seller), computed by the backend.
         pub popularity: u32 = 0,
-        /// Ids of products often bought with this one, most often first, computed by the backend.
+        /// Ids of products often bought with this one, strongest first, computed by the backend.
         pub neighbours: Vec<String> = Vec::new(),
+        /// For each neighbour, the share of this product's orders that also held it, in permille (absent: the
+        /// order of `neighbours` is all that is known).
+        pub neighbour_weights: Vec<u32> = Vec::new(),
     }
 }
 
@@ -82,7 +86,82 @@ impl CatalogProduct {
         }
         c.each("categories", &self.categories, |c, _, id| check_id_here(c, id));
         c.each("tags", &self.tags, |c, _, id| check_id_here(c, id));
+        c.each("neighbours", &self.neighbours, |c, _, id| check_id_here(c, id));
+        if !self.neighbour_weights.is_empty() && self.neighbour_weights.len() != self.neighbours.len() {
+            c.fail_at("neighbourWeights", "must have one weight per neighbour, or be left out");
+        }
+        c.each("neighbourWeights", &self.neighbour_weights, |c, _, w| {
+            if *w > 1000 {
+                c.fail(format!("must be a permille from 0 to 1000, got {w}"));
+            }
+        });
+        if self.popularity > MAX_POPULARITY {
+            c.fail_at("popularity", format!("must be from 0 to {MAX_POPULARITY}, got {}", self.popularity));
+        }
     }
+}
+
+/// Popularity ranks from recent units sold (`units`: product id and units, any order) in a catalog of
+/// `catalog_size` products: the percentile from the top, so the best seller is 100 and every product that sold
+/// is at least 1; ties go by id. Products absent from `units` (or with none sold) are 0.
+pub fn popularity_ranks(catalog_size: usize, units: &[(&str, i64)]) -> Vec<(String, u32)> {
+    let mut sold: Vec<(&str, i64)> = units.iter().copied().filter(|(_, u)| *u > 0).collect();
+    sold.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let n = catalog_size.max(sold.len()).max(1);
+    sold.iter()
+        .enumerate()
+        .map(|(i, (id, _))| ((*id).to_owned(), (MAX_POPULARITY - (i * 100 / n) as u32).max(1)))
+        .collect()
+}
+
+/// Products bought together. `orders_with` counts the orders holding each product; `pairs` counts the orders
+/// holding both of two products (each unordered pair once, or both ways: counts are merged). Each product
+/// keeps the [`MAX_NEIGHBOURS`] others with the highest `together / sqrt(orders_with(neighbour))` (its share of
+/// the product's orders, discounted by how common the neighbour is everywhere: without the discount, the
+/// best sellers are everyone's neighbours), weighted by the share in permille. Ties go by id.
+pub fn neighbours(
+    orders_with: &[(&str, i64)],
+    pairs: &[(&str, &str, i64)],
+) -> Vec<(String, Vec<(String, u32)>)> {
+    let mut sorted: Vec<(&str, i64)> = orders_with.to_vec();
+    sorted.sort_unstable();
+    let orders_with = &sorted[..];
+    let count = |id: &str| orders_with.binary_search_by(|(p, _)| (*p).cmp(id)).ok().map(|i| orders_with[i].1);
+    let mut both: Vec<(&str, &str, i64)> = Vec::with_capacity(pairs.len() * 2);
+    for (a, b, n) in pairs {
+        if a != b && *n > 0 {
+            both.push((a, b, *n));
+            both.push((b, a, *n));
+        }
+    }
+    both.sort_unstable();
+    let mut merged: Vec<(&str, &str, i64)> = Vec::with_capacity(both.len());
+    for (a, b, n) in both {
+        match merged.last_mut() {
+            Some(last) if last.0 == a && last.1 == b => last.2 += n,
+            _ => merged.push((a, b, n)),
+        }
+    }
+    let mut out = Vec::new();
+    for group in merged.chunk_by(|x, y| x.0 == y.0) {
+        let id = group[0].0;
+        let Some(own) = count(id).filter(|c| *c > 0) else { continue };
+        let mut near: Vec<(f64, &str, i64)> = group
+            .iter()
+            .filter_map(|(_, b, n)| {
+                let theirs = count(b).filter(|c| *c > 0)?;
+                Some((*n as f64 / (theirs as f64).sqrt(), *b, *n))
+            })
+            .collect();
+        near.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(y.1)));
+        let kept = near
+            .into_iter()
+            .take(MAX_NEIGHBOURS)
+            .map(|(_, b, n)| (b.to_owned(), ((n.min(own) * 1000 + own / 2) / own) as u32))
+            .collect();
+        out.push((id.to_owned(), kept));
+    }
+    out
 }
 
 /// Decodes and validates a list of products (titles required in every one of `locales`); ids must be
@@ -101,6 +180,39 @@ pub fn parse_catalog(json: &Json, locales: &[String]) -> Result<Vec<CatalogProdu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn popularity_is_a_percentile_of_the_catalog() {
+        let ranks = popularity_ranks(10, &[("b", 5), ("a", 5), ("c", 1), ("d", 0)]);
+        let ranks: Vec<(&str, u32)> = ranks.iter().map(|(id, r)| (id.as_str(), *r)).collect();
+        assert_eq!(ranks, vec![("a", 100), ("b", 90), ("c", 80)]);
+        // In a large catalog, the last seller still ranks above those that sold nothing.
+        let many: Vec<(String, i64)> = (0..500).map(|i| (format!("p{i:03}"), 1000 - i)).collect();
+        let many: Vec<(&str, i64)> = many.iter().map(|(id, u)| (id.as_str(), *u)).collect();
+        let ranks = popularity_ranks(1000, &many);
+        assert_eq!((ranks[0].1, ranks[499].1), (100, 51));
+    }
+
+    #[test]
+    fn neighbours_are_discounted_by_how_common_they_are() {
+        // "milk" is in every order; "jam" only with "bread".
+        let orders = [("bread", 4), ("jam", 2), ("milk", 10), ("tea", 1)];
+        let pairs = [
+            ("bread", "milk", 4),
+            ("bread", "jam", 2),
+            ("milk", "jam", 1),
+            ("tea", "milk", 1),
+            ("milk", "bread", 0),
+        ];
+        let near = neighbours(&orders, &pairs);
+        let of = |id: &str| near.iter().find(|(p, _)| p == id).map(|(_, n)| n.clone()).unwrap_or_default();
+        let pair = |id: &str, w: u32| (id.to_owned(), w);
+        // For bread, jam (2 of 4 orders, rare) beats milk (4 of 4, everywhere): 2/sqrt(2) > 4/sqrt(10).
+        assert_eq!(of("bread"), vec![pair("jam", 500), pair("milk", 1000)]);
+        assert_eq!(of("jam"), vec![pair("bread", 1000), pair("milk", 500)]);
+        assert_eq!(of("milk"), vec![pair("bread", 400), pair("tea", 100), pair("jam", 100)]);
+        assert_eq!(of("none"), vec![]);
+    }
 
     #[test]
     fn links_are_paths_or_https() {

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use loyalty_core::{CatalogProduct, Json as Doc, MAX_NEIGHBOURS, MAX_POPULARITY};
+use loyalty_core::{neighbours, popularity_ranks, CatalogProduct, Json as Doc};
 use serde_json::json;
 use sha2::Digest;
 use std::collections::HashMap;
@@ -52,7 +52,12 @@ pub async fn put_catalog(
         sqlx::query("DELETE FROM catalog_products").execute(&mut *tx).await?;
     }
     for product in &products {
-        let stored = CatalogProduct { popularity: 0, neighbours: Vec::new(), ..product.clone() };
+        let stored = CatalogProduct {
+            popularity: 0,
+            neighbours: Vec::new(),
+            neighbour_weights: Vec::new(),
+            ..product.clone()
+        };
         sqlx::query(
             "INSERT INTO catalog_products (id, body, updated_at) VALUES (?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
@@ -114,29 +119,44 @@ async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> 
     .into_iter()
     .collect();
     let pairs: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT a.product_id, b.product_id, COUNT(*) FROM order_lines a
-         JOIN order_lines b ON a.order_id = b.order_id AND a.product_id != b.product_id
+        "SELECT a.product_id, b.product_id, COUNT(DISTINCT a.order_id) FROM order_lines a
+         JOIN order_lines b ON a.order_id = b.order_id AND a.product_id < b.product_id
          JOIN orders o ON o.id = a.order_id WHERE o.status != 'cancelled'
          GROUP BY a.product_id, b.product_id",
     )
     .fetch_all(&state.db)
     .await?;
-    let ranks = popularity_ranks(&products, &units);
-    let mut neighbours: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
+    let orders_with: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT l.product_id, COUNT(DISTINCT l.order_id) FROM order_lines l JOIN orders o ON o.id = l.order_id
+         WHERE o.status != 'cancelled' GROUP BY l.product_id",
+    )
+    .fetch_all(&state.db)
+    .await?;
+    // The rules (percentiles, which neighbours and their weights) are loyalty-core's; this only counts.
     let known: std::collections::HashSet<&str> = products.iter().map(|p| p.id.as_str()).collect();
-    for (a, b, count) in &pairs {
-        if known.contains(b.as_str()) {
-            neighbours.entry(a.as_str()).or_default().push((*count, b.as_str()));
-        }
-    }
+    let units: Vec<(&str, i64)> =
+        units.iter().filter(|(id, _)| known.contains(id.as_str())).map(|(id, u)| (id.as_str(), *u)).collect();
+    let ranks: HashMap<String, u32> = popularity_ranks(products.len(), &units).into_iter().collect();
+    let orders_with: Vec<(&str, i64)> = orders_with
+        .iter()
+        .filter(|(id, _)| known.contains(id.as_str()))
+        .map(|(id, n)| (id.as_str(), *n))
+        .collect();
+    let pairs: Vec<(&str, &str, i64)> = pairs
+        .iter()
+        .filter(|(a, b, _)| known.contains(a.as_str()) && known.contains(b.as_str()))
+        .map(|(a, b, n)| (a.as_str(), b.as_str(), *n))
+        .collect();
+    let mut near: HashMap<String, Vec<(String, u32)>> =
+        neighbours(&orders_with, &pairs).into_iter().collect();
     let served: Vec<CatalogProduct> = products
         .iter()
         .map(|p| {
-            let mut near = neighbours.get(p.id.as_str()).cloned().unwrap_or_default();
-            near.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+            let (ids, weights) = near.remove(&p.id).unwrap_or_default().into_iter().unzip();
             CatalogProduct {
-                popularity: ranks.get(p.id.as_str()).copied().unwrap_or(0),
-                neighbours: near.into_iter().take(MAX_NEIGHBOURS).map(|(_, id)| id.to_owned()).collect(),
+                popularity: ranks.get(&p.id).copied().unwrap_or(0),
+                neighbours: ids,
+                neighbour_weights: weights,
                 ..p.clone()
             }
         })
@@ -148,32 +168,4 @@ async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> 
         hex::encode(sha2::Sha256::digest(serde_json::to_vec(&served).map_err(ApiError::internal)?))
     );
     Ok(ServedCatalog { computed_at: now, body: body.into(), etag: etag.into() })
-}
-
-/// Ranks by recent units sold, as coarse bands of the whole catalog: top 10% -> 5, next 15% -> 4, next 25%
-/// -> 3, next 25% -> 2, the rest that sold -> 1, nothing sold -> 0.
-fn popularity_ranks<'a>(
-    products: &'a [CatalogProduct],
-    units: &HashMap<String, i64>,
-) -> HashMap<&'a str, u32> {
-    let mut sold: Vec<(&str, i64)> = products
-        .iter()
-        .filter_map(|p| units.get(&p.id).filter(|u| **u > 0).map(|u| (p.id.as_str(), *u)))
-        .collect();
-    sold.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let n = products.len().max(1);
-    sold.iter()
-        .enumerate()
-        .map(|(i, (id, _))| {
-            let percentile = i * 100 / n;
-            let rank = match percentile {
-                0..=9 => MAX_POPULARITY,
-                10..=24 => 4,
-                25..=49 => 3,
-                50..=74 => 2,
-                _ => 1,
-            };
-            (*id, rank)
-        })
-        .collect()
 }

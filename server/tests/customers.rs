@@ -55,11 +55,16 @@ async fn catalog_ranks_and_neighbours_come_from_orders() {
     let catalog: Value = response.json().await.unwrap();
     let by_id =
         |id: &str| catalog["products"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
-    assert_eq!(by_id("p0")["popularity"], 5, "top tenth of 20 products: the two best sellers");
-    assert_eq!(by_id("p1")["popularity"], 5);
-    assert_eq!(by_id("p2")["popularity"], 4);
-    assert_eq!(by_id("p9")["popularity"], 0, "nothing sold");
+    // Percentiles of 20 products by units sold (4, 3, 1, 1; ties by id), never the counts.
+    let ranks: Vec<Value> =
+        ["p0", "p1", "p2", "p3", "p9"].iter().map(|id| by_id(id)["popularity"].clone()).collect();
+    assert_eq!(ranks, vec![json!(100), json!(95), json!(90), json!(85), json!(0)], "nothing sold is 0");
+    // p1 is in 3 of p0's 4 orders, p2 in 1: weights are those shares in permille.
     assert_eq!(by_id("p0")["neighbours"], json!(["p1", "p2"]));
+    assert_eq!(by_id("p0")["neighbourWeights"], json!([750, 250]));
+    // For p2 both are in its one order; p1, sold less than p0, says more about p2 and comes first.
+    assert_eq!(by_id("p2")["neighbours"], json!(["p1", "p0"]));
+    assert_eq!(by_id("p2")["neighbourWeights"], json!([1000, 1000]));
     assert_eq!(by_id("p3")["neighbours"], json!([]));
     assert_eq!(by_id("p0")["inStock"], true);
     let cached =
