@@ -31,6 +31,7 @@ mod money;
 mod problems;
 mod program;
 mod qr;
+mod recommend;
 mod referral;
 mod rewards;
 mod shopper;
@@ -57,6 +58,10 @@ pub use program::{
     MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
 };
 pub use qr::{qr_svg, QrSvg, QUIET_ZONE};
+pub use recommend::{
+    recommend, CatalogIndex, HistoryEvent, HistoryKind, IndexBuilder, Loyalty, Ranking, Reason, ReasonKind,
+    RecommendContext, RecommendRequest, Recommendation,
+};
 pub use referral::{
     landing_code, referral_cap_since, referral_link, referral_reversed, referral_reward, same_person,
     share_intent, QrLevel, ReferralCode, ReferralRefusal, ReferralReward, ReferralTerms, ReferredOrder,
