@@ -164,6 +164,41 @@ pub fn neighbours(
     out
 }
 
+/// The default number of products a widget downloads for recommendations.
+pub const CANDIDATES: usize = 2_000;
+
+/// The products a widget downloads to rank: the `limit` most popular in stock (ties by id), plus the products
+/// named in `near` (the page's products, in stock or not: they are where a list starts from) and their
+/// neighbours in stock, so no shopper downloads a whole large catalog and a product page still finds what
+/// goes with it. In catalog order.
+pub fn candidate_set<'a>(
+    products: &'a [CatalogProduct],
+    limit: usize,
+    near: &[&str],
+) -> Vec<&'a CatalogProduct> {
+    let mut by_popularity: Vec<usize> = (0..products.len()).filter(|i| products[*i].in_stock).collect();
+    by_popularity.sort_unstable_by(|a, b| {
+        products[*b].popularity.cmp(&products[*a].popularity).then(products[*a].id.cmp(&products[*b].id))
+    });
+    let mut keep = vec![false; products.len()];
+    for i in by_popularity.into_iter().take(limit) {
+        keep[i] = true;
+    }
+    let mut wanted: Vec<&str> = Vec::new();
+    for (i, p) in products.iter().enumerate() {
+        if near.contains(&p.id.as_str()) {
+            keep[i] = true;
+            wanted.extend(p.neighbours.iter().map(String::as_str));
+        }
+    }
+    for (i, p) in products.iter().enumerate() {
+        if p.in_stock && wanted.contains(&p.id.as_str()) {
+            keep[i] = true;
+        }
+    }
+    products.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| p).collect()
+}
+
 /// Decodes and validates a list of products (titles required in every one of `locales`); ids must be
 /// unique.
 pub fn parse_catalog(json: &Json, locales: &[String]) -> Result<Vec<CatalogProduct>, Problems> {
@@ -212,6 +247,42 @@ mod tests {
         assert_eq!(of("jam"), vec![pair("bread", 1000), pair("milk", 500)]);
         assert_eq!(of("milk"), vec![pair("bread", 400), pair("tea", 100), pair("jam", 100)]);
         assert_eq!(of("none"), vec![]);
+    }
+
+    #[test]
+    fn a_widget_downloads_the_popular_and_what_goes_with_its_page() {
+        let product = |id: &str, popularity: u32, in_stock: bool, neighbours: &[&str]| CatalogProduct {
+            id: id.into(),
+            title: Default::default(),
+            url: "/".into(),
+            image: None,
+            price: 1,
+            categories: vec![],
+            tags: vec![],
+            in_stock,
+            popularity,
+            neighbours: neighbours.iter().map(|n| (*n).to_owned()).collect(),
+            neighbour_weights: vec![],
+        };
+        let catalog = [
+            product("a", 90, true, &[]),
+            product("b", 80, true, &[]),
+            product("c", 95, false, &[]),
+            product("d", 10, true, &[]),
+            product("page", 5, false, &["e", "f"]),
+            product("e", 1, true, &[]),
+            product("f", 1, false, &[]),
+        ];
+        let ids = |limit, near: &[&str]| -> Vec<String> {
+            candidate_set(&catalog, limit, near).iter().map(|p| p.id.clone()).collect()
+        };
+        assert_eq!(ids(2, &[]), ["a", "b"], "the most popular in stock");
+        assert_eq!(
+            ids(2, &["page"]),
+            ["a", "b", "page", "e"],
+            "the page's product and its neighbours in stock"
+        );
+        assert_eq!(ids(100, &[]), ["a", "b", "d", "e"]);
     }
 
     #[test]

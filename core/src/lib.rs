@@ -42,7 +42,8 @@ pub mod time;
 pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
 pub use birthday::{birthday_award, BirthdayAward, MonthDay};
 pub use catalog::{
-    check_link, neighbours, parse_catalog, popularity_ranks, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY,
+    candidate_set, check_link, neighbours, parse_catalog, popularity_ranks, CatalogProduct, CANDIDATES,
+    MAX_NEIGHBOURS, MAX_POPULARITY,
 };
 pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, qualifying_spend, Cart, CartLine, EarnComponent,

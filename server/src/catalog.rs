@@ -22,12 +22,18 @@ const RECOMPUTE_AFTER_SECONDS: i64 = 60;
 /// Popularity counts units sold over this window.
 const POPULARITY_WINDOW_SECONDS: i64 = 90 * 86_400;
 
-/// A computed catalog, as served.
+/// A computed catalog: every product with its popularity and neighbours.
 #[derive(Clone)]
 pub struct ServedCatalog {
     computed_at: i64,
-    body: Arc<str>,
-    etag: Arc<str>,
+    products: Arc<Vec<CatalogProduct>>,
+}
+
+/// `GET /v1/catalog` query: how many popular products, and the page's products whose neighbours to add.
+#[derive(serde::Deserialize)]
+pub struct CatalogQuery {
+    limit: Option<String>,
+    near: Option<String>,
 }
 
 /// `PUT /v1/admin/catalog`: `{"products": [...], "replace": false}` upserts products (with `replace`, products
@@ -73,8 +79,31 @@ pub async fn put_catalog(
     Ok((StatusCode::OK, Json(json!({ "upserted": products.len(), "replaced": replace }))).into_response())
 }
 
-/// `GET /v1/catalog`: public, cacheable, with a strong ETag.
-pub async fn get_catalog(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// `GET /v1/catalog?limit=2000&near=a,b`: the candidate set a widget ranks (loyalty-core's
+/// `candidate_set`: the most popular in stock and what goes with the page's products); public, cacheable,
+/// with a strong ETag per answer.
+pub async fn get_catalog(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<CatalogQuery>,
+) -> Result<Response, ApiError> {
+    let mut problems = loyalty_core::Problems::default();
+    let limit = match query.limit.as_deref().map(str::parse::<usize>) {
+        None => loyalty_core::CANDIDATES,
+        Some(Ok(n)) if n <= 100_000 => n,
+        Some(_) => {
+            problems.push("limit", "must be a whole number from 0 to 100000");
+            0
+        }
+    };
+    let near: Vec<&str> =
+        query.near.as_deref().map(|n| n.split(',').filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+    if near.len() > 50 || near.iter().any(|id| id.len() > 128) {
+        problems.push("near", "must be at most 50 product ids of at most 128 bytes, comma-separated");
+    }
+    if !problems.0.is_empty() {
+        return Err(ApiError::invalid("invalid_query", problems));
+    }
     let now = state.now();
     let served = match state.cached_catalog().filter(|c| now - c.computed_at < RECOMPUTE_AFTER_SECONDS) {
         Some(served) => served,
@@ -84,9 +113,14 @@ pub async fn get_catalog(State(state): State<AppState>, headers: HeaderMap) -> R
             served
         }
     };
-    let etag = HeaderValue::from_str(&served.etag).map_err(ApiError::internal)?;
+    let chosen = loyalty_core::candidate_set(&served.products, limit, &near);
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(sha2::Sha256::digest(serde_json::to_vec(&chosen).map_err(ApiError::internal)?))
+    );
+    let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
     let cache = HeaderValue::from_static("public, max-age=300, stale-while-revalidate=3600");
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == served.etag.as_bytes()) {
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
             .into_response());
     }
@@ -96,7 +130,8 @@ pub async fn get_catalog(State(state): State<AppState>, headers: HeaderMap) -> R
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
         ],
-        served.body.to_string(),
+        serde_json::to_string(&json!({ "products": chosen, "computedAt": served.computed_at }))
+            .map_err(ApiError::internal)?,
     )
         .into_response())
 }
@@ -161,11 +196,5 @@ async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> 
             }
         })
         .collect();
-    let body = serde_json::to_string(&json!({ "products": served, "computedAt": now }))
-        .map_err(ApiError::internal)?;
-    let etag = format!(
-        "\"{}\"",
-        hex::encode(sha2::Sha256::digest(serde_json::to_vec(&served).map_err(ApiError::internal)?))
-    );
-    Ok(ServedCatalog { computed_at: now, body: body.into(), etag: etag.into() })
+    Ok(ServedCatalog { computed_at: now, products: Arc::new(served) })
 }

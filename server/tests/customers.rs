@@ -66,6 +66,18 @@ async fn catalog_ranks_and_neighbours_come_from_orders() {
     assert_eq!(by_id("p2")["neighbours"], json!(["p1", "p0"]));
     assert_eq!(by_id("p2")["neighbourWeights"], json!([1000, 1000]));
     assert_eq!(by_id("p3")["neighbours"], json!([]));
+    // The candidate set: the most popular in stock, plus the page's product and what goes with it.
+    let ids = |body: Value| -> Vec<String> {
+        body["products"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let get = |query: &'static str| server.client.get(server.url(&format!("/v1/catalog{query}"))).send();
+    assert_eq!(ids(get("?limit=2").await.unwrap().json().await.unwrap()), ["p0", "p1"]);
+    assert_eq!(ids(get("?limit=0&near=p2").await.unwrap().json().await.unwrap()), ["p0", "p1", "p2"]);
+    assert_eq!(ids(get("").await.unwrap().json().await.unwrap()).len(), 20, "2,000 by default");
+    let refused = get("?limit=many").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["problems"][0]["path"], "limit");
     assert_eq!(by_id("p0")["inStock"], true);
     let cached =
         server.client.get(server.url("/v1/catalog")).header("if-none-match", &etag).send().await.unwrap();
