@@ -6,6 +6,7 @@
 //! here and released by `destroy()` (or by dropping the client).
 
 use crate::config::{self, ClientConfig};
+use crate::history::{self, Preferences};
 use crate::net::{Backend, Call};
 use crate::storage::Storage;
 use crate::store::{
@@ -15,7 +16,10 @@ use crate::store::{
 use crate::sync_error::SyncError;
 use crate::{output, WidgetError};
 use js_sys::{Function, Promise};
-use loyalty_core::{FromJson, Program, ShopperState};
+use loyalty_core::{
+    CatalogIndex, CatalogProduct, FromJson, HistoryEvent, IndexBuilder, Program, RecommendContext,
+    ShopperState,
+};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -64,6 +68,76 @@ struct Inner {
     watchers: RefCell<Vec<Weak<dyn Watch>>>,
     online: RefCell<Option<gloo_events::EventListener>>,
     destroyed: Cell<bool>,
+    /// The shopper's history (this device only) and their choices about personalisation.
+    history: RefCell<Vec<HistoryEvent>>,
+    preferences: Cell<Preferences>,
+    require_consent: bool,
+    /// The catalog index, built a slice at a time from the store's catalog.
+    index: RefCell<Indexed>,
+    /// `recommend()` calls waiting for the first index.
+    recommending: RefCell<Vec<(RecommendInput, Settle)>>,
+}
+
+/// The catalog index and the catalog it was built from.
+#[derive(Default)]
+struct Indexed {
+    source: Option<Rc<Vec<CatalogProduct>>>,
+    index: Option<Rc<CatalogIndex>>,
+    building: bool,
+}
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `client.recommend`'s request.
+    #[derive(Clone, Debug)]
+    pub struct RecommendInput {
+        /// `home` (default), `product` or `cart`.
+        pub context: RecommendContext = RecommendContext::Home,
+        /// The product on the page.
+        pub product_id: Option<String>,
+        /// The cart's product ids.
+        pub cart: Vec<String> = Vec::new(),
+        /// The page's category (for a shopper without history).
+        pub category: Option<String>,
+        /// 1 to 50 (default 10).
+        pub limit: u32 = 10,
+        /// Products never to recommend.
+        pub exclude: Vec<String> = Vec::new(),
+        /// Recommend products bought before (consumables).
+        pub repurchase: bool = false,
+        /// The locale of titles (default: the page's language).
+        pub locale: Option<String>,
+    }
+}
+
+loyalty_core::wire_struct! {
+    strict;
+    /// `client.track`'s event.
+    #[derive(Clone, Debug)]
+    pub struct TrackInput {
+        /// The product.
+        pub product_id: String,
+        /// `view`, `cart` or `purchase`.
+        pub kind: loyalty_core::HistoryKind,
+        /// When, UTC seconds (default: now).
+        pub at: Option<i64>,
+        /// For a view, seconds on the page.
+        pub dwell_seconds: u32 = 0,
+    }
+}
+
+/// One recommendation as the page sees it: the product's details and why.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecommendationView {
+    pub product_id: String,
+    pub title: String,
+    pub url: String,
+    pub image: Option<String>,
+    pub price: i64,
+    pub currency: Option<loyalty_core::Currency>,
+    pub points: Option<i64>,
+    pub reasons: Vec<loyalty_core::Reason>,
 }
 
 /// Who waits for a write's answer: a promise handed to JS, or an element of the widget.
@@ -127,6 +201,10 @@ pub struct Client {
     inner: Rc<Inner>,
 }
 
+fn now_seconds() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
 fn env() -> Env {
     Env { now_ms: js_sys::Date::now() as i64, random: js_sys::Math::random() }
 }
@@ -153,7 +231,13 @@ fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
         None => (None, Vec::new()),
     };
     let attribution = storage.get("referral", None).and_then(|t| Attribution::from_json_str(&t).ok());
-    Cached { program, shopper, outbox, attribution }
+    let catalog = storage.get("catalog", None).and_then(|saved| {
+        let (etag, rest) = saved.split_once('\n')?;
+        let (near, text) = rest.split_once('\n')?;
+        let near = near.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        Some((text.to_owned(), (!etag.is_empty()).then(|| etag.to_owned()), near))
+    });
+    Cached { program, shopper, outbox, attribution, catalog }
 }
 
 fn dispatch(inner: &Rc<Inner>, msg: Msg) {
@@ -176,8 +260,8 @@ fn dispatch(inner: &Rc<Inner>, msg: Msg) {
 
 fn perform(inner: &Rc<Inner>, effect: Effect) {
     match effect {
-        Effect::Fetch { resource, etag, identity, generation } => {
-            let pending = inner.backend.call(Call::Read { resource, etag, identity });
+        Effect::Fetch { resource, etag, identity, generation, near } => {
+            let pending = inner.backend.call(Call::Read { resource, etag, identity, near });
             let weak = Rc::downgrade(inner);
             wasm_bindgen_futures::spawn_local(async move {
                 let answer = pending.await;
@@ -227,6 +311,10 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
             inner.storage.set("program", None, &format!("{}\n{text}", etag.unwrap_or_default()));
         }
         Effect::SaveShopper { customer_id, text } => inner.storage.set("shopper", Some(&customer_id), &text),
+        Effect::SaveCatalog { text, etag, near } => {
+            let saved = format!("{}\n{}\n{text}", etag.unwrap_or_default(), near.join(","));
+            inner.storage.set("catalog", None, &saved);
+        }
         Effect::SaveWrite(entry) => {
             if let Some(text) = crate::json_text(&entry) {
                 inner.storage.set("outbox", Some(&format!("{}:{}", entry.customer_id, entry.key)), &text);
@@ -239,6 +327,7 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
         Effect::Changed => {
             notify(inner, None);
             tell_watchers(inner, None);
+            index_catalog(inner);
         }
         Effect::Report(error) => {
             let js: JsValue = WidgetError::Sync(error.clone()).into();
@@ -270,6 +359,136 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
             }
         }
     }
+}
+
+/// Builds the index when the store holds a catalog the index was not built from: a slice of products at a
+/// time, yielding to the page whenever a slice has run 8 ms, so indexing never blocks the main thread for
+/// long. Then answers the `recommend()` calls that waited. A catalog that cannot be read rejects them.
+fn index_catalog(inner: &Rc<Inner>) {
+    let (catalog, error) = match inner.store.try_borrow() {
+        Ok(store) => (store.catalog().cloned(), store.catalog_error().cloned()),
+        Err(_) => return,
+    };
+    // Only once something on this page asked for recommendations: a cached catalog costs nothing otherwise.
+    let asked = !inner.recommending.borrow().is_empty() || inner.index.borrow().index.is_some();
+    if !asked {
+        return;
+    }
+    let Some(catalog) = catalog else {
+        if let Some(error) = error {
+            let waiting = std::mem::take(&mut *inner.recommending.borrow_mut());
+            for (_, settle) in waiting {
+                let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(error.clone()).into());
+            }
+        }
+        return;
+    };
+    {
+        let mut indexed = inner.index.borrow_mut();
+        let current = indexed.source.as_ref().is_some_and(|s| Rc::ptr_eq(s, &catalog));
+        if current || indexed.building {
+            return;
+        }
+        indexed.building = true;
+    }
+    let weak = Rc::downgrade(inner);
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut builder = IndexBuilder::default();
+        let mut started = js_sys::Date::now();
+        for slice in catalog.chunks(64) {
+            builder.add(slice);
+            if js_sys::Date::now() - started > 8.0 {
+                next_task().await;
+                if weak.strong_count() == 0 {
+                    return;
+                }
+                started = js_sys::Date::now();
+            }
+        }
+        let index = Rc::new(builder.finish());
+        let Some(inner) = weak.upgrade() else { return };
+        {
+            let mut indexed = inner.index.borrow_mut();
+            indexed.building = false;
+            indexed.source = Some(catalog);
+            indexed.index = Some(index);
+        }
+        let waiting = std::mem::take(&mut *inner.recommending.borrow_mut());
+        for (request, settle) in waiting {
+            let _ = match recommendations(&inner, &request) {
+                Ok(list) => settle.resolve.call1(&JsValue::UNDEFINED, &list),
+                Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
+            };
+        }
+        // A newer catalog may have arrived while this one was indexed.
+        index_catalog(&inner);
+    });
+}
+
+/// Resolves at the next task (a zero-delay timeout), letting the page run in between.
+async fn next_task() {
+    let mut timer = None;
+    let promise = Promise::new(&mut |resolve, _| {
+        timer = Some(gloo_timers::callback::Timeout::new(0, move || {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }));
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    drop(timer);
+}
+
+/// Ranks for `request` with the index in hand, the shopper's history (when allowed) and their standing.
+fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<JsValue, WidgetError> {
+    let index = inner.index.borrow().index.clone().ok_or(WidgetError::NotReady)?;
+    let store = inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
+    let catalog = inner.index.borrow().source.clone().ok_or(WidgetError::NotReady)?;
+    let program = store.program().cloned();
+    let shopper = store.shopper().cloned();
+    drop(store);
+    let personalised = inner.preferences.get().allows_history(inner.require_consent);
+    let core_request = loyalty_core::RecommendRequest {
+        context: request.context,
+        product_id: request.product_id.clone(),
+        cart: request.cart.clone(),
+        category: request.category.clone(),
+        limit: request.limit,
+        exclude: request.exclude.clone(),
+        repurchase: request.repurchase,
+        personalised,
+    };
+    let loyalty = program.as_deref().map(|program| loyalty_core::Loyalty {
+        program,
+        tier: shopper.as_deref().and_then(|s| s.tier.as_ref()),
+        rewards: shopper.as_deref().map(|s| &s.rewards),
+    });
+    let history = inner.history.borrow();
+    let list = loyalty_core::recommend(
+        &index,
+        &history,
+        &core_request,
+        loyalty,
+        &loyalty_core::Ranking::default(),
+        now_seconds(),
+    );
+    let locale = request.locale.clone().unwrap_or_else(crate::dom::page_language);
+    let fallback = program.as_deref().and_then(|p| p.locales.first());
+    let views: Vec<RecommendationView> = list
+        .into_iter()
+        .filter_map(|r| {
+            let product = catalog.iter().find(|p| p.id == r.product_id)?;
+            Some(RecommendationView {
+                title: crate::views::local(&product.title, &locale, fallback).to_owned(),
+                url: product.url.clone(),
+                image: product.image.clone(),
+                price: product.price,
+                currency: program.as_deref().map(|p| p.currency),
+                points: r.points,
+                reasons: r.reasons,
+                product_id: r.product_id,
+            })
+        })
+        .collect();
+    output(&views)
 }
 
 /// `ready()` resolves once there is something to show; `refresh()` only when the round brought fresh data.
@@ -346,6 +565,18 @@ struct Snapshot<'a> {
     updated_at: Option<i64>,
     /// The referral link that brought this browser, until it is recorded for a signed-in shopper.
     referral: Option<&'a Attribution>,
+    /// The shopper's choices about personalisation and how much history this device keeps.
+    personalisation: Personalisation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Personalisation {
+    personalised: bool,
+    consent: Option<bool>,
+    /// Whether views and purchases are being recorded now.
+    recording: bool,
+    events: usize,
 }
 
 #[derive(Serialize)]
@@ -371,6 +602,12 @@ fn snapshot(inner: &Inner) -> JsValue {
         outbox: store.outbox(),
         updated_at: store.updated_at(),
         referral: store.attribution(),
+        personalisation: Personalisation {
+            personalised: inner.preferences.get().personalised,
+            consent: inner.preferences.get().consent,
+            recording: inner.preferences.get().allows_history(inner.require_consent),
+            events: inner.history.try_borrow().map_or(0, |h| h.len()),
+        },
     };
     output(&snapshot).unwrap_or(JsValue::NULL)
 }
@@ -381,10 +618,18 @@ fn snapshot(inner: &Inner) -> JsValue {
 pub fn create_client(
     #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
 ) -> Result<Client, WidgetError> {
-    let ClientConfig { backend, identity, cache_key, cache, retry } =
+    let ClientConfig { backend, identity, cache_key, cache, retry, require_consent } =
         config::parse(&config).map_err(WidgetError::InvalidConfig)?;
     let storage = Storage::new(&cache_key, cache);
     let start = cached(&storage, identity.as_ref());
+    let preferences = storage
+        .get("preferences", None)
+        .and_then(|t| Preferences::from_json_str(&t).ok())
+        .unwrap_or_default();
+    // Nothing is read back from the device unless the shopper's choices allow a history at all.
+    let saved_history =
+        if preferences.allows_history(require_consent) { storage.get("history", None) } else { None };
+    let history = history::load(saved_history.as_deref(), now_seconds());
     let inner = Rc::new(Inner {
         store: RefCell::new(Store::new(identity, retry)),
         backend,
@@ -397,6 +642,11 @@ pub fn create_client(
         watchers: RefCell::default(),
         online: RefCell::new(None),
         destroyed: Cell::new(false),
+        history: RefCell::new(history),
+        preferences: Cell::new(preferences),
+        require_consent,
+        index: RefCell::default(),
+        recommending: RefCell::default(),
     });
     // Coming back online revalidates at once rather than waiting for the shopper to act.
     if let Some(window) = web_sys::window() {
@@ -588,6 +838,104 @@ impl Client {
         output(&intent)
     }
 
+    /// Ranks products for this shopper, computed here from the shop's catalog and their own history (which
+    /// never leaves the device). `request`: `{ context: "home" | "product" | "cart", productId, cart, category,
+    /// limit, exclude, repurchase, locale }`. Resolves with `[{ productId, title, url, image, price, currency,
+    /// points, reasons }]`; the first call reads the catalog (the popular products and what goes with the page's).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Recommendation[]>")]
+    pub fn recommend(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RecommendRequest")] request: JsValue,
+    ) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let request: Result<RecommendInput, WidgetError> = if request.is_undefined() {
+            RecommendInput::from_json_str("{}").map_err(WidgetError::InvalidInput)
+        } else {
+            crate::input("request", &request)
+        };
+        promise(move |settle| {
+            let reject = |settle: Settle, error: WidgetError| {
+                let _ = settle.reject.call1(&JsValue::UNDEFINED, &error.into());
+            };
+            let request = match request {
+                Ok(request) if !inner.destroyed.get() => request,
+                Ok(_) => return reject(settle, WidgetError::Sync(SyncError::Destroyed)),
+                Err(error) => return reject(settle, error),
+            };
+            let near: Vec<String> = request.product_id.iter().chain(&request.cart).cloned().collect();
+            dispatch(&inner, Msg::WantCatalog { near });
+            if inner.index.borrow().index.is_none() {
+                inner.recommending.borrow_mut().push((request, settle));
+                return index_catalog(&inner);
+            }
+            match recommendations(&inner, &request) {
+                Ok(list) => {
+                    let _ = settle.resolve.call1(&JsValue::UNDEFINED, &list);
+                }
+                Err(error) => reject(settle, error),
+            }
+        })
+    }
+
+    /// Records what the shopper did with a product (`{ productId, kind: "view" | "cart" | "purchase", at?,
+    /// dwellSeconds? }`) in this device's history, for recommendations. Returns false (and records nothing)
+    /// while personalisation is off or, where the shop requires consent, not given.
+    pub fn track(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TrackEvent")] event: JsValue,
+    ) -> Result<bool, WidgetError> {
+        let event: TrackInput = crate::input("event", &event)?;
+        let inner = &self.inner;
+        if !inner.preferences.get().allows_history(inner.require_consent) {
+            return Ok(false);
+        }
+        let now = now_seconds();
+        let event = HistoryEvent {
+            product_id: event.product_id,
+            kind: event.kind,
+            at: event.at.unwrap_or(now),
+            dwell_seconds: event.dwell_seconds,
+        };
+        let saved = {
+            let mut history = inner.history.try_borrow_mut().map_err(|_| WidgetError::Busy)?;
+            history::record(&mut history, event, now);
+            crate::json_text(&history::saved(&history))
+        };
+        if let Some(text) = saved {
+            inner.storage.set("history", None, &text);
+        }
+        Ok(true)
+    }
+
+    /// Deletes the shopper's history from this device.
+    #[wasm_bindgen(js_name = forgetHistory)]
+    pub fn forget_history(&self) {
+        if let Ok(mut history) = self.inner.history.try_borrow_mut() {
+            history.clear();
+        }
+        self.inner.storage.remove("history", None);
+        dispatch_changed(&self.inner);
+    }
+
+    /// The shopper's switch: `false` stops recording and ranks without their history (nothing personal is
+    /// used); kept on this device.
+    #[wasm_bindgen(js_name = setPersonalised)]
+    pub fn set_personalised(&self, on: bool) {
+        let preferences = Preferences { personalised: on, ..self.inner.preferences.get() };
+        self.set_preferences(preferences);
+    }
+
+    /// Where the shop requires consent (`requireConsent: true`), records it: until `true`, nothing is kept;
+    /// `false` also deletes what was kept.
+    #[wasm_bindgen(js_name = setConsent)]
+    pub fn set_consent(&self, granted: bool) {
+        let preferences = Preferences { consent: Some(granted), ..self.inner.preferences.get() };
+        self.set_preferences(preferences);
+        if !granted {
+            self.forget_history();
+        }
+    }
+
     /// Signs a shopper in (a single-page app after login), or refreshes their signature. Another shopper's
     /// data is dropped at once; theirs is shown from the cache (stale) and revalidated.
     #[wasm_bindgen(js_name = setIdentity)]
@@ -689,7 +1037,21 @@ impl Client {
     }
 }
 
+/// Tells subscribers and elements of a change the store did not make (the shopper's preferences).
+fn dispatch_changed(inner: &Rc<Inner>) {
+    notify(inner, None);
+    tell_watchers(inner, None);
+}
+
 impl Client {
+    fn set_preferences(&self, preferences: Preferences) {
+        self.inner.preferences.set(preferences);
+        if let Some(text) = crate::json_text(&preferences) {
+            self.inner.storage.set("preferences", None, &text);
+        }
+        dispatch_changed(&self.inner);
+    }
+
     /// A promise for a write the page asked for: rejected at once when the input was wrong or the client is
     /// gone, else settled by the write's answer.
     fn write_promise(&self, write: Result<Write, loyalty_core::Problems>) -> Promise {

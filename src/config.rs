@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every setting `createClient` accepts.
-const SETTINGS: [&str; 11] = [
+const SETTINGS: [&str; 13] = [
     "apiBase",
     "adapter",
     "memory",
@@ -25,6 +25,8 @@ const SETTINGS: [&str; 11] = [
     "cacheKey",
     "cache",
     "retry",
+    "catalogLimit",
+    "requireConsent",
 ];
 
 /// The validated config.
@@ -36,6 +38,8 @@ pub(crate) struct ClientConfig {
     /// False: keep nothing in localStorage (memory only).
     pub cache: bool,
     pub retry: RetryPolicy,
+    /// Record the shopper's history only after `setConsent(true)` (the EU treats localStorage like cookies).
+    pub require_consent: bool,
 }
 
 loyalty_core::wire_struct! {
@@ -81,6 +85,8 @@ loyalty_core::wire_struct! {
         pub birthday: Option<String>,
         /// Referral capture (default `/v1/referrals/capture`).
         pub referral: Option<String>,
+        /// The recommendation candidates (default `/v1/catalog`).
+        pub catalog: Option<String>,
     }
 }
 
@@ -195,6 +201,16 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
         get("timeoutMs").map_or(Some(10_000), |v| whole("timeoutMs", &v, 100..=120_000, &mut found));
     let max_response_bytes = get("maxResponseBytes")
         .map_or(Some(2_000_000), |v| whole("maxResponseBytes", &v, 1_000..=50_000_000, &mut found));
+    let catalog_limit = get("catalogLimit").map_or(Some(loyalty_core::CANDIDATES as u32), |v| {
+        whole("catalogLimit", &v, 0..=100_000, &mut found)
+    });
+    let require_consent = match get("requireConsent") {
+        None => false,
+        Some(v) => v.as_bool().unwrap_or_else(|| {
+            found.add("requireConsent", "must be true or false");
+            false
+        }),
+    };
     let headers: Vec<(String, String)> = get("headers")
         .and_then(|v| decode::<BTreeMap<String, String>>("headers", &v, &mut found))
         .unwrap_or_default()
@@ -218,6 +234,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
             ("redemptions", input.redemptions, &mut paths.redemptions),
             ("birthday", input.birthday, &mut paths.birthday),
             ("referral", input.referral, &mut paths.referral),
+            ("catalog", input.catalog, &mut paths.catalog),
         ] {
             match given {
                 Some(path) if path_ok(&path) => *slot = path,
@@ -268,8 +285,8 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
     let backend: Option<Box<dyn Backend>> = match chosen[..] {
         ["apiBase"] => {
             let given = get("apiBase").and_then(|v| v.as_string()).unwrap_or_default();
-            match (api_base(&given), timeout_ms, max_response_bytes) {
-                (Some(base), Some(timeout_ms), Some(max_response_bytes)) => {
+            match (api_base(&given), timeout_ms, max_response_bytes, catalog_limit) {
+                (Some(base), Some(timeout_ms), Some(max_response_bytes), Some(catalog_limit)) => {
                     default_key.clone_from(&base);
                     Some(Box::new(crate::net::http::HttpBackend::new(HttpSettings {
                         base,
@@ -277,6 +294,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
                         headers,
                         timeout_ms,
                         max_response_bytes,
+                        catalog_limit,
                     })))
                 }
                 (None, ..) => {
@@ -313,9 +331,14 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
         }
     };
     match backend {
-        Some(backend) if found.0.is_empty() => {
-            Ok(ClientConfig { backend, identity, cache_key: cache_key.unwrap_or(default_key), cache, retry })
-        }
+        Some(backend) if found.0.is_empty() => Ok(ClientConfig {
+            backend,
+            identity,
+            cache_key: cache_key.unwrap_or(default_key),
+            cache,
+            retry,
+            require_consent,
+        }),
         _ => Err(Problems(found.0)),
     }
 }
@@ -333,7 +356,15 @@ fn memory(value: &JsValue, found: &mut Found) -> Option<Box<dyn Backend>> {
         Some(s) => Some(decode::<ShopperState>("memory.shopper", &s, found)?),
         None => None,
     };
-    Some(Box::new(MemoryBackend::new(text, program?, shopper)))
+    // `catalog`: an array of products, served as the catalog's answer.
+    let catalog = match get("catalog") {
+        Some(c) => {
+            let products = decode::<Vec<loyalty_core::CatalogProduct>>("memory.catalog", &c, found)?;
+            crate::json_text(&crate::store::CatalogAnswerOut { products: &products })
+        }
+        None => None,
+    };
+    Some(Box::new(MemoryBackend::new(text, program?, shopper, catalog)))
 }
 
 #[cfg(test)]

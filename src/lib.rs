@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod dom;
 mod error;
+mod history;
 mod i18n;
 mod net;
 mod storage;

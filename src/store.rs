@@ -7,7 +7,7 @@
 //! while JS runs: the shell takes the effects out, drops the borrow, then acts.
 
 use crate::sync_error::SyncError;
-use loyalty_core::{FromJson, Problems, Program, Redemption, ShopperState};
+use loyalty_core::{CatalogProduct, FromJson, Problems, Program, Redemption, ShopperState};
 use serde::Serialize;
 use std::rc::Rc;
 
@@ -90,6 +90,22 @@ pub(crate) mod saved {
 }
 pub(crate) use saved::{Attribution, BirthdaySet, OutboxEntry, ReferralCaptured, WriteKind};
 
+/// A catalog answer to write (the memory backend's).
+#[derive(Serialize)]
+pub(crate) struct CatalogAnswerOut<'a> {
+    pub products: &'a [CatalogProduct],
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// `GET /v1/catalog`'s answer.
+    #[derive(Clone, Debug)]
+    pub struct CatalogAnswer {
+        /// The candidate set.
+        pub products: Vec<CatalogProduct>,
+    }
+}
+
 /// A write the shopper asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Write {
@@ -118,6 +134,9 @@ pub(crate) const OUTBOX_MAX_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
 pub(crate) enum Resource {
     Program,
     Shopper,
+    /// Read only once something asks for recommendations, and never part of the page's status: a catalog
+    /// that cannot be read leaves the rest of the widget as it is.
+    Catalog,
 }
 
 const RESOURCES: [Resource; 2] = [Resource::Program, Resource::Shopper];
@@ -203,6 +222,8 @@ pub(crate) enum Msg {
     SignOut,
     /// The page was opened with this query string (`?ref=...`): a referral link may have brought the visitor.
     Landed(String),
+    /// Something wants recommendations: read the catalog (again if `near`, the page's products, changed).
+    WantCatalog { near: Vec<String> },
 }
 
 /// What the cache held at start.
@@ -216,6 +237,8 @@ pub(crate) struct Cached {
     pub outbox: Vec<OutboxEntry>,
     /// A referral link this browser landed with earlier (not per shopper: the visitor may not have signed up).
     pub attribution: Option<Attribution>,
+    /// The catalog's JSON text, entity tag, and the `near` it was read for.
+    pub catalog: Option<(String, Option<String>, Vec<String>)>,
 }
 
 /// Timers the shell keeps, one of each at most.
@@ -228,8 +251,15 @@ pub(crate) enum Timer {
 /// What the shell must do.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Effect {
-    /// Read a resource (conditionally, with the entity tag); the answer comes back with `generation`.
-    Fetch { resource: Resource, etag: Option<String>, identity: Option<Identity>, generation: u32 },
+    /// Read a resource (conditionally, with the entity tag); the answer comes back with `generation`. `near`
+    /// (the catalog only): the page's products, whose neighbours the candidate set must hold.
+    Fetch {
+        resource: Resource,
+        etag: Option<String>,
+        identity: Option<Identity>,
+        generation: u32,
+        near: Vec<String>,
+    },
     /// Send a write.
     Send { entry: OutboxEntry, identity: Identity },
     /// Wake the store with the timer's message after a delay (replacing a pending one).
@@ -238,6 +268,8 @@ pub(crate) enum Effect {
     SaveProgram { text: String, etag: Option<String> },
     /// Save the shopper state to the cache.
     SaveShopper { customer_id: String, text: String },
+    /// Save the catalog to the cache, with what it was asked for.
+    SaveCatalog { text: String, etag: Option<String>, near: Vec<String> },
     /// Save one write of the outbox (one storage entry per write, so two tabs never overwrite each other's).
     SaveWrite(OutboxEntry),
     /// Remove one write from the saved outbox.
@@ -370,6 +402,13 @@ pub(crate) struct Store {
     /// The backend cannot capture referrals (a JS adapter without `captureReferral`): keep the attribution
     /// for the shop's own sign-up form (`client.referral()`), and do not ask again on this page.
     capture_unsupported: bool,
+    /// The recommendation candidates, once something asked for them.
+    catalog: Slot<Vec<CatalogProduct>>,
+    catalog_wanted: bool,
+    /// The page's products the catalog was (or is being) read for.
+    catalog_near: Vec<String>,
+    /// Why the catalog could not be read, if it could not (kept apart from the page's status).
+    catalog_error: Option<SyncError>,
 }
 
 impl Store {
@@ -387,6 +426,16 @@ impl Store {
 
     pub(crate) fn identity(&self) -> Option<&Identity> {
         self.identity.as_ref()
+    }
+
+    /// The recommendation candidates, if read.
+    pub(crate) fn catalog(&self) -> Option<&Rc<Vec<CatalogProduct>>> {
+        self.catalog.value.as_ref()
+    }
+
+    /// Why the catalog could not be read (when there is none to rank).
+    pub(crate) fn catalog_error(&self) -> Option<&SyncError> {
+        self.catalog_error.as_ref()
     }
 
     /// The referral link that brought this browser and still counts.
@@ -415,6 +464,7 @@ impl Store {
         match resource {
             Resource::Program => self.program.value.is_some(),
             Resource::Shopper => self.shopper.value.is_some(),
+            Resource::Catalog => self.catalog.value.is_some(),
         }
     }
 
@@ -422,6 +472,7 @@ impl Store {
         match resource {
             Resource::Program => &self.program.sync,
             Resource::Shopper => &self.shopper.sync,
+            Resource::Catalog => &self.catalog.sync,
         }
     }
 
@@ -429,6 +480,7 @@ impl Store {
         match resource {
             Resource::Program => &mut self.program.sync,
             Resource::Shopper => &mut self.shopper.sync,
+            Resource::Catalog => &mut self.catalog.sync,
         }
     }
 
@@ -438,7 +490,7 @@ impl Store {
 
     /// Whether a read's answer or timer (made for `generation`) still concerns the signed-in shopper.
     fn current(&self, resource: Resource, generation: u32) -> bool {
-        resource == Resource::Program || generation == self.generation
+        resource != Resource::Shopper || generation == self.generation
     }
 
     /// The status the page sees, derived from the slots and the last error.
@@ -491,6 +543,10 @@ impl Store {
             }
             Msg::Refresh => {
                 self.start_round(fx);
+                if self.catalog_wanted && !self.busy(Resource::Catalog) {
+                    self.catalog.sync.attempt = 0;
+                    self.fetch(Resource::Catalog, fx);
+                }
                 if env.now_ms >= self.outbox_not_before {
                     self.send_outbox(fx);
                 }
@@ -536,6 +592,19 @@ impl Store {
                 self.check_settled(fx);
             }
             Msg::Landed(query) => self.landing = Some(query),
+            Msg::WantCatalog { near } => {
+                let changed = near != self.catalog_near;
+                self.catalog_wanted = true;
+                if changed {
+                    // Another page's candidates: the copy in hand is shown until the new set arrives.
+                    self.catalog_near = near;
+                    self.catalog.sync.fresh = false;
+                }
+                if !self.busy(Resource::Catalog) && (changed || !self.catalog.sync.fresh) {
+                    self.catalog.sync.attempt = 0;
+                    self.fetch(Resource::Catalog, fx);
+                }
+            }
         }
     }
 
@@ -567,6 +636,14 @@ impl Store {
                 if state.customer_id == identity.customer_id {
                     self.shopper = Slot { value: Some(Rc::new(state)), sync: Reading::default() };
                 }
+            }
+        }
+        if let Some((text, etag, near)) = cached.catalog {
+            if let Ok(answer) = CatalogAnswer::from_json_str(&text) {
+                let products = safe_products(answer.products, fx);
+                self.catalog =
+                    Slot { value: Some(Rc::new(products)), sync: Reading { etag, ..Reading::default() } };
+                self.catalog_near = near;
             }
         }
         if cached.attribution.is_some() && self.attribution.is_none() {
@@ -604,7 +681,9 @@ impl Store {
         // Conditional only when there is a copy that a 304 would confirm.
         let etag = if self.has(resource) { self.reading(resource).etag.clone() } else { None };
         self.reading_mut(resource).in_flight = true;
-        fx.push(Effect::Fetch { resource, etag, identity, generation: self.generation });
+        let near = if resource == Resource::Catalog { self.catalog_near.clone() } else { Vec::new() };
+        let identity = if resource == Resource::Catalog { None } else { identity };
+        fx.push(Effect::Fetch { resource, etag, identity, generation: self.generation, near });
     }
 
     fn fetched(
@@ -622,6 +701,11 @@ impl Store {
         }
         let result = result.and_then(|fetched| self.accept(resource, fetched, fx));
         match result {
+            Ok(()) if resource == Resource::Catalog => {
+                self.catalog.sync.attempt = 0;
+                self.catalog_error = None;
+                fx.push(Effect::Changed);
+            }
             Ok(()) => {
                 self.updated_at = Some(env.now_ms);
                 self.reading_mut(resource).attempt = 0;
@@ -638,6 +722,14 @@ impl Store {
                     reading.waiting = true;
                     let after_ms = policy.delay_ms(reading.attempt - 1, env.random, error.retry_after_ms());
                     fx.push(Effect::Wake { timer: Timer::Retry(resource), after_ms, generation });
+                } else if resource == Resource::Catalog {
+                    // Recommendations are extra: the page's status and error stay as they are.
+                    reading.attempt = 0;
+                    fx.push(Effect::Warn(format!(
+                        "the catalog for recommendations could not be read: {error}"
+                    )));
+                    self.catalog_error = Some(error);
+                    fx.push(Effect::Changed);
                 } else {
                     reading.attempt = 0;
                     if self.error.as_ref() != Some(&error) {
@@ -671,6 +763,10 @@ impl Store {
                         self.program.sync.fresh = true;
                         Ok(())
                     }
+                    Resource::Catalog if slot_has_value => {
+                        self.catalog.sync.fresh = true;
+                        Ok(())
+                    }
                     _ => Err(SyncError::InvalidResponse(Problems::one(
                         "",
                         "304 Not Modified for something this page never had",
@@ -686,6 +782,14 @@ impl Store {
                 self.program.value = Some(Rc::new(program));
                 self.program.sync.etag = etag;
                 self.program.sync.fresh = true;
+            }
+            Resource::Catalog => {
+                let answer = CatalogAnswer::from_json_str(&text)
+                    .map_err(|p| SyncError::InvalidResponse(p.under("catalog")))?;
+                fx.push(Effect::SaveCatalog { text, etag: etag.clone(), near: self.catalog_near.clone() });
+                self.catalog.value = Some(Rc::new(safe_products(answer.products, fx)));
+                self.catalog.sync.etag = etag;
+                self.catalog.sync.fresh = true;
             }
             Resource::Shopper => {
                 let state = ShopperState::from_json_str(&text)
@@ -941,6 +1045,26 @@ impl Store {
     fn customer_of_saved(&self, key: &str) -> Option<String> {
         self.forgotten.iter().find(|(k, _)| k == key).map(|(_, c)| c.clone())
     }
+}
+
+/// The products whose links may reach the page (a path on the shop or `https://`); the others are left out,
+/// each named in the console.
+fn safe_products(products: Vec<CatalogProduct>, fx: &mut Vec<Effect>) -> Vec<CatalogProduct> {
+    products
+        .into_iter()
+        .filter(|p| {
+            let bad = loyalty_core::check_link(&p.url)
+                .err()
+                .or_else(|| p.image.as_deref().and_then(|i| loyalty_core::check_link(i).err()));
+            if let Some(message) = &bad {
+                fx.push(Effect::Warn(format!(
+                    "catalog product \"{}\" is left out: its link {message}",
+                    p.id
+                )));
+            }
+            bad.is_none()
+        })
+        .collect()
 }
 
 #[cfg(test)]

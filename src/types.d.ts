@@ -339,6 +339,8 @@ export interface LoyaltyAdapter {
   /** Optional: records who referred the signed-in shopper; without it, a landing's code stays in `referral()`. */
   captureReferral?(request: { code: string; idempotencyKey: string; identity: Identity }):
     { referredBy: string } | Promise<{ referredBy: string }>;
+  /** Optional: the recommendation candidates (the popular products and the `near` products' neighbours). */
+  catalog?(request: { etag?: string; near: string[] }): { products: CatalogProduct[] } | Promise<{ products: CatalogProduct[] }>;
 }
 
 /** `createClient`'s settings: exactly one of `apiBase`, `adapter` and `memory`. */
@@ -347,13 +349,13 @@ export interface ClientConfig {
   apiBase?: string;
   adapter?: LoyaltyAdapter;
   /** An in-memory backend (tests, previews, the offline demo). */
-  memory?: { program: ProgramInput; shopper?: ShopperState };
+  memory?: { program: ProgramInput; shopper?: ShopperState; catalog?: CatalogProduct[] };
   /** The signed-in shopper; omit for a guest. */
   identity?: Identity | null;
   /** Extra headers on every request (not for secrets: they are in the page). */
   headers?: Record<string, string>;
   /** Endpoint paths for a backend with its own API. */
-  paths?: { program?: string; shopper?: string; redemptions?: string; birthday?: string; referral?: string };
+  paths?: { program?: string; shopper?: string; redemptions?: string; birthday?: string; referral?: string; catalog?: string };
   /** Per request, default 10000 (100 to 120000). */
   timeoutMs?: number;
   /** Answers above this are refused unread, default 2000000 (1000 to 50000000). */
@@ -364,6 +366,84 @@ export interface ClientConfig {
   cache?: boolean;
   /** Read retries: attempts (default 4), first and largest backoff ceilings in ms (500, 30000). */
   retry?: { attempts?: number; baseMs?: number; capMs?: number };
+  /** How many popular products the recommendation candidates hold (default 2000, 0 to 100000). */
+  catalogLimit?: number;
+  /** Keep a history for recommendations only after `setConsent(true)` (default false). */
+  requireConsent?: boolean;
+}
+
+/** A product as `GET /v1/catalog` sends it. */
+export interface CatalogProduct {
+  id: string;
+  title: LocalizedText;
+  /** A path on the shop or an https:// URL. */
+  url: string;
+  image?: string | null;
+  /** Minor units of the program's currency. */
+  price: number;
+  categories?: string[];
+  tags?: string[];
+  inStock?: boolean;
+  /** Percentile by recent units sold: 0 (none) to 100 (the best seller). */
+  popularity?: number;
+  /** Products often bought with this one, strongest first. */
+  neighbours?: string[];
+  /** Per neighbour, the share of this product's orders that also held it, in permille. */
+  neighbourWeights?: number[];
+}
+
+export type RecommendContext = "home" | "product" | "cart";
+
+/** `client.recommend`'s request. */
+export interface RecommendRequest {
+  context?: RecommendContext;
+  /** The product on the page (never recommended itself). */
+  productId?: string | null;
+  /** The cart's product ids (never recommended). */
+  cart?: string[];
+  /** The page's category, for a shopper without history. */
+  category?: string | null;
+  /** 1 to 50, default 10. */
+  limit?: number;
+  exclude?: string[];
+  /** Recommend products bought before (consumables). */
+  repurchase?: boolean;
+  /** Titles in this locale (default: the page's language). */
+  locale?: string | null;
+}
+
+/** Why a product is recommended; the fields a kind names are present. */
+export interface RecommendationReason {
+  kind: "boughtWith" | "viewed" | "similar" | "popular" | "popularIn" | "bonusPoints" | "reachesTier" | "reachesReward" | "boughtBefore";
+  productId?: string;
+  category?: string;
+  /** Points as a percent of the base rate (`bonusPoints`). */
+  percent?: number;
+  tierId?: string;
+  rewardId?: string;
+}
+
+export interface Recommendation {
+  productId: string;
+  title: string;
+  url: string;
+  image: string | null;
+  price: number;
+  currency: CurrencyCode | null;
+  /** Points this shopper earns buying one. */
+  points: number | null;
+  /** The main reason first. */
+  reasons: RecommendationReason[];
+}
+
+/** What the shopper did, for `client.track`. */
+export interface TrackEvent {
+  productId: string;
+  kind: "view" | "cart" | "purchase";
+  /** UTC seconds; default now. */
+  at?: Timestamp;
+  /** For a view: seconds on the page. */
+  dwellSeconds?: number;
 }
 
 export type SyncStatus = "loading" | "fresh" | "stale" | "offline" | "error";
@@ -462,6 +542,8 @@ export interface ClientState {
   updatedAt: number | null;
   /** The friend's referral link that brought this browser, until it is recorded for a signed-in shopper. */
   referral: Attribution | null;
+  /** The shopper's choices and this device's history for recommendations. */
+  personalisation: { personalised: boolean; consent: boolean | null; recording: boolean; events: number };
 }
 
 /** A referral link this browser landed with (first touch), kept until it expires or is recorded. */

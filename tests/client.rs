@@ -77,6 +77,27 @@ export function storageKeys() { return Object.keys(localStorage).filter((k) => k
 export function clearStorage() { for (const k of storageKeys()) localStorage.removeItem(k); }
 export function heap() { return performance.memory ? performance.memory.usedJSHeapSize : 0; }
 export function gc() { if (!globalThis.gc) throw new Error("run Chromium with --js-flags=--expose-gc (webdriver.json)"); globalThis.gc(); }
+export function catalogBackend(available) {
+  const products = [
+    {id: "longjing", title: {"zh-CN": "龙井", en: "Longjing"}, url: "/p/longjing", image: "/img/longjing.jpg", price: 16800,
+     categories: ["tea"], popularity: 90, neighbours: ["gaiwan", "cups"], neighbourWeights: [500, 300]},
+    {id: "gaiwan", title: {"zh-CN": "盖碗", en: "Gaiwan"}, url: "/p/gaiwan", price: 12000, categories: ["teaware"], popularity: 40},
+    {id: "cups", title: {"zh-CN": "品茗杯", en: "Cups"}, url: "/p/cups", price: 6000, categories: ["teaware"], popularity: 30},
+    {id: "espresso", title: {"zh-CN": "意式拼配", en: "Espresso"}, url: "/p/espresso", price: 9800, categories: ["coffee"], popularity: 95,
+     neighbours: ["grinder"], neighbourWeights: [600]},
+    {id: "grinder", title: {"zh-CN": "磨豆机", en: "Grinder"}, url: "/p/grinder", price: 45000, categories: ["coffee-gear"], popularity: 20},
+  ];
+  const base = standard(available);
+  return (call, request, n) => {
+    if (call.path.endsWith("/catalog")) {
+      const url = new URL(request.url);
+      call.query = url.search;
+      if (call.headers["if-none-match"] === '"c1"') return new Response(null, {status: 304});
+      return new Response(JSON.stringify({products}), {status: 200, headers: {"content-type": "application/json", etag: '"c1"'}});
+    }
+    return base(call, request, n);
+  };
+}
 export function settle(promise) { return promise.then((v) => ({ok: true, value: v}), (e) => ({ok: false, error: e})); }
 "#)]
 extern "C" {
@@ -107,6 +128,8 @@ extern "C" {
     fn heap() -> f64;
     fn gc();
     fn settle(promise: &Promise) -> Promise;
+    #[wasm_bindgen(js_name = catalogBackend)]
+    fn catalog_backend(available: f64) -> JsValue;
 }
 
 const API: &str = "https://loyalty.example/api";
@@ -622,4 +645,83 @@ async fn a_thousand_clients_created_and_destroyed_leave_nothing_behind() {
         memory_after - memory_before,
         heap_after - heap_before
     );
+}
+
+#[wasm_bindgen_test]
+async fn recommendations_read_the_catalog_once_rank_with_the_history_and_respect_the_switch() {
+    clear_storage();
+    install(&catalog_backend(700.0));
+    let c = client(config(&[]));
+    JsFuture::from(c.ready()).await.expect("ready");
+    assert!(
+        !calls().iter().any(|call| text(&call, "path").ends_with("/catalog")),
+        "not read before it is asked for"
+    );
+    // A product page: what goes with it first, with its reason, titles in the page's locale, points to earn.
+    let list = outcome(
+        c.recommend(obj(r#"{"context": "product", "productId": "longjing", "limit": 3, "locale": "en"}"#)),
+    )
+    .await
+    .expect("recommendations");
+    assert_eq!(text(&list, "0.productId"), "gaiwan");
+    assert_eq!(text(&list, "0.title"), "Gaiwan");
+    assert_eq!(text(&list, "0.url"), "/p/gaiwan");
+    assert_eq!(num(&list, "0.price"), 12000.0);
+    assert_eq!(num(&list, "0.points"), 120.0);
+    assert_eq!(
+        (text(&list, "0.reasons.0.kind"), text(&list, "0.reasons.0.productId")),
+        ("boughtWith".into(), "longjing".into())
+    );
+    let catalog_calls: Vec<JsValue> =
+        calls().iter().filter(|call| text(call, "path").ends_with("/catalog")).collect();
+    assert_eq!(catalog_calls.len(), 1);
+    assert_eq!(text(&catalog_calls[0], "query"), "?limit=2000&near=longjing");
+    assert!(get(&catalog_calls[0], "headers.authorization").is_undefined(), "the catalog is public");
+    // The history: a view of the espresso brings its grinder to the home page, because of that view.
+    assert_eq!(
+        c.track(obj(r#"{"productId": "espresso", "kind": "view", "dwellSeconds": 40}"#)).ok(),
+        Some(true)
+    );
+    let home = outcome(c.recommend(obj(r#"{"limit": 2, "locale": "zh-CN"}"#))).await.expect("home");
+    assert_eq!((text(&home, "0.productId"), text(&home, "0.title")), ("grinder".into(), "磨豆机".into()));
+    assert_eq!(text(&home, "0.reasons.0.kind"), "viewed");
+    assert_eq!(num(&c.state(), "personalisation.events"), 1.0);
+    assert!(storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":history")));
+    // The switch off: nothing recorded, the list is not personal (popular first), the history stays until forgotten.
+    c.set_personalised(false);
+    assert_eq!(c.track(obj(r#"{"productId": "cups", "kind": "view"}"#)).ok(), Some(false));
+    let plain = outcome(c.recommend(obj(r#"{"limit": 1}"#))).await.expect("plain");
+    assert_eq!(
+        (text(&plain, "0.productId"), text(&plain, "0.reasons.0.kind")),
+        ("espresso".into(), "popular".into())
+    );
+    assert_eq!(get(&c.state(), "personalisation.recording").as_bool(), Some(false));
+    c.forget_history();
+    assert_eq!(num(&c.state(), "personalisation.events"), 0.0);
+    assert!(!storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":history")));
+    // Bad requests name the field.
+    let bad = outcome(c.recommend(obj(r#"{"context": "checkout"}"#))).await.expect_err("refused");
+    assert!(text(&bad, "message").contains("request.context: must be one of"), "{}", text(&bad, "message"));
+    assert!(c.track(obj(r#"{"productId": "x", "kind": "like"}"#)).is_err());
+    c.destroy();
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn where_consent_is_required_nothing_is_kept_until_it_is_given() {
+    clear_storage();
+    install(&catalog_backend(700.0));
+    let c = client(config(&[("requireConsent", JsValue::TRUE)]));
+    JsFuture::from(c.ready()).await.expect("ready");
+    assert_eq!(c.track(obj(r#"{"productId": "espresso", "kind": "view"}"#)).ok(), Some(false));
+    assert!(!storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":history")));
+    c.set_consent(true);
+    assert_eq!(c.track(obj(r#"{"productId": "espresso", "kind": "view"}"#)).ok(), Some(true));
+    assert_eq!(get(&c.state(), "personalisation.consent").as_bool(), Some(true));
+    // Withdrawn: what was kept is deleted.
+    c.set_consent(false);
+    assert_eq!(num(&c.state(), "personalisation.events"), 0.0);
+    assert!(!storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":history")));
+    c.destroy();
+    clear_storage();
 }

@@ -28,6 +28,7 @@ pub(crate) struct Paths {
     pub redemptions: String,
     pub birthday: String,
     pub referral: String,
+    pub catalog: String,
 }
 
 impl Default for Paths {
@@ -38,6 +39,7 @@ impl Default for Paths {
             redemptions: "/v1/redemptions".into(),
             birthday: "/v1/customers/me/birthday".into(),
             referral: "/v1/referrals/capture".into(),
+            catalog: "/v1/catalog".into(),
         }
     }
 }
@@ -52,6 +54,8 @@ pub(crate) struct HttpSettings {
     pub headers: Vec<(String, String)>,
     pub timeout_ms: u32,
     pub max_response_bytes: u32,
+    /// How many popular products the catalog's candidate set holds.
+    pub catalog_limit: u32,
 }
 
 /// Requests in flight, so that `destroy()` can abort them all.
@@ -130,7 +134,7 @@ async fn send(settings: &HttpSettings, call: Call, controller: &AbortController)
         set(name, value);
     }
     let path = match &call {
-        Call::Read { resource, etag, identity } => {
+        Call::Read { resource, etag, identity, near } => {
             if let Some(etag) = etag {
                 set("if-none-match", etag);
             }
@@ -138,8 +142,18 @@ async fn send(settings: &HttpSettings, call: Call, controller: &AbortController)
                 set("authorization", &authorization(identity));
             }
             match resource {
-                Resource::Program => &settings.paths.program,
-                Resource::Shopper => &settings.paths.shopper,
+                Resource::Program => settings.paths.program.clone(),
+                Resource::Shopper => settings.paths.shopper.clone(),
+                Resource::Catalog => {
+                    let near: Vec<String> =
+                        near.iter().map(|id| String::from(js_sys::encode_uri_component(id))).collect();
+                    let mut path = format!("{}?limit={}", settings.paths.catalog, settings.catalog_limit);
+                    if !near.is_empty() {
+                        path.push_str("&near=");
+                        path.push_str(&near.join(","));
+                    }
+                    path
+                }
             }
         }
         Call::Write { entry, identity } => {
@@ -156,7 +170,7 @@ async fn send(settings: &HttpSettings, call: Call, controller: &AbortController)
             let _ = js_sys::Reflect::set(&body, &member.into(), &JsValue::from_str(value));
             let body = js_sys::JSON::stringify(&body).map_err(|e| SyncError::Adapter(describe(&e)))?;
             init.set_body(&body);
-            path
+            path.clone()
         }
     };
     init.set_headers(&headers);

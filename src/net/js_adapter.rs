@@ -8,6 +8,7 @@
 //!   redeem: async ({ rewardId, idempotencyKey, identity }) => ({ ...redemption }),
 //!   setBirthday: async ({ birthday, idempotencyKey, identity }) => ({ birthday }), // optional
 //!   captureReferral: async ({ code, idempotencyKey, identity }) => ({ referredBy: code }), // optional
+//!   catalog: async ({ etag, near }) => ({ products }),         // optional: recommendations' candidates
 //! }})
 //! ```
 //!
@@ -82,7 +83,7 @@ impl Backend for JsBackend {
             let _ = Reflect::set(&argument, &key.into(), &value);
         };
         let name = match &call {
-            Call::Read { resource, etag, identity } => {
+            Call::Read { resource, etag, identity, near } => {
                 if let Some(etag) = etag {
                     set("etag", JsValue::from_str(etag));
                 }
@@ -92,6 +93,11 @@ impl Backend for JsBackend {
                 match resource {
                     Resource::Program => "program",
                     Resource::Shopper => "shopper",
+                    Resource::Catalog => {
+                        let ids: js_sys::Array = near.iter().map(|id| JsValue::from_str(id)).collect();
+                        set("near", ids.into());
+                        "catalog"
+                    }
                 }
             }
             Call::Write { entry, identity } => {
@@ -117,7 +123,7 @@ impl Backend for JsBackend {
         let function: Option<Function> =
             Reflect::get(&self.adapter, &name.into()).ok().and_then(|f| f.dyn_into().ok());
         let Some(function) = function else {
-            // Optional functions (setBirthday, captureReferral) may be absent: a definitive refusal, never retried.
+            // Optional functions (setBirthday, captureReferral, catalog) may be absent: a definitive refusal, never retried.
             let message = format!("adapter.{name} is not a function");
             let refusal = SyncError::Status {
                 status: 501,

@@ -12,6 +12,8 @@ use std::cell::RefCell;
 
 pub(crate) struct MemoryBackend {
     program_text: String,
+    /// `{"products": [...]}`, when the memory data has a catalog.
+    catalog_text: Option<String>,
     program: Program,
     shopper: RefCell<Option<ShopperState>>,
     /// Answers by idempotency key.
@@ -23,8 +25,15 @@ impl MemoryBackend {
         program_text: String,
         program: Program,
         shopper: Option<ShopperState>,
+        catalog_text: Option<String>,
     ) -> MemoryBackend {
-        MemoryBackend { program_text, program, shopper: RefCell::new(shopper), answers: RefCell::default() }
+        MemoryBackend {
+            program_text,
+            catalog_text,
+            program,
+            shopper: RefCell::new(shopper),
+            answers: RefCell::default(),
+        }
     }
 
     /// A write, idempotent by key as the server's: a key already answered gets the same answer; otherwise
@@ -114,6 +123,10 @@ impl Backend for MemoryBackend {
             Call::Read { resource: Resource::Program, .. } => {
                 Ok(Fetched::Body { text: self.program_text.clone(), etag: None })
             }
+            Call::Read { resource: Resource::Catalog, .. } => match &self.catalog_text {
+                Some(text) => Ok(Fetched::Body { text: text.clone(), etag: None }),
+                None => Err(refusal(404, "not_found", "the memory data has no catalog".into())),
+            },
             Call::Read { resource: Resource::Shopper, .. } => match &*self.shopper.borrow() {
                 Some(state) => crate::json_text(state)
                     .map(|text| Fetched::Body { text, etag: None })

@@ -18,8 +18,8 @@ use std::pin::Pin;
 /// One request to a backend.
 #[derive(Debug)]
 pub(crate) enum Call {
-    /// Read a resource (conditionally, with the entity tag the store holds).
-    Read { resource: Resource, etag: Option<String>, identity: Option<Identity> },
+    /// Read a resource (conditionally, with the entity tag the store holds); `near` for the catalog.
+    Read { resource: Resource, etag: Option<String>, identity: Option<Identity>, near: Vec<String> },
     /// A write from the outbox (a redemption, a birthday), with its idempotency key.
     Write { entry: OutboxEntry, identity: Identity },
 }

@@ -89,6 +89,7 @@ fn started_from_cache(available: i64) -> Store {
         shopper: Some(shopper("alice", available)),
         outbox: vec![],
         attribution: None,
+        catalog: None,
     };
     store.update(Msg::Start(cached), env());
     store
@@ -129,6 +130,7 @@ fn a_cached_load_is_shown_stale_then_revalidated_with_the_etag() {
         shopper: Some(shopper("alice", 300)),
         outbox: vec![],
         attribution: None,
+        catalog: None,
     };
     let fx = store.update(Msg::Start(cached), env());
     assert_eq!(store.status(), SyncStatus::Stale, "cached data is never shown as fresh");
@@ -144,8 +146,13 @@ fn a_cached_load_is_shown_stale_then_revalidated_with_the_etag() {
 #[test]
 fn another_shoppers_data_is_never_shown() {
     let mut store = signed_in();
-    let cached =
-        Cached { program: None, shopper: Some(shopper("bob", 999)), outbox: vec![], attribution: None };
+    let cached = Cached {
+        program: None,
+        shopper: Some(shopper("bob", 999)),
+        outbox: vec![],
+        attribution: None,
+        catalog: None,
+    };
     store.update(Msg::Start(cached), env());
     assert!(store.shopper().is_none(), "bob's cached state is not shown to alice");
     let fx = store.update(fetched(Resource::Shopper, body(&shopper("bob", 999), None)), env());
@@ -162,6 +169,7 @@ fn a_damaged_cache_is_ignored() {
         shopper: Some("[]".into()),
         outbox: vec![],
         attribution: None,
+        catalog: None,
     };
     let fx = store.update(Msg::Start(cached), env());
     assert!(store.program().is_none() && store.shopper().is_none());
@@ -311,6 +319,7 @@ fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
         shopper: None,
         outbox: vec![entry("fresh", 60_000), entry("old", OUTBOX_MAX_AGE_MS + 1), bobs],
         attribution: None,
+        catalog: None,
     };
     let mut store = signed_in();
     let fx = store.update(Msg::Start(cached), env());
@@ -371,8 +380,13 @@ fn signing_out_forgets_the_shopper_and_drops_late_answers() {
     assert!(store.shopper().is_none(), "an answer that arrives after sign-out is dropped");
     // Bob signs in on the same page: alice's state is gone, bob's cache is used.
     let bob = Identity { customer_id: "bob".into(), ..alice() };
-    let cached =
-        Cached { program: None, shopper: Some(shopper("bob", 50)), outbox: vec![], attribution: None };
+    let cached = Cached {
+        program: None,
+        shopper: Some(shopper("bob", 50)),
+        outbox: vec![],
+        attribution: None,
+        catalog: None,
+    };
     let fx = store.update(Msg::SignIn(bob, cached), env());
     assert_eq!(store.shopper().map(|s| s.customer_id.as_str()), Some("bob"));
     assert_eq!(store.status(), SyncStatus::Stale);
@@ -685,4 +699,65 @@ fn a_shoppers_own_link_and_a_refused_capture_are_used_up_quietly() {
     assert_eq!(store.attribution().map(|a| a.code.as_str()), Some(friend.as_str()));
     let fx = store.update(Msg::Refresh, env());
     assert!(referral_writes(&fx).is_empty(), "not asked again on this page: {fx:?}");
+}
+
+const CATALOG: &str = r#"{"products": [
+    {"id": "tea", "title": {"en": "Tea"}, "url": "/p/tea", "price": 100, "neighbours": ["cup"]},
+    {"id": "cup", "title": {"en": "Cup"}, "url": "/p/cup", "price": 50},
+    {"id": "bad", "title": {"en": "Bad"}, "url": "javascript:alert(1)", "price": 1}
+]}"#;
+
+fn catalog_fetches(fx: &[Effect]) -> Vec<(Option<String>, Vec<String>)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Fetch { resource: Resource::Catalog, etag, near, identity, .. } => {
+                assert!(identity.is_none(), "the catalog is public: no identity is sent");
+                Some((etag.clone(), near.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_catalog_is_read_only_when_asked_for_and_never_changes_the_pages_status() {
+    let mut store = loaded(700);
+    assert_eq!(store.catalog(), None);
+    let fx = store.update(Msg::Refresh, env());
+    assert!(catalog_fetches(&fx).is_empty(), "not asked for yet");
+    let want = |near: &[&str]| Msg::WantCatalog { near: near.iter().map(|s| (*s).to_owned()).collect() };
+    let fx = store.update(want(&["tea"]), env());
+    assert_eq!(catalog_fetches(&fx), vec![(None, vec!["tea".to_owned()])]);
+    // Asked again while it is on its way: one request.
+    assert!(catalog_fetches(&store.update(want(&["tea"]), env())).is_empty());
+    let fx = store.update(fetched(Resource::Catalog, body(CATALOG, Some("\"c1\""))), env());
+    let ids: Vec<&str> =
+        store.catalog().map(|c| c.iter().map(|p| p.id.as_str()).collect()).unwrap_or_default();
+    assert_eq!(ids, ["tea", "cup"], "a product with an unsafe link is left out");
+    assert_eq!(
+        warnings(&fx),
+        vec![r#"catalog product "bad" is left out: its link must be a path on the shop (/products/x) or an https:// URL, got "javascript:alert(1)""#.to_owned()]
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::SaveCatalog { near, .. } if near == &["tea".to_owned()])));
+    assert_eq!(store.status(), SyncStatus::Fresh);
+    // The same page's products again: nothing to read; another product page: read for it; a refresh revalidates.
+    assert!(catalog_fetches(&store.update(want(&["tea"]), env())).is_empty());
+    let fx = store.update(Msg::Refresh, env());
+    assert_eq!(catalog_fetches(&fx), vec![(Some("\"c1\"".to_owned()), vec!["tea".to_owned()])]);
+    store.update(fetched(Resource::Catalog, Ok(Fetched::NotModified)), env());
+    let fx = store.update(want(&["cup"]), env());
+    assert_eq!(catalog_fetches(&fx), vec![(Some("\"c1\"".to_owned()), vec!["cup".to_owned()])]);
+    // A failure is retried, then reported in the console only: the page's status and error stay.
+    let mut attempts = 0;
+    let mut fx = store.update(fetched(Resource::Catalog, Err(status(503, None))), env());
+    while fx.iter().any(|e| matches!(e, Effect::Wake { timer: Timer::Retry(Resource::Catalog), .. })) {
+        attempts += 1;
+        store.update(Msg::RetryDue { resource: Resource::Catalog, generation: 0 }, env());
+        fx = store.update(fetched(Resource::Catalog, Err(status(503, None))), env());
+    }
+    assert_eq!(attempts, 3);
+    assert_eq!((store.status(), store.error().is_none()), (SyncStatus::Fresh, true));
+    assert_eq!(store.catalog_error().map(SyncError::code), Some("server_error"));
+    assert_eq!(warnings(&fx).len(), 1, "{fx:?}");
+    assert_eq!(store.catalog().map(|c| c.len()), Some(2), "the copy in hand is still there to rank");
 }

@@ -3,7 +3,7 @@
 // `make test` fails.
 import init, {
   validateProgram, pointsForProduct, pointsForCart, tierProgress, rewardsOverview, createClient,
-  parseReferralCode, qrCodeSvg, type ShareIntent, type Attribution,
+  parseReferralCode, qrCodeSvg, type ShareIntent, type Attribution, type Recommendation,
   type ProgramInput, type Program, type EarnResult, type TierProgress, type RewardsOverview, type LoyaltyError,
   type ClientState, type Redemption, type ShopperState, type LoyaltyAdapter,
 } from "../../pkg/storefront_loyalty.js";
@@ -29,6 +29,12 @@ export async function headless(identity: { customerId: string; timestamp: number
     const landed: Attribution | null = client.referral();
     code += intent.url ?? intent.link + (landed?.code ?? "") + (client.state().referral?.expiresAt ?? 0);
     code += parseReferralCode("7kq2-m9xj") + qrCodeSvg(intent.link, "high").length;
+    const tracked: boolean = client.track({ productId: "longjing", kind: "view", dwellSeconds: 30 });
+    const list: Recommendation[] = await client.recommend({ context: "product", productId: "longjing", limit: 4 });
+    code += list.map((r) => `${r.title} ${r.reasons[0]?.kind} ${r.points ?? 0}`).join() + tracked;
+    client.setPersonalised(false);
+    client.forgetHistory();
+    code += client.state().personalisation.events;
     code += waiting ?? "";
   } catch (e) {
     code = (e as LoyaltyError).code;

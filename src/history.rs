@@ -1,0 +1,153 @@
+//! The shopper's history for recommendations (views with dwell time, cart adds, purchases), kept in this
+//! browser's localStorage and nowhere else: never sent to any backend. Capped at 200 events and 90 days (the
+//! oldest go first), saved with a schema version (another version reads as empty), and recorded only while
+//! the shopper has personalisation on and, where the shop requires it, has consented.
+
+use loyalty_core::{FromJson, HistoryEvent, HistoryKind, Timestamp};
+use serde::Serialize;
+
+/// Most events kept.
+pub(crate) const MAX_EVENTS: usize = 200;
+
+/// Oldest event kept, in seconds.
+pub(crate) const MAX_AGE_SECONDS: i64 = 90 * 86_400;
+
+/// The saved format's version.
+const VERSION: u32 = 1;
+
+/// Views of the same product within this many seconds are one visit (its dwell time grows).
+const SAME_VISIT_SECONDS: i64 = 30 * 60;
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// The history as saved.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct SavedHistory {
+        /// [`VERSION`].
+        pub version: u32,
+        /// Oldest first.
+        pub events: Vec<HistoryEvent> = Vec::new(),
+    }
+}
+
+loyalty_core::wire_struct! {
+    lenient;
+    /// The shopper's choices about personalisation, as saved.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    pub struct Preferences {
+        /// False: the shopper turned personalisation off (China's PIPL, art. 24, asks for the switch).
+        pub personalised: bool = true,
+        /// Consent to keep a history, where the shop requires it: none yet, given, or refused.
+        pub consent: Option<bool>,
+    }
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences { personalised: true, consent: None }
+    }
+}
+
+impl Preferences {
+    /// Whether the history may be recorded and used.
+    pub(crate) fn allows_history(self, require_consent: bool) -> bool {
+        self.personalised && (!require_consent || self.consent == Some(true))
+    }
+}
+
+/// The history saved in `text`, without what has aged out (a damaged or other-version entry reads as none).
+pub(crate) fn load(text: Option<&str>, now: Timestamp) -> Vec<HistoryEvent> {
+    let Some(saved) = text.and_then(|t| SavedHistory::from_json_str(t).ok()) else { return Vec::new() };
+    if saved.version != VERSION {
+        return Vec::new();
+    }
+    let mut events = saved.events;
+    prune(&mut events, now);
+    events
+}
+
+/// The history as saved.
+pub(crate) fn saved(events: &[HistoryEvent]) -> SavedHistory {
+    SavedHistory { version: VERSION, events: events.to_vec() }
+}
+
+/// Adds an event: a repeated view within one visit lengthens the first; then the caps apply.
+pub(crate) fn record(events: &mut Vec<HistoryEvent>, event: HistoryEvent, now: Timestamp) {
+    let same_visit = events.iter_mut().rev().find(|e| {
+        e.kind == HistoryKind::View
+            && event.kind == HistoryKind::View
+            && e.product_id == event.product_id
+            && (event.at - e.at).abs() <= SAME_VISIT_SECONDS
+    });
+    match same_visit {
+        Some(visit) => {
+            visit.dwell_seconds = visit.dwell_seconds.saturating_add(event.dwell_seconds).min(3_600)
+        }
+        None => {
+            let at = events.partition_point(|e| e.at <= event.at);
+            events.insert(at, event);
+        }
+    }
+    prune(events, now);
+}
+
+fn prune(events: &mut Vec<HistoryEvent>, now: Timestamp) {
+    events.retain(|e| now - e.at <= MAX_AGE_SECONDS && e.at <= now + 300);
+    if events.len() > MAX_EVENTS {
+        let extra = events.len() - MAX_EVENTS;
+        events.drain(..extra);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = 1_767_225_600;
+
+    fn view(id: &str, at: Timestamp, dwell: u32) -> HistoryEvent {
+        HistoryEvent { product_id: id.into(), kind: HistoryKind::View, at, dwell_seconds: dwell }
+    }
+
+    #[test]
+    fn the_history_keeps_200_events_and_90_days_oldest_dropped_first() {
+        let mut events = Vec::new();
+        for i in 0..250 {
+            record(&mut events, view(&format!("p{i}"), NOW - 250 + i, 5), NOW);
+        }
+        assert_eq!(events.len(), MAX_EVENTS);
+        assert_eq!((events[0].product_id.as_str(), events[199].product_id.as_str()), ("p50", "p249"));
+        record(&mut events, view("old", NOW - MAX_AGE_SECONDS - 1, 5), NOW);
+        assert!(!events.iter().any(|e| e.product_id == "old"));
+        // A later visit of the same product in the same half hour lengthens it.
+        record(&mut events, view("p249", NOW, 40), NOW);
+        assert_eq!((events.len(), events[199].dwell_seconds), (MAX_EVENTS, 45));
+    }
+
+    #[test]
+    fn only_this_version_is_read_and_aged_events_are_dropped() {
+        let text = |version: u32| {
+            format!(
+                r#"{{"version": {version}, "events": [{{"productId": "a", "kind": "view", "at": {}}},
+                   {{"productId": "b", "kind": "purchase", "at": {}}}]}}"#,
+                NOW - 10,
+                NOW - MAX_AGE_SECONDS - 10
+            )
+        };
+        let loaded = load(Some(&text(1)), NOW);
+        assert_eq!(loaded.iter().map(|e| e.product_id.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(load(Some(&text(2)), NOW).is_empty());
+        assert!(load(Some("{damaged"), NOW).is_empty());
+        assert!(load(None, NOW).is_empty());
+    }
+
+    #[test]
+    fn consent_and_the_switch_decide_together() {
+        let prefs = |personalised, consent| Preferences { personalised, consent };
+        assert!(prefs(true, None).allows_history(false));
+        assert!(!prefs(true, None).allows_history(true));
+        assert!(prefs(true, Some(true)).allows_history(true));
+        assert!(!prefs(false, Some(true)).allows_history(true));
+        assert!(!prefs(false, None).allows_history(false));
+    }
+}
