@@ -23,7 +23,7 @@ const TEXT = {
 };
 const SHOPPERS = ["demo-near-silver", "demo-gold", "demo-expiring", "demo-new"];
 
-let products = []; // from GET /v1/catalog, most popular first
+let products = []; // from the demo-only GET /demo/products (the whole catalog, sold out too), most popular first
 let shopper = null;
 const cart = new Map();
 
@@ -134,7 +134,7 @@ async function main() {
     document.documentElement.lang = locale() === "zh-CN" ? "en" : "zh-CN";
     render();
   });
-  const catalog = await fetch("/v1/catalog");
+  const catalog = await fetch("/demo/products");
   if (catalog.ok) {
     products = (await catalog.json()).products.sort((a, b) => b.popularity - a.popularity || a.id.localeCompare(b.id));
   }

@@ -104,15 +104,7 @@ pub async fn get_catalog(
     if !problems.0.is_empty() {
         return Err(ApiError::invalid("invalid_query", problems));
     }
-    let now = state.now();
-    let served = match state.cached_catalog().filter(|c| now - c.computed_at < RECOMPUTE_AFTER_SECONDS) {
-        Some(served) => served,
-        None => {
-            let served = compute(&state, now).await?;
-            state.cache_catalog(served.clone());
-            served
-        }
-    };
+    let served = current(&state).await?;
     let chosen = loyalty_core::candidate_set(&served.products, limit, &near);
     let etag = format!(
         "\"{}\"",
@@ -134,6 +126,26 @@ pub async fn get_catalog(
             .map_err(ApiError::internal)?,
     )
         .into_response())
+}
+
+/// The computed catalog, recomputed when older than a minute.
+async fn current(state: &AppState) -> Result<ServedCatalog, ApiError> {
+    let now = state.now();
+    match state.cached_catalog().filter(|c| now - c.computed_at < RECOMPUTE_AFTER_SECONDS) {
+        Some(served) => Ok(served),
+        None => {
+            let served = compute(state, now).await?;
+            state.cache_catalog(served.clone());
+            Ok(served)
+        }
+    }
+}
+
+/// `GET /demo/products` (demo mode only): every product, sold out too, for the demo shop's own product list
+/// (a real shop lists products from its own database; widgets read the bounded `GET /v1/catalog`).
+pub async fn demo_products(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let served = current(&state).await?;
+    Ok(Json(json!({ "products": &*served.products })))
 }
 
 async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> {

@@ -54,7 +54,8 @@ pub fn app(state: AppState) -> Router {
     if config.demo {
         api = api
             .route("/demo/identity", get(routes::demo_identity))
-            .route("/demo/orders", post(demo::place_order));
+            .route("/demo/orders", post(demo::place_order))
+            .route("/demo/products", get(catalog::demo_products));
     }
     let origins: Vec<HeaderValue> =
         config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();

@@ -109,9 +109,13 @@ async fn shopper_identity_is_checked() {
     assert_eq!(me["tier"]["currentTierId"], "member");
     assert_eq!(me["rewards"]["next"]["missing"], 500);
     assert_eq!(me["referral"]["code"].as_str().unwrap().len(), 8);
-    // The demo sign-in route does not exist outside demo mode.
+    // The demo's routes (signing identities, paying orders, listing every product) do not exist outside demo mode.
     let demo = server.client.get(server.url("/demo/identity?customer=c1")).send().await.unwrap();
     assert_eq!(demo.status(), StatusCode::NOT_FOUND);
+    let products = server.client.get(server.url("/demo/products")).send().await.unwrap();
+    assert_eq!(products.status(), StatusCode::NOT_FOUND);
+    let order = server.client.post(server.url("/demo/orders")).body("{}").send().await.unwrap();
+    assert_eq!(order.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
