@@ -84,6 +84,15 @@ input{font:400 14px/1.2 ui-monospace,Menlo,Consolas,monospace;color:var(--_fg);b
 .badge{display:inline-block;line-height:24px;color:var(--_accent);font-weight:600}
 .badge[data-loading]{inline-size:144px;block-size:24px;vertical-align:top;background:var(--_skeleton);border-radius:6px}
 :host(loyalty-recommendations){display:block}
+.recommendations h2{font-size:17px;margin:0 0 10px}
+.rec-list{display:grid;grid-template-columns:repeat(auto-fill,minmax(148px,1fr));gap:14px}
+.rec-item,.rec-skeleton{min-block-size:232px}.rec-skeleton{background:var(--_skeleton);border-radius:8px}
+.rec-link{display:flex;flex-direction:column;gap:3px;color:inherit;text-decoration:none;border-radius:8px}
+.rec-image{inline-size:96px;block-size:96px;object-fit:cover;border-radius:8px;background:var(--_skeleton);display:block}
+.rec-title{font-weight:600}.rec-price,.rec-reason{color:var(--_muted)}.rec-points{color:var(--_accent);font-weight:600}
+.rec-reason{font-size:13px;margin:4px 0 0}
+.rec-switch{margin-block-start:14px;font-size:14px}.rec-switch label{display:inline-flex;gap:8px;align-items:center;min-block-size:36px;cursor:pointer}
+input[type=checkbox]{inline-size:20px;block-size:20px;min-block-size:0;padding:0;accent-color:var(--_accent)}
 .empty{color:var(--_muted)}
 @media (prefers-reduced-motion:no-preference){.dialog[open]{animation:slide .18s ease-out}.skeleton,.badge[data-loading]{animation:pulse 1.2s ease-in-out infinite alternate}}
 @keyframes slide{from{transform:translateX(24px);opacity:.6}}

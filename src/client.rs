@@ -75,7 +75,7 @@ struct Inner {
     /// The catalog index, built a slice at a time from the store's catalog.
     index: RefCell<Indexed>,
     /// `recommend()` calls waiting for the first index.
-    recommending: RefCell<Vec<(RecommendInput, Settle)>>,
+    recommending: RefCell<Vec<(RecommendInput, RecommendWaiter)>>,
 }
 
 /// The catalog index and the catalog it was built from.
@@ -127,7 +127,7 @@ loyalty_core::wire_struct! {
 }
 
 /// One recommendation as the page sees it: the product's details and why.
-#[derive(Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RecommendationView {
     pub product_id: String,
@@ -137,7 +137,38 @@ pub(crate) struct RecommendationView {
     pub price: i64,
     pub currency: Option<loyalty_core::Currency>,
     pub points: Option<i64>,
-    pub reasons: Vec<loyalty_core::Reason>,
+    pub reasons: Vec<ReasonView>,
+}
+
+/// A reason as the page sees it: the core's reason with the title of the product it names.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReasonView {
+    #[serde(flatten)]
+    pub reason: loyalty_core::Reason,
+    /// The title of `productId`, in the request's locale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_title: Option<String>,
+}
+
+/// Who waits for recommendations: a promise, or an element.
+enum RecommendWaiter {
+    Js(Settle),
+    Rust(Box<dyn FnOnce(Result<Vec<RecommendationView>, WidgetError>)>),
+}
+
+impl RecommendWaiter {
+    fn finish(self, result: Result<Vec<RecommendationView>, WidgetError>) {
+        match self {
+            RecommendWaiter::Js(settle) => {
+                let _ = match result.and_then(|list| output(&list)) {
+                    Ok(list) => settle.resolve.call1(&JsValue::UNDEFINED, &list),
+                    Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
+                };
+            }
+            RecommendWaiter::Rust(done) => done(result),
+        }
+    }
 }
 
 /// Who waits for a write's answer: a promise handed to JS, or an element of the widget.
@@ -377,8 +408,8 @@ fn index_catalog(inner: &Rc<Inner>) {
     let Some(catalog) = catalog else {
         if let Some(error) = error {
             let waiting = std::mem::take(&mut *inner.recommending.borrow_mut());
-            for (_, settle) in waiting {
-                let _ = settle.reject.call1(&JsValue::UNDEFINED, &WidgetError::Sync(error.clone()).into());
+            for (_, waiter) in waiting {
+                waiter.finish(Err(WidgetError::Sync(error.clone())));
             }
         }
         return;
@@ -414,11 +445,8 @@ fn index_catalog(inner: &Rc<Inner>) {
             indexed.index = Some(index);
         }
         let waiting = std::mem::take(&mut *inner.recommending.borrow_mut());
-        for (request, settle) in waiting {
-            let _ = match recommendations(&inner, &request) {
-                Ok(list) => settle.resolve.call1(&JsValue::UNDEFINED, &list),
-                Err(error) => settle.reject.call1(&JsValue::UNDEFINED, &error.into()),
-            };
+        for (request, waiter) in waiting {
+            waiter.finish(recommendations(&inner, &request));
         }
         // A newer catalog may have arrived while this one was indexed.
         index_catalog(&inner);
@@ -438,7 +466,7 @@ async fn next_task() {
 }
 
 /// Ranks for `request` with the index in hand, the shopper's history (when allowed) and their standing.
-fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<JsValue, WidgetError> {
+fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<Vec<RecommendationView>, WidgetError> {
     let index = inner.index.borrow().index.clone().ok_or(WidgetError::NotReady)?;
     let store = inner.store.try_borrow().map_err(|_| WidgetError::Busy)?;
     let catalog = inner.index.borrow().source.clone().ok_or(WidgetError::NotReady)?;
@@ -472,10 +500,24 @@ fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<JsValue, W
     );
     let locale = request.locale.clone().unwrap_or_else(crate::dom::page_language);
     let fallback = program.as_deref().and_then(|p| p.locales.first());
+    let title = |id: &str| {
+        catalog
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| crate::views::local(&p.title, &locale, fallback).to_owned())
+    };
     let views: Vec<RecommendationView> = list
         .into_iter()
         .filter_map(|r| {
             let product = catalog.iter().find(|p| p.id == r.product_id)?;
+            let reasons = r
+                .reasons
+                .into_iter()
+                .map(|reason| ReasonView {
+                    product_title: reason.product_id.as_deref().and_then(title),
+                    reason,
+                })
+                .collect();
             Some(RecommendationView {
                 title: crate::views::local(&product.title, &locale, fallback).to_owned(),
                 url: product.url.clone(),
@@ -483,12 +525,26 @@ fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<JsValue, W
                 price: product.price,
                 currency: program.as_deref().map(|p| p.currency),
                 points: r.points,
-                reasons: r.reasons,
+                reasons,
                 product_id: r.product_id,
             })
         })
         .collect();
-    output(&views)
+    Ok(views)
+}
+
+/// Asks for recommendations: at once when an index is in hand, else once the catalog is read and indexed.
+fn ask_recommendations(inner: &Rc<Inner>, request: RecommendInput, waiter: RecommendWaiter) {
+    if inner.destroyed.get() {
+        return waiter.finish(Err(WidgetError::Sync(SyncError::Destroyed)));
+    }
+    let near: Vec<String> = request.product_id.iter().chain(&request.cart).cloned().collect();
+    dispatch(inner, Msg::WantCatalog { near });
+    if inner.index.borrow().index.is_none() {
+        inner.recommending.borrow_mut().push((request, waiter));
+        return index_catalog(inner);
+    }
+    waiter.finish(recommendations(inner, &request));
 }
 
 /// `ready()` resolves once there is something to show; `refresh()` only when the round brought fresh data.
@@ -853,26 +909,10 @@ impl Client {
         } else {
             crate::input("request", &request)
         };
-        promise(move |settle| {
-            let reject = |settle: Settle, error: WidgetError| {
+        promise(move |settle| match request {
+            Ok(request) => ask_recommendations(&inner, request, RecommendWaiter::Js(settle)),
+            Err(error) => {
                 let _ = settle.reject.call1(&JsValue::UNDEFINED, &error.into());
-            };
-            let request = match request {
-                Ok(request) if !inner.destroyed.get() => request,
-                Ok(_) => return reject(settle, WidgetError::Sync(SyncError::Destroyed)),
-                Err(error) => return reject(settle, error),
-            };
-            let near: Vec<String> = request.product_id.iter().chain(&request.cart).cloned().collect();
-            dispatch(&inner, Msg::WantCatalog { near });
-            if inner.index.borrow().index.is_none() {
-                inner.recommending.borrow_mut().push((request, settle));
-                return index_catalog(&inner);
-            }
-            match recommendations(&inner, &request) {
-                Ok(list) => {
-                    let _ = settle.resolve.call1(&JsValue::UNDEFINED, &list);
-                }
-                Err(error) => reject(settle, error),
             }
         })
     }
@@ -885,26 +925,12 @@ impl Client {
         #[wasm_bindgen(unchecked_param_type = "TrackEvent")] event: JsValue,
     ) -> Result<bool, WidgetError> {
         let event: TrackInput = crate::input("event", &event)?;
-        let inner = &self.inner;
-        if !inner.preferences.get().allows_history(inner.require_consent) {
-            return Ok(false);
-        }
-        let now = now_seconds();
-        let event = HistoryEvent {
+        Ok(self.record(HistoryEvent {
             product_id: event.product_id,
             kind: event.kind,
-            at: event.at.unwrap_or(now),
+            at: event.at.unwrap_or_else(now_seconds),
             dwell_seconds: event.dwell_seconds,
-        };
-        let saved = {
-            let mut history = inner.history.try_borrow_mut().map_err(|_| WidgetError::Busy)?;
-            history::record(&mut history, event, now);
-            crate::json_text(&history::saved(&history))
-        };
-        if let Some(text) = saved {
-            inner.storage.set("history", None, &text);
-        }
-        Ok(true)
+        }))
     }
 
     /// Deletes the shopper's history from this device.
@@ -975,6 +1001,10 @@ impl Client {
         for (_, waiter) in writes {
             waiter.finish(Err(SyncError::Destroyed));
         }
+        let recommending = std::mem::take(&mut *inner.recommending.borrow_mut());
+        for (_, waiter) in recommending {
+            waiter.finish(Err(WidgetError::Sync(SyncError::Destroyed)));
+        }
     }
 }
 
@@ -1029,6 +1059,44 @@ impl Client {
             }))
         };
         self.write_then(Write::Redeem { reward_id }, Box::new(done));
+    }
+
+    /// Ranks like `recommend()` and calls `done` with the list (an element of the widget).
+    pub(crate) fn recommend_then(
+        &self,
+        request: RecommendInput,
+        done: Box<dyn FnOnce(Result<Vec<RecommendationView>, WidgetError>)>,
+    ) {
+        ask_recommendations(&self.inner, request, RecommendWaiter::Rust(done));
+    }
+
+    /// Records a history event (a product page's view, or `track()`); false when not allowed.
+    pub(crate) fn record(&self, event: HistoryEvent) -> bool {
+        let inner = &self.inner;
+        if !inner.preferences.get().allows_history(inner.require_consent) {
+            return false;
+        }
+        let saved = match inner.history.try_borrow_mut() {
+            Ok(mut history) => {
+                history::record(&mut history, event, now_seconds());
+                crate::json_text(&history::saved(&history))
+            }
+            Err(_) => return false,
+        };
+        if let Some(text) = saved {
+            inner.storage.set("history", None, &text);
+        }
+        true
+    }
+
+    /// Whether the shopper has personalisation on (the element's switch shows it).
+    pub(crate) fn personalised(&self) -> bool {
+        self.inner.preferences.get().personalised
+    }
+
+    /// The shopper's switch, from an element.
+    pub(crate) fn switch_personalised(&self, on: bool) {
+        self.set_personalised(on);
     }
 
     /// Makes a write through the outbox, like `redeem()` or `setBirthday()`, and calls `done` with the answer.

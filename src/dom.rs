@@ -360,6 +360,11 @@ pub(crate) fn month_day(month: u32, day: u32, locale: &str) -> String {
     }
 }
 
+/// Whether a checkbox is checked.
+pub(crate) fn checked(control: &Element) -> bool {
+    js_sys::Reflect::get(control, &"checked".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
 /// The current value of a form control (a `<select>`, an `<input>`), read without naming its type.
 pub(crate) fn value(control: &Element) -> String {
     js_sys::Reflect::get(control, &"value".into()).ok().and_then(|v| v.as_string()).unwrap_or_default()

@@ -41,7 +41,7 @@ export function mount(tag, attributes) {
 }
 export function events(host) {
   const seen = [];
-  for (const type of ["ready", "change", "redeem", "error", "open", "close", "birthday", "share", "copy"]) {
+  for (const type of ["ready", "change", "redeem", "error", "open", "close", "birthday", "share", "copy", "recommendation-click"]) {
     host.addEventListener(`loyalty:${type}`, (e) => seen.push({type, detail: e.detail}));
   }
   return seen;
@@ -72,13 +72,26 @@ export function referrer() {
   return {...shopper(700), referral: {code: "22222222", invited: 3, rewarded: 1, pointsEarned: 500}};
 }
 // Links clicked in a test stay on the page.
-export function stayOnPage(host) { host.addEventListener("click", (e) => e.preventDefault()); }
+export function stayOnPage(host) {
+  host.addEventListener("click", (e) => { if (e.composedPath()[0].closest?.("a")) e.preventDefault(); });
+}
 export function canShare() { return typeof navigator.share === "function"; }
 // A share sheet that records what it was given (resolving, as when the shopper picks an app).
 export function fakeShareSheet() {
   const shared = [];
   Object.defineProperty(navigator, "share", { configurable: true, value: async (data) => { shared.push(data); } });
   return [shared, () => { delete navigator.share; }];
+}
+export function memoryWithCatalog() {
+  const product = (id, zh, en, price, categories, popularity, neighbours = [], weights = []) =>
+    ({id, title: {"zh-CN": zh, en}, url: `/p/${id}`, image: `/img/${id}.jpg`, price, categories, popularity, neighbours, neighbourWeights: weights});
+  return {program: PROGRAM, shopper: shopper(700), catalog: [
+    product("longjing", "龙井", "Longjing", 16800, ["tea"], 90, ["gaiwan", "cups"], [500, 300]),
+    product("gaiwan", "盖碗", "Gaiwan", 12000, ["teaware"], 40),
+    product("cups", "品茗杯", "Cups", 6000, ["teaware"], 30),
+    product("oolong", "乌龙", "Oolong", 9000, ["tea"], 60),
+    product("gift-card", "礼品卡", "Gift card", 10000, ["gifts"], 99),
+  ]};
 }
 export function setQuery(query) { history.replaceState(null, "", location.pathname + query); }
 export function warnings() {
@@ -111,6 +124,8 @@ extern "C" {
     fn fake_share_sheet() -> Array;
     #[wasm_bindgen(js_name = setQuery)]
     fn set_query(query: &str);
+    #[wasm_bindgen(js_name = memoryWithCatalog)]
+    fn memory_with_catalog() -> JsValue;
     fn warnings() -> Array;
 }
 
@@ -618,4 +633,88 @@ async fn a_landing_keeps_a_friends_code_refuses_a_tampered_one_and_credits_the_s
     assert!(!keys.iter().any(|k| k.contains("referral") || k.contains("outbox")), "{keys:?}");
     signed_in.destroy();
     restore.call0(&JsValue::NULL).expect("restore console.warn");
+}
+
+#[wasm_bindgen_test]
+async fn the_recommendations_list_shows_products_with_their_reasons_records_the_visit_and_has_a_switch() {
+    let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    let config = Object::new();
+    set(&config, "memory", &memory_with_catalog());
+    set(
+        &config,
+        "identity",
+        &obj(
+            r#"{"customerId": "alice", "timestamp": 1767225600, "digest": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#,
+        ),
+    );
+    let c = create_client(config.into()).unwrap_or_else(|e| panic!("client: {:?}", JsValue::from(e)));
+    JsFuture::from(c.ready()).await.expect("ready");
+    let list = Mounted::new(
+        "recommendations",
+        "loyalty-recommendations",
+        r#"{"product-id": "longjing", "limit": "3", "locale": "en"}"#,
+        &c,
+        &settings("{}"),
+    );
+    stay_on_page(&list.host);
+    let seen = events(&list.host);
+    // Placeholders of the list's size first, then the list.
+    assert_eq!(list.count(".rec-skeleton"), 3);
+    pause(50).await;
+    assert_eq!(list.text("h2"), "Goes well with this");
+    assert_eq!(list.count(".rec-item"), 3);
+    assert_eq!(list.text(".rec-item .rec-title"), "Gaiwan");
+    assert_eq!(list.text(".rec-item .rec-price"), "CN¥120.00");
+    assert_eq!(list.text(".rec-item .rec-points"), "Earn 120 points");
+    assert_eq!(list.text(".rec-item .rec-reason"), "Often bought with Longjing");
+    assert_eq!(list.attr(".rec-item a", "href").as_deref(), Some("/p/gaiwan"));
+    assert_eq!(list.attr(".rec-item img", "loading").as_deref(), Some("lazy"));
+    assert_eq!(
+        (list.attr(".rec-item img", "width"), list.attr(".rec-item img", "height")),
+        (Some("96".into()), Some("96".into()))
+    );
+    assert_eq!(list.attr("section", "aria-labelledby").as_deref(), Some("recommendations-title"));
+    // The product page's visit is in the device's history.
+    assert_eq!(
+        Reflect::get(&Reflect::get(&c.state(), &"personalisation".into()).expect("p"), &"events".into())
+            .ok()
+            .and_then(|n| n.as_f64()),
+        Some(1.0)
+    );
+    // A click tells the page which product, where, and why (the link opens it by itself).
+    click(&list.root, ".rec-item a").expect("link");
+    let clicks: Vec<String> = seen
+        .iter()
+        .filter(|e| {
+            Reflect::get(e, &"type".into()).ok().and_then(|t| t.as_string()).as_deref()
+                == Some("recommendation-click")
+        })
+        .filter_map(|e| JSON::stringify(&Reflect::get(&e, &"detail".into()).ok()?).ok()?.as_string())
+        .collect();
+    assert_eq!(
+        clicks,
+        vec![r#"{"productId":"gaiwan","url":"/p/gaiwan","position":0,"reasons":["boughtWith"]}"#.to_owned()]
+    );
+    // The switch: on, described; off, the note says so and the list is not personal.
+    assert_eq!(list.attr("input[role=switch]", "checked").as_deref(), Some(""));
+    assert_eq!(list.text(".rec-switch label"), "Personalised recommendations");
+    click(&list.root, "input[role=switch]").expect("switch");
+    pause(50).await;
+    assert_eq!(list.attr("input[role=switch]", "checked"), None);
+    assert_eq!(list.text(".rec-switch .note"), "Not personalised: the same for every shopper.");
+    // In Chinese, on the home page of a shopper with the switch off: what sells best, said so.
+    let zh = Mounted::new(
+        "recommendations",
+        "loyalty-recommendations",
+        r#"{"locale": "zh-CN", "limit": "2"}"#,
+        &c,
+        &settings("{}"),
+    );
+    pause(50).await;
+    assert_eq!(zh.text("h2"), "为你推荐");
+    assert_eq!(zh.text(".rec-item .rec-title"), "礼品卡");
+    assert_eq!(zh.text(".rec-item .rec-reason"), "热销商品");
+    list.remove();
+    zh.remove();
+    c.destroy();
 }

@@ -153,6 +153,25 @@ pub(crate) struct Texts {
     pub capped: &'static str,
     pub recommendations_heading: &'static str,
     pub recommendations_empty: &'static str,
+    /// The list's heading on a product page and in the cart.
+    pub goes_with_heading: &'static str,
+    pub complete_order_heading: &'static str,
+    /// (product title) for each reason that names a product.
+    pub reason_bought_with: fn(&str) -> String,
+    pub reason_viewed: fn(&str) -> String,
+    pub reason_similar: fn(&str) -> String,
+    pub reason_popular: &'static str,
+    pub reason_popular_in: &'static str,
+    /// (multiplier such as "2" or "1.5").
+    pub reason_bonus: fn(&str) -> String,
+    /// (tier name).
+    pub reason_tier: fn(&str) -> String,
+    /// (reward name).
+    pub reason_reward: fn(&str) -> String,
+    pub reason_again: &'static str,
+    pub personalised_switch: &'static str,
+    pub personalised_note: &'static str,
+    pub not_personalised_note: &'static str,
 }
 
 /// A whole number as the locale writes it: `1,250`, `-12,000`.

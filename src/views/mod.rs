@@ -8,6 +8,7 @@
 
 mod panel;
 mod points;
+mod recommendations;
 
 use crate::client::{Client, View, Watch};
 use crate::dom::{self, El};
@@ -116,6 +117,8 @@ pub(crate) struct Ui {
     pub saving_birthday: bool,
     /// What went wrong with the birthday (a wrong choice, or a failed save).
     pub birthday_problem: Option<&'static str>,
+    /// The recommendations list and the product visit it recorded.
+    pub recommendations: recommendations::Shown,
 }
 
 struct Inner {
@@ -294,6 +297,7 @@ impl Widget {
 
     /// Stops rendering and drops every listener; the element's content stays as last shown.
     pub fn destroy(&self) {
+        recommendations::leave(&self.inner);
         self.inner.destroyed.set(true);
         self.inner.listeners.borrow_mut().clear();
     }
@@ -405,6 +409,10 @@ fn listen(inner: &Rc<Inner>) {
     let change = dom::listen(&inner.root, "change", move |event| {
         let Some(inner) = weak.upgrade() else { return };
         if let Some((action, _, control)) = dom::action_of(event) {
+            if action == "personalised" {
+                let client = inner.client.borrow().share();
+                return client.switch_personalised(dom::checked(&control));
+            }
             let picked = dom::value(&control).parse().unwrap_or(0);
             let mut ui = inner.ui.borrow_mut();
             match action.as_str() {
@@ -415,6 +423,17 @@ fn listen(inner: &Rc<Inner>) {
         }
     });
     let mut listeners = vec![click, change];
+    // A product page's visit gets its dwell time when the page is left.
+    if inner.kind == Kind::Recommendations {
+        if let Some(window) = web_sys::window() {
+            let weak = Rc::downgrade(inner);
+            listeners.push(dom::listen(&window, "pagehide", move |_| {
+                if let Some(inner) = weak.upgrade() {
+                    recommendations::leave(&inner);
+                }
+            }));
+        }
+    }
     if let Some(dialog) = &inner.places.dialog {
         let weak = Rc::downgrade(inner);
         listeners.push(dom::listen(dialog, "close", move |_| {
@@ -495,6 +514,13 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
         }
         "birthday" => return save_birthday(inner),
         "share" => return share(inner, &id),
+        // The link opens the product by itself; the page hears which one, where it was and why.
+        "recommendation" => {
+            if let Some(detail) = recommendations::click_detail(inner, &id) {
+                dom::emit(&inner.host, "recommendation-click", &detail);
+            }
+            return;
+        }
         "copy" => {
             let weak = Rc::downgrade(inner);
             let root: Element = inner.places.body.clone();
@@ -670,13 +696,7 @@ fn render(inner: &Rc<Inner>) {
     match inner.kind {
         Kind::Launcher | Kind::Panel => render_panel(inner, &view, texts, &ui),
         Kind::Points | Kind::CartPoints => points::render(inner, &view, texts),
-        Kind::Recommendations => {
-            let content = [
-                El::new("h2").part("title").text(texts.recommendations_heading),
-                El::new("p").part("empty").text(texts.recommendations_empty),
-            ];
-            dom::replace_children(&inner.places.body, &content);
-        }
+        Kind::Recommendations => recommendations::render(inner, &view, texts),
     }
     // A re-render replaces controls: put focus back on the same one if it is still there.
     if let Some((action, id)) = focused {

@@ -1,0 +1,245 @@
+//! `<loyalty-recommendations>`: the ranked list for the page (a product page's "goes well with", the cart's
+//! "complete your order", "picked for you" elsewhere), each product with its image (lazy, fixed size), title,
+//! price, the points it earns this shopper and why it is there; and the shopper's switch to turn
+//! personalisation off. On a product page it also records the visit in the device's history.
+
+use super::Inner;
+use crate::client::{RecommendInput, RecommendationView, View};
+use crate::dom::{self, El};
+use crate::i18n::{self, Texts};
+use loyalty_core::{HistoryEvent, HistoryKind, Program, ReasonKind, RecommendContext};
+use std::rc::Rc;
+
+/// What the element shows, kept between renders.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Shown {
+    /// The request the list answers, as a key (attributes, locale, shopper, switch).
+    pub key: String,
+    /// The key asked for and not answered yet.
+    pub asking: Option<String>,
+    /// The list, or nothing to show (no catalog).
+    pub list: Option<Result<Vec<RecommendationView>, ()>>,
+    /// The product whose visit was recorded, and when (UTC seconds), for its dwell time.
+    pub visit: Option<(String, i64)>,
+}
+
+/// The request the element's attributes describe.
+fn request(inner: &Inner, texts: &Texts) -> RecommendInput {
+    let attr = |name: &str| dom::attr(&inner.host, name).filter(|v| !v.trim().is_empty());
+    let product_id = attr("product-id");
+    let context = match attr("context").as_deref() {
+        Some("cart") => RecommendContext::Cart,
+        Some("home") => RecommendContext::Home,
+        Some("product") => RecommendContext::Product,
+        _ if product_id.is_some() => RecommendContext::Product,
+        _ => RecommendContext::Home,
+    };
+    let cart = attr("cart")
+        .map(|c| c.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect());
+    RecommendInput {
+        context,
+        product_id,
+        cart: cart.unwrap_or_default(),
+        category: attr("category"),
+        limit: attr("limit").and_then(|l| l.parse().ok()).unwrap_or(4).clamp(1, 12),
+        exclude: Vec::new(),
+        repurchase: attr("repurchase").is_some(),
+        locale: Some(texts.tag.to_owned()),
+    }
+}
+
+pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &'static Texts) {
+    let request = request(inner, texts);
+    record_visit(inner, &request);
+    let client = inner.client.borrow().share();
+    let personalised = client.personalised();
+    let key = format!(
+        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
+        request.context,
+        request.product_id,
+        request.cart,
+        request.category,
+        request.limit,
+        texts.tag,
+        personalised,
+        view.shopper.as_ref().map_or(0, |s| s.as_of),
+    );
+    let shown = inner.ui.borrow().recommendations.clone();
+    if view.program.is_some() && shown.key != key && shown.asking.as_deref() != Some(key.as_str()) {
+        inner.ui.borrow_mut().recommendations.asking = Some(key.clone());
+        let weak = Rc::downgrade(inner);
+        let asked = key.clone();
+        client.recommend_then(
+            request.clone(),
+            Box::new(move |result| {
+                let Some(inner) = weak.upgrade() else { return };
+                {
+                    let mut ui = inner.ui.borrow_mut();
+                    let shown = &mut ui.recommendations;
+                    if shown.asking.as_deref() == Some(asked.as_str()) {
+                        shown.asking = None;
+                    }
+                    shown.key = asked;
+                    shown.list = Some(result.map_err(|_| ()));
+                }
+                super::render(&inner);
+            }),
+        );
+    }
+    let shown = inner.ui.borrow().recommendations.clone();
+    let heading = match request.context {
+        RecommendContext::Product => texts.goes_with_heading,
+        RecommendContext::Cart => texts.complete_order_heading,
+        RecommendContext::Home => texts.recommendations_heading,
+    };
+    let mut content = vec![El::new("h2").part("title").attr("id", "recommendations-title").text(heading)];
+    let body = &inner.places.body;
+    dom::set_attr(body, "aria-labelledby", "recommendations-title");
+    match (&shown.list, view.program.as_deref()) {
+        (Some(Ok(list)), Some(program)) if !list.is_empty() => {
+            dom::remove_attr(body, "aria-busy");
+            let items = list.iter().map(|r| item(r, program, texts));
+            content.push(El::new("ul").part("rec-list").attr("role", "list").children(items));
+        }
+        (Some(_), _) => {
+            dom::remove_attr(body, "aria-busy");
+            content.push(El::new("p").part("empty").text(texts.recommendations_empty));
+        }
+        (None, _) => {
+            // Placeholders of the list's size, so nothing moves when it arrives.
+            dom::set_attr(body, "aria-busy", "true");
+            let blocks =
+                (0..request.limit).map(|_| El::new("li").part("rec-skeleton").attr("aria-hidden", "true"));
+            content.push(El::new("ul").part("rec-list").children(blocks));
+        }
+    }
+    let switch = El::new("input")
+        .attr("type", "checkbox")
+        .attr("role", "switch")
+        .action("personalised", "")
+        .attr("aria-describedby", "personalised-note");
+    let switch = if personalised { switch.attr("checked", "") } else { switch };
+    content.push(
+        El::new("div")
+            .part("rec-switch")
+            .child(El::new("label").child(switch).child(El::new("span").text(texts.personalised_switch)))
+            .child(El::new("p").part("note").attr("id", "personalised-note").text(if personalised {
+                texts.personalised_note
+            } else {
+                texts.not_personalised_note
+            })),
+    );
+    dom::replace_children(body, &content);
+}
+
+/// One product: a link holding its image, title, price and points, then why it is recommended.
+fn item(r: &RecommendationView, program: &Program, texts: &Texts) -> El {
+    let mut link = El::new("a").part("rec-link").attr("href", &r.url).action("recommendation", &r.product_id);
+    let image = match &r.image {
+        Some(src) => El::new("img")
+            .part("rec-image")
+            .attr("src", src)
+            .attr("alt", "")
+            .attr("loading", "lazy")
+            .attr("decoding", "async")
+            .attr("width", "96")
+            .attr("height", "96"),
+        None => El::new("span").part("rec-image").attr("aria-hidden", "true"),
+    };
+    link = link.child(image).child(El::new("span").part("rec-title").text(&r.title));
+    let currency = r.currency.unwrap_or(program.currency);
+    link = link.child(El::new("span").part("rec-price").text(&dom::money(r.price, currency, texts.tag)));
+    if let Some(points) = r.points.filter(|p| *p > 0) {
+        link = link.child(
+            El::new("span")
+                .part("rec-points")
+                .text(&(texts.earn_badge)(&i18n::number(points, texts), points)),
+        );
+    }
+    let reasons: Vec<String> =
+        r.reasons.iter().filter_map(|reason| reason_text(reason, program, texts)).collect();
+    El::new("li")
+        .part("rec-item")
+        .child(link)
+        .child(El::new("p").part("rec-reason").text(&reasons.join(" · ")))
+}
+
+fn reason_text(reason: &crate::client::ReasonView, program: &Program, texts: &Texts) -> Option<String> {
+    let tag = texts.tag;
+    let title = reason.product_title.as_deref().unwrap_or_default();
+    let core = &reason.reason;
+    Some(match core.kind {
+        ReasonKind::BoughtWith => (texts.reason_bought_with)(title),
+        ReasonKind::Viewed => (texts.reason_viewed)(title),
+        ReasonKind::Similar => (texts.reason_similar)(title),
+        ReasonKind::Popular => texts.reason_popular.to_owned(),
+        ReasonKind::PopularIn => texts.reason_popular_in.to_owned(),
+        ReasonKind::BonusPoints => (texts.reason_bonus)(&dom::decimal(f64::from(core.percent?) / 100.0, tag)),
+        ReasonKind::ReachesTier => {
+            let tier = program.tier(core.tier_id.as_deref()?)?;
+            (texts.reason_tier)(super::local(&tier.name, tag, program.locales.first()))
+        }
+        ReasonKind::ReachesReward => {
+            let reward = program.reward(core.reward_id.as_deref()?)?;
+            (texts.reason_reward)(super::local(&reward.name, tag, program.locales.first()))
+        }
+        ReasonKind::BoughtBefore => texts.reason_again.to_owned(),
+    })
+}
+
+/// On a product page, the visit goes into the device's history once (dwell time is added when the page is
+/// left, see `leave`).
+fn record_visit(inner: &Inner, request: &RecommendInput) {
+    let (RecommendContext::Product, Some(product)) = (request.context, &request.product_id) else { return };
+    if inner.ui.borrow().recommendations.visit.as_ref().is_some_and(|(p, _)| p == product) {
+        return;
+    }
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let event =
+        HistoryEvent { product_id: product.clone(), kind: HistoryKind::View, at: now, dwell_seconds: 0 };
+    if inner.client.borrow().record(event) {
+        inner.ui.borrow_mut().recommendations.visit = Some((product.clone(), now));
+    }
+}
+
+/// The page is being left (or the element removed): the visit's dwell time is added to the history.
+pub(super) fn leave(inner: &Inner) {
+    let Some((product, since)) = inner.ui.borrow_mut().recommendations.visit.take() else { return };
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let dwell = u32::try_from((now - since).clamp(0, 3_600)).unwrap_or(0);
+    let event = HistoryEvent { product_id: product, kind: HistoryKind::View, at: now, dwell_seconds: dwell };
+    inner.client.borrow().record(event);
+}
+
+/// The detail of `loyalty:recommendation-click`.
+pub(super) fn click_detail(inner: &Inner, product_id: &str) -> Option<wasm_bindgen::JsValue> {
+    let shown = inner.ui.borrow().recommendations.clone();
+    let list = shown.list?.ok()?;
+    let position = list.iter().position(|r| r.product_id == product_id)?;
+    let r = &list[position];
+    let reasons: js_sys::Array = r
+        .reasons
+        .iter()
+        .map(|reason| wasm_bindgen::JsValue::from_str(reason_kind(reason.reason.kind)))
+        .collect();
+    Some(dom::object(&[
+        ("productId", product_id.into()),
+        ("url", r.url.as_str().into()),
+        ("position", wasm_bindgen::JsValue::from_f64(position as f64)),
+        ("reasons", reasons.into()),
+    ]))
+}
+
+fn reason_kind(kind: ReasonKind) -> &'static str {
+    match kind {
+        ReasonKind::BoughtWith => "boughtWith",
+        ReasonKind::Viewed => "viewed",
+        ReasonKind::Similar => "similar",
+        ReasonKind::Popular => "popular",
+        ReasonKind::PopularIn => "popularIn",
+        ReasonKind::BonusPoints => "bonusPoints",
+        ReasonKind::ReachesTier => "reachesTier",
+        ReasonKind::ReachesReward => "reachesReward",
+        ReasonKind::BoughtBefore => "boughtBefore",
+    }
+}
