@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md): `make demo` and `make test`.
-.PHONY: demo test setup size dist bench bench-server eval-recs
+.PHONY: demo test setup size dist bench bench-server eval-recs bench-recs
 demo:
 	./scripts/demo.sh
 
@@ -28,3 +28,7 @@ bench-server:
 # most-popular and co-occurrence, hit rate@10 and NDCG@10 with bootstrap intervals; prints a table.
 eval-recs:
 	. scripts/env.sh && cargo run --release --locked -p loyalty-core --example eval_recs -- $${DATASET:-../shared/datasets/groceries.csv}
+
+# The recommender's speed: wasm against a plain JavaScript version in headless Chromium, and native; prints a table.
+bench-recs:
+	./scripts/bench-recs.sh

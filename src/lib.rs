@@ -138,6 +138,85 @@ pub fn qr_code_svg(
     Ok(qr.to_svg("#000", "#fff"))
 }
 
+/// A catalog indexed for ranking, without a client (a developer's own UI, a benchmark): build it once, then
+/// rank many times. The ranking is the widget's (`client.recommend` uses the same).
+#[wasm_bindgen]
+pub struct RecommendationIndex {
+    index: loyalty_core::CatalogIndex,
+    /// The history `rank` uses, decoded once (as the client holds it).
+    history: Vec<loyalty_core::HistoryEvent>,
+}
+
+#[wasm_bindgen]
+impl RecommendationIndex {
+    /// Indexes products given as JSON text: an array of catalog products, or `GET /v1/catalog`'s
+    /// `{ "products": [...] }`. Throws `invalid_input` naming the first wrong fields.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(text: &str) -> Result<RecommendationIndex, WidgetError> {
+        let products = if text.trim_start().starts_with('[') {
+            Vec::<loyalty_core::CatalogProduct>::from_json_str(text)
+        } else {
+            crate::store::CatalogAnswer::from_json_str(text).map(|a| a.products)
+        }
+        .map_err(|p| WidgetError::InvalidInput(p.under("catalog")))?;
+        Ok(RecommendationIndex { index: loyalty_core::CatalogIndex::build(&products), history: Vec::new() })
+    }
+
+    /// Products in the index.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Ranks for `request` (`{ context, productId, cart, category, limit, exclude, repurchase, personalised }`)
+    /// and the shopper's `history` (`[{ productId, kind, at, dwellSeconds }]`) at `now` (UTC seconds):
+    /// `[{ productId, score, points, reasons }]`, without loyalty boosts (no program here).
+    #[wasm_bindgen(unchecked_return_type = "RankedProduct[]")]
+    pub fn recommend(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HistoryEvent[]")] history: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RankRequest")] request: JsValue,
+        now: f64,
+    ) -> Result<JsValue, WidgetError> {
+        let history: Vec<loyalty_core::HistoryEvent> = input("history", &history)?;
+        self.rank_with(&history, request, now)
+    }
+
+    /// Keeps a shopper's history in the index for `rank` (decoded once, not at every ranking).
+    #[wasm_bindgen(js_name = setHistory)]
+    pub fn set_history(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "HistoryEvent[]")] history: JsValue,
+    ) -> Result<(), WidgetError> {
+        self.history = input("history", &history)?;
+        Ok(())
+    }
+
+    /// Ranks like `recommend`, with the history given to `setHistory`.
+    #[wasm_bindgen(unchecked_return_type = "RankedProduct[]")]
+    pub fn rank(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RankRequest")] request: JsValue,
+        now: f64,
+    ) -> Result<JsValue, WidgetError> {
+        self.rank_with(&self.history, request, now)
+    }
+}
+
+impl RecommendationIndex {
+    fn rank_with(
+        &self,
+        history: &[loyalty_core::HistoryEvent],
+        request: JsValue,
+        now: f64,
+    ) -> Result<JsValue, WidgetError> {
+        let request: loyalty_core::RecommendRequest = input("request", &request)?;
+        let now = whole("now", now, "whole Unix seconds")?;
+        let ranking = loyalty_core::Ranking::default();
+        output(&loyalty_core::recommend(&self.index, history, &request, None, &ranking, now))
+    }
+}
+
 /// Validates a loyalty program and returns it with every default filled in.
 /// Throws a `LoyaltyError` with code `invalid_program` listing every problem with its path.
 #[wasm_bindgen(js_name = validateProgram, unchecked_return_type = "Program")]

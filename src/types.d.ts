@@ -436,6 +436,25 @@ export interface Recommendation {
   reasons: RecommendationReason[];
 }
 
+/** `RecommendationIndex.recommend`'s answer: a product id, its score (only the order means anything) and why. */
+export interface RankedProduct {
+  productId: string;
+  score: number;
+  points?: number;
+  reasons: RecommendationReason[];
+}
+
+/** `RecommendationIndex.recommend`'s request: as `client.recommend`'s, without a locale, and with the switch. */
+export type RankRequest = Omit<RecommendRequest, "locale"> & { personalised?: boolean };
+
+/** One event of a shopper's history. */
+export interface HistoryEvent {
+  productId: string;
+  kind: "view" | "cart" | "purchase";
+  at: Timestamp;
+  dwellSeconds?: number;
+}
+
 /** What the shopper did, for `client.track`. */
 export interface TrackEvent {
   productId: string;

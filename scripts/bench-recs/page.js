@@ -1,0 +1,84 @@
+// The browser side of `make bench-recs`: synthetic catalogs (the same generator as core/examples/bench_recs.rs,
+// so native, wasm and JS rank the same products), then index building and top-10 rankings timed for the wasm
+// build and for the JavaScript implementation, side by side, alternating run by run.
+import init, { RecommendationIndex } from "/pkg/storefront_loyalty.js";
+import { buildIndex, recommend } from "./ranking.js";
+
+const M = (1n << 64n) - 1n;
+function rng(seed) {
+  let state = BigInt(seed);
+  return (n) => {
+    state = (state + 0x9E3779B97F4A7C15n) & M;
+    let z = state;
+    z = ((z ^ (z >> 30n)) * 0xBF58476D1CE4E5B9n) & M;
+    z = ((z ^ (z >> 27n)) * 0x94D049BB133111EBn) & M;
+    return Number((z ^ (z >> 31n)) % BigInt(n));
+  };
+}
+const pad = (i) => String(i).padStart(6, "0");
+
+function catalog(n, seed) {
+  const below = rng(seed);
+  const products = [];
+  for (let i = 0; i < n; i++) {
+    const neighbours = Array.from({ length: 8 }, () => `p${pad(below(n))}`);
+    const price = 100 + below(50000);
+    const categories = [0, 1].map(() => `cat-${below(60)}`);
+    const tags = [0, 1, 2].map(() => `tag-${below(400)}`);
+    const inStock = below(10) > 0;
+    const popularity = below(101);
+    products.push({ id: `p${pad(i)}`, title: { en: `Product ${i}` }, url: `/p/${i}`, image: `/img/${i}.jpg`, price, categories, tags,
+      inStock, popularity, neighbours, neighbourWeights: Array.from({ length: 8 }, (_, k) => Math.floor(800 / (k + 1))) });
+  }
+  return products;
+}
+
+function history(n, now) {
+  const below = rng(99);
+  return Array.from({ length: 200 }, () => {
+    const productId = `p${pad(below(n))}`;
+    const kind = ["view", "view", "cart", "purchase"][below(4)];
+    const at = now - below(90 * 86400);
+    return { productId, kind, at, dwellSeconds: below(120) };
+  });
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p95: s[Math.min(s.length - 1, Math.round((s.length - 1) * 0.95))] };
+};
+
+window.runBench = async (sizes, runs) => {
+  await init();
+  const now = 1767225600;
+  const rows = [];
+  for (const n of sizes) {
+    const products = catalog(n, 7);
+    const text = JSON.stringify(products);
+    const events = history(n, now);
+    const request = { limit: 10 };
+    let t = performance.now();
+    const wasm = RecommendationIndex.fromJson(text);
+    const wasmBuild = performance.now() - t;
+    // The history is decoded once, as the widget's client holds it; the JS version holds its array.
+    wasm.setHistory(events);
+    t = performance.now();
+    const js = buildIndex(JSON.parse(text));
+    const jsBuild = performance.now() - t;
+    const wasmTimes = [], jsTimes = [];
+    let wasmTop = [], jsTop = [];
+    for (let r = 0; r < runs + 3; r++) {
+      t = performance.now();
+      wasmTop = wasm.rank(request, now).map((x) => x.productId);
+      const a = performance.now() - t;
+      t = performance.now();
+      jsTop = recommend(js, events, request, now);
+      const b = performance.now() - t;
+      if (r >= 3) { wasmTimes.push(a); jsTimes.push(b); }
+    }
+    wasm.free();
+    rows.push({ n, bytes: text.length, wasmBuild, jsBuild, wasm: stats(wasmTimes), js: stats(jsTimes),
+      sameTop: wasmTop.join() === jsTop.join(), wasmTop, jsTop });
+  }
+  return rows;
+};
