@@ -349,6 +349,15 @@ async fn the_badge_reads_schema_org_json_ld_and_the_cart_badge_its_lines() {
     );
     let badge = Mounted::new("points", "loyalty-points", "{}", &c, &s);
     assert_eq!(badge.text(".badge"), "Earn 168 points");
+    // A badge that found its product in the page's JSON-LD is on that product's page: the visit is kept on
+    // the device for recommendations (once, however often the badge renders).
+    badge.widget.attribute_changed();
+    let events = |c: &Client| {
+        Reflect::get(&Reflect::get(&c.state(), &"personalisation".into()).expect("p"), &"events".into())
+            .ok()
+            .and_then(|n| n.as_f64())
+    };
+    assert_eq!(events(&c), Some(1.0));
     badge.remove();
     script.remove();
 

@@ -424,7 +424,7 @@ fn listen(inner: &Rc<Inner>) {
     });
     let mut listeners = vec![click, change];
     // A product page's visit gets its dwell time when the page is left.
-    if inner.kind == Kind::Recommendations {
+    if matches!(inner.kind, Kind::Recommendations | Kind::Points) {
         if let Some(window) = web_sys::window() {
             let weak = Rc::downgrade(inner);
             listeners.push(dom::listen(&window, "pagehide", move |_| {

@@ -128,14 +128,8 @@ fn referral_card(program: &Program, referral: &ReferralStanding, texts: &Texts, 
                 ShareChannel::Native.source(),
             )));
         }
-        for channel in [
-            ShareChannel::Email,
-            ShareChannel::Whatsapp,
-            ShareChannel::X,
-            ShareChannel::Facebook,
-            ShareChannel::Line,
-            ShareChannel::Weibo,
-        ] {
+        // The channels with a page of their own (copy, the share sheet and WeChat's QR code are above and below).
+        for channel in ShareChannel::ALL {
             let Some(ShareIntent { url: Some(url), .. }) = intent(channel) else { continue };
             let name = match channel {
                 ShareChannel::Email => texts.channel_email,

@@ -108,7 +108,11 @@ fn offer(inner: &Inner, program: &Program) -> Result<ProductOffer, Problems> {
     let mut problems = Problems::default();
     let quantity = whole(&mut problems, "quantity", dom::attr(host, "quantity")).unwrap_or(1);
     let mut offer = match (dom::attr(host, "product-id"), dom::attr(host, "price")) {
-        (None, None) => json_ld(program)?,
+        (None, None) => {
+            let offer = json_ld(program)?;
+            super::recommendations::visited(inner, &offer.product_id);
+            offer
+        }
         (id, price) => {
             let currency = currency(&mut problems, inner, program);
             let price = whole(&mut problems, "price", price.clone());

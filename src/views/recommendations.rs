@@ -191,14 +191,20 @@ fn reason_text(reason: &crate::client::ReasonView, program: &Program, texts: &Te
 /// left, see `leave`).
 fn record_visit(inner: &Inner, request: &RecommendInput) {
     let (RecommendContext::Product, Some(product)) = (request.context, &request.product_id) else { return };
+    visited(inner, product);
+}
+
+/// Records a visit of `product` once per element (a badge that found its product in the page's JSON-LD is on
+/// that product's page, so it records it too; two elements' visits of one page merge into one).
+pub(super) fn visited(inner: &Inner, product: &str) {
     if inner.ui.borrow().recommendations.visit.as_ref().is_some_and(|(p, _)| p == product) {
         return;
     }
     let now = (js_sys::Date::now() / 1000.0) as i64;
     let event =
-        HistoryEvent { product_id: product.clone(), kind: HistoryKind::View, at: now, dwell_seconds: 0 };
+        HistoryEvent { product_id: product.to_owned(), kind: HistoryKind::View, at: now, dwell_seconds: 0 };
     if inner.client.borrow().record(event) {
-        inner.ui.borrow_mut().recommendations.visit = Some((product.clone(), now));
+        inner.ui.borrow_mut().recommendations.visit = Some((product.to_owned(), now));
     }
 }
 
