@@ -384,6 +384,8 @@ export interface CatalogProduct {
   categories?: string[];
   tags?: string[];
   inStock?: boolean;
+  /** When the shop added it, UTC seconds: products added in the last 30 days are "new". */
+  addedAt?: Timestamp | null;
   /** Percentile by recent units sold: 0 (none) to 100 (the best seller). */
   popularity?: number;
   /** Products often bought with this one, strongest first. */
@@ -414,7 +416,7 @@ export interface RecommendRequest {
 
 /** Why a product is recommended; the fields a kind names are present. */
 export interface RecommendationReason {
-  kind: "boughtWith" | "viewed" | "similar" | "popular" | "popularIn" | "bonusPoints" | "reachesTier" | "reachesReward" | "boughtBefore";
+  kind: "boughtWith" | "viewed" | "similar" | "popular" | "popularIn" | "bonusPoints" | "reachesTier" | "reachesReward" | "boughtBefore" | "new";
   productId?: string;
   category?: string;
   /** Points as a percent of the base rate (`bonusPoints`). */

@@ -38,6 +38,7 @@ pub fn catalog(n: usize, seed: u64) -> Vec<CatalogProduct> {
                 categories: (0..2).map(|_| format!("cat-{}", rng.below(60))).collect(),
                 tags: (0..3).map(|_| format!("tag-{}", rng.below(400))).collect(),
                 in_stock: rng.below(10) > 0,
+                added_at: None,
                 popularity: rng.below(101) as u32,
                 neighbour_weights: (0..8).map(|k| 800 / (k + 1)).collect(),
                 neighbours,

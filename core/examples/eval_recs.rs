@@ -102,6 +102,7 @@ fn catalog(items: &[String], counts: &Counts) -> Vec<CatalogProduct> {
                 categories: vec![],
                 tags: vec![],
                 in_stock: true,
+                added_at: None,
                 popularity: ranks.get(id).copied().unwrap_or(0),
                 neighbours,
                 neighbour_weights,

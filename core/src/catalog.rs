@@ -36,6 +36,8 @@ wire_struct! {
         pub tags: Vec<String> = Vec::new(),
         /// Whether it can be bought now.
         pub in_stock: bool = true,
+        /// When the shop added it, UTC seconds (products added lately are "new").
+        pub added_at: Option<crate::Timestamp>,
         /// Percentile rank by recent units sold, 0 (none) to 100 (the best seller), computed by the backend.
         pub popularity: u32 = 0,
         /// Ids of products often bought with this one, strongest first, computed by the backend.
@@ -260,6 +262,7 @@ mod tests {
             categories: vec![],
             tags: vec![],
             in_stock,
+            added_at: None,
             popularity,
             neighbours: neighbours.iter().map(|n| (*n).to_owned()).collect(),
             neighbour_weights: vec![],

@@ -111,6 +111,8 @@ wire_enum! {
         ReachesReward,
         /// The shopper bought it before (only when the request allows repurchases).
         BoughtBefore,
+        /// New in the shop (added within the ranking's `new_days`).
+        New,
     }
 }
 
@@ -177,6 +179,9 @@ pub struct Ranking {
     pub boost_cap: f32,
     /// Loyalty boosts on (off for an evaluation on data without a program).
     pub boosts: bool,
+    /// A product added this many days ago or less is new: for a shopper without history, new products rank
+    /// beside the popular ones (default 30).
+    pub new_days: u32,
 }
 
 impl Default for Ranking {
@@ -189,6 +194,7 @@ impl Default for Ranking {
             diversity_lambda: 0.8,
             boost_cap: 0.2,
             boosts: true,
+            new_days: 30,
         }
     }
 }
@@ -236,6 +242,8 @@ pub struct CatalogIndex {
     price: Vec<i64>,
     popularity: Vec<u8>,
     in_stock: Vec<bool>,
+    /// When each product was added, UTC seconds (`i64::MIN` when unknown).
+    added_at: Vec<i64>,
     term_start: Vec<u32>,
     terms: Vec<u32>,
     /// Inverse document frequency of each term.
@@ -270,6 +278,7 @@ impl IndexBuilder {
             index.price.push(p.price);
             index.popularity.push(p.popularity.min(MAX_POPULARITY) as u8);
             index.in_stock.push(p.in_stock);
+            index.added_at.push(p.added_at.unwrap_or(i64::MIN));
             index.term_start.push(index.terms.len() as u32);
             let names =
                 p.categories.iter().map(|c| format!("c:{c}")).chain(p.tags.iter().map(|t| format!("t:{t}")));
@@ -396,6 +405,7 @@ impl CatalogIndex {
             + self.price.capacity() * 8
             + self.popularity.capacity()
             + self.in_stock.capacity()
+            + self.added_at.capacity() * 8
             + (self.term_start.capacity() + self.terms.capacity()) * 4
             + (self.idf.capacity() + self.inv_norm.capacity()) * 4
             + (self.neighbour_start.capacity()
@@ -471,7 +481,7 @@ struct Seed {
 /// use loyalty_core::{recommend, CatalogIndex, CatalogProduct, Ranking, RecommendRequest, RecommendContext};
 /// let product = |id: &str, popularity: u32, neighbours: &[(&str, u32)]| CatalogProduct {
 ///     id: id.into(), title: Default::default(), url: format!("/p/{id}"), image: None, price: 1000,
-///     categories: vec!["tea".into()], tags: vec![], in_stock: true, popularity,
+///     categories: vec!["tea".into()], tags: vec![], in_stock: true, added_at: None, popularity,
 ///     neighbours: neighbours.iter().map(|(n, _)| n.to_string()).collect(),
 ///     neighbour_weights: neighbours.iter().map(|(_, w)| *w).collect(),
 /// };
@@ -572,6 +582,8 @@ pub fn recommend(
         }
     }
     let profile_norm = profile.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let new_since = now - i64::from(ranking.new_days) * DAY;
+    let is_new = |row: usize| index.added_at[row] >= new_since && index.added_at[row] <= now;
     let category = request.category.as_deref().map(|c| format!("c:{c}"));
     let category_term = category.as_deref().and_then(|c| index.term_names.iter().position(|n| n == c));
 
@@ -593,9 +605,9 @@ pub fn recommend(
             if request.context == RecommendContext::Cart { ranking.similar / 4.0 } else { ranking.similar };
         let mut score = ranking.together * together[r] + similar_weight * similar + ranking.popular * popular;
         if seeds.is_empty() {
-            // Cold start: popular, first in the page's category.
+            // Cold start: popular and new, first in the page's category.
             let in_category = category_term.is_some_and(|t| index.terms_of(row).contains(&(t as u32)));
-            score = popular + if in_category { 2.0 } else { 0.0 };
+            score = popular + if is_new(r) { 0.5 } else { 0.0 } + if in_category { 2.0 } else { 0.0 };
         }
         scored.push((score, row));
     }
@@ -648,6 +660,8 @@ pub fn recommend(
             let again = bought_before(&index.ids[row as usize]);
             let mut reasons = vec![if again {
                 Reason::of(ReasonKind::BoughtBefore)
+            } else if seeds.is_empty() && is_new(row as usize) {
+                Reason::of(ReasonKind::New)
             } else {
                 main_reason(index, row, &seeds, &together_from, &together, category_term)
             }];

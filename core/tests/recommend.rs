@@ -20,6 +20,7 @@ fn product(id: &str, category: &str, popularity: u32, neighbours: &[(&str, u32)]
         categories: vec![category.into()],
         tags: vec![],
         in_stock: true,
+        added_at: None,
         popularity,
         neighbours: neighbours.iter().map(|(n, _)| (*n).to_owned()).collect(),
         neighbour_weights: neighbours.iter().map(|(_, w)| *w).collect(),
@@ -132,6 +133,14 @@ fn a_cart_is_completed_and_a_newcomer_sees_what_is_popular_in_the_pages_category
     assert_eq!(&ids(&list)[..2], ["gaiwan", "cups"], "{list:?}");
     assert_eq!(list[0].reasons[0].kind, ReasonKind::PopularIn);
     assert_eq!(list[0].reasons[0].category.as_deref(), Some("teaware"));
+    // New products rank beside the popular ones for a newcomer, and say so.
+    let mut products = shop();
+    products.iter_mut().filter(|p| p.id == "tea-tray").for_each(|p| p.added_at = Some(NOW - 3 * DAY));
+    products.iter_mut().filter(|p| p.id == "cups").for_each(|p| p.added_at = Some(NOW - 90 * DAY));
+    let with_new = CatalogIndex::build(&products);
+    let list = recommend(&with_new, &[], &cold, None, &Ranking::default(), NOW);
+    assert_eq!(&ids(&list)[..2], ["tea-tray", "gaiwan"], "{list:?}");
+    assert_eq!(list[0].reasons[0].kind, ReasonKind::New);
     let excluded = RecommendRequest { exclude: vec!["gaiwan".into()], ..cold };
     assert!(!ids(&recommend(&index, &[], &excluded, None, &Ranking::default(), NOW)).contains(&"gaiwan"));
 }

@@ -65,11 +65,12 @@ pub async fn put_catalog(
             ..product.clone()
         };
         sqlx::query(
-            "INSERT INTO catalog_products (id, body, updated_at) VALUES (?, ?, ?)
+            "INSERT INTO catalog_products (id, body, updated_at, created_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
         )
         .bind(&product.id)
         .bind(serde_json::to_string(&stored).map_err(ApiError::internal)?)
+        .bind(now)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -149,12 +150,15 @@ pub async fn demo_products(State(state): State<AppState>) -> Result<Json<serde_j
 }
 
 async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT body FROM catalog_products ORDER BY id").fetch_all(&state.db).await?;
+    let rows: Vec<(String, Option<i64>)> =
+        sqlx::query_as("SELECT body, created_at FROM catalog_products ORDER BY id")
+            .fetch_all(&state.db)
+            .await?;
     let mut products = Vec::with_capacity(rows.len());
-    for (body,) in rows {
+    for (body, created_at) in rows {
         let product: CatalogProduct = serde_json::from_str(&body).map_err(ApiError::internal)?;
-        products.push(product);
+        // When the shop first uploaded it, unless the upload said when the product was added.
+        products.push(CatalogProduct { added_at: product.added_at.or(created_at), ..product });
     }
     let units: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
         "SELECT l.product_id, SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_redemption_keys.sql")),
     (6, include_str!("../migrations/0006_birthdays.sql")),
     (7, include_str!("../migrations/0007_referral_rewards.sql")),
+    (8, include_str!("../migrations/0008_catalog_added.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.

@@ -69,10 +69,14 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     let now = state.now();
     store_program(state, &program, 0).await?;
     for product in &catalog {
-        sqlx::query("INSERT INTO catalog_products (id, body, updated_at) VALUES (?, ?, ?)")
+        // The seasonal and limited products arrived last week; the rest have been on sale for months.
+        let fresh = product.tags.iter().any(|t| t == "limited" || t == "winter");
+        let added = now - if fresh { 5 } else { 120 } * 86_400;
+        sqlx::query("INSERT INTO catalog_products (id, body, updated_at, created_at) VALUES (?, ?, ?, ?)")
             .bind(&product.id)
             .bind(serde_json::to_string(product).map_err(ApiError::internal)?)
             .bind(now)
+            .bind(added)
             .execute(&state.db)
             .await?;
     }

@@ -79,6 +79,7 @@ async fn catalog_ranks_and_neighbours_come_from_orders() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["problems"][0]["path"], "limit");
     assert_eq!(by_id("p0")["inStock"], true);
+    assert_eq!(by_id("p0")["addedAt"], server.now(), "when the product was first uploaded");
     let cached =
         server.client.get(server.url("/v1/catalog")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);

@@ -128,6 +128,7 @@ pub(super) const TEXTS: Texts = Texts {
     reason_tier: |t| format!("Reaches {t}"),
     reason_reward: |r| format!("Earns enough for {r}"),
     reason_again: "Buy again",
+    reason_new: "New in the shop",
     personalised_switch: "Personalised recommendations",
     personalised_note: "Based on what you viewed and bought, kept on this device only.",
     not_personalised_note: "Not personalised: the same for every shopper.",

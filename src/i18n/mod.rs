@@ -169,6 +169,7 @@ pub(crate) struct Texts {
     /// (reward name).
     pub reason_reward: fn(&str) -> String,
     pub reason_again: &'static str,
+    pub reason_new: &'static str,
     pub personalised_switch: &'static str,
     pub personalised_note: &'static str,
     pub not_personalised_note: &'static str,

@@ -116,6 +116,7 @@ pub(super) const TEXTS: Texts = Texts {
     reason_tier: |t| format!("购买即可升级为{t}"),
     reason_reward: |r| format!("购买后积分可兑换{r}"),
     reason_again: "再次购买",
+    reason_new: "新品上架",
     personalised_switch: "个性化推荐",
     personalised_note: "根据你的浏览和购买记录推荐，记录只保存在本设备上。",
     not_personalised_note: "未开启个性化：所有顾客看到的推荐相同。",

@@ -184,6 +184,7 @@ fn reason_text(reason: &crate::client::ReasonView, program: &Program, texts: &Te
             (texts.reason_reward)(super::local(&reward.name, tag, program.locales.first()))
         }
         ReasonKind::BoughtBefore => texts.reason_again.to_owned(),
+        ReasonKind::New => texts.reason_new.to_owned(),
     })
 }
 
@@ -247,5 +248,6 @@ fn reason_kind(kind: ReasonKind) -> &'static str {
         ReasonKind::ReachesTier => "reachesTier",
         ReasonKind::ReachesReward => "reachesReward",
         ReasonKind::BoughtBefore => "boughtBefore",
+        ReasonKind::New => "new",
     }
 }
