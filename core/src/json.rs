@@ -399,6 +399,31 @@ macro_rules! serde_through_json {
     };
 }
 
+/// Whether `key` is the camelCase of the Rust name `field`, compared without allocating (decoding a large
+/// catalog compares a dozen names per product).
+pub fn is_camel_case_of(key: &str, field: &str) -> bool {
+    let mut key = key.bytes();
+    let mut upper_next = false;
+    for (i, b) in field.bytes().enumerate() {
+        if b == b'_' {
+            upper_next = true;
+            continue;
+        }
+        let want = if upper_next {
+            b.to_ascii_uppercase()
+        } else if i == 0 {
+            b.to_ascii_lowercase()
+        } else {
+            b
+        };
+        upper_next = false;
+        if key.next() != Some(want) {
+            return false;
+        }
+    }
+    key.next().is_none()
+}
+
 /// `per_amount` -> `perAmount`, `AfterEarning` -> `afterEarning`: the names serde's `rename_all = "camelCase"`
 /// gives fields and variants.
 pub fn camel_case(name: &str) -> String {
@@ -461,21 +486,20 @@ impl Checker {
     pub fn member<T: FromJson>(
         &mut self,
         members: &[(String, Json)],
-        field: &str,
+        field: &'static str,
         default: Option<T>,
     ) -> Option<T> {
-        let key = camel_case(field);
-        match members.iter().find(|(k, _)| *k == key).map(|(_, v)| v) {
+        match members.iter().find(|(k, _)| is_camel_case_of(k, field)).map(|(_, v)| v) {
             None | Some(Json::Null) => match default.or_else(T::absent) {
                 Some(value) => Some(value),
                 None => {
-                    self.key(&key, |c| c.fail("is required"));
+                    self.member_path(field, |c| c.fail("is required"));
                     None
                 }
             },
             Some(value) => {
                 let mut out = None;
-                self.key(&key, |c| out = T::from_json(value, c));
+                self.member_path(field, |c| out = T::from_json(value, c));
                 out
             }
         }

@@ -80,6 +80,9 @@ pub struct Checker {
 
 enum Segment {
     Field(&'static str),
+    /// A member named by its Rust field (`snake_case`), written as camelCase only if a problem is reported,
+    /// so decoding allocates nothing per member.
+    Member(&'static str),
     Index(usize),
     Key(String),
 }
@@ -111,6 +114,13 @@ impl Checker {
     /// Runs `f` with `[i]` appended to the current path.
     pub(crate) fn index(&mut self, i: usize, f: impl FnOnce(&mut Self)) {
         self.path.push(Segment::Index(i));
+        f(self);
+        self.path.pop();
+    }
+
+    /// Runs `f` with a member (named by its Rust field) appended to the current path.
+    pub(crate) fn member_path(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Member(field));
         f(self);
         self.path.pop();
     }
@@ -161,6 +171,12 @@ impl Checker {
                         out.push('.');
                     }
                     out.push_str(key);
+                }
+                Segment::Member(field) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(&crate::json::camel_case(field));
                 }
             }
         }
