@@ -53,12 +53,13 @@ pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &'static Texts) {
     record_visit(inner, &request);
     let client = inner.client.borrow().share();
     let personalised = client.personalised();
+    // What the list depends on, as one string (Display only: Debug formatting would link Unicode tables).
     let key = format!(
-        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
-        request.context,
-        request.product_id,
-        request.cart,
-        request.category,
+        "{}|{}|{}|{}|{}|{}|{}|{}",
+        request.context as u8,
+        request.product_id.as_deref().unwrap_or_default(),
+        request.cart.join(","),
+        request.category.as_deref().unwrap_or_default(),
         request.limit,
         texts.tag,
         personalised,
