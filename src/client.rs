@@ -296,6 +296,11 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
             let weak = Rc::downgrade(inner);
             wasm_bindgen_futures::spawn_local(async move {
                 let answer = pending.await;
+                // Recommendations are never urgent: the catalog is taken in by a task of its own, so decoding
+                // it (and compiling that code the first time) does not lengthen the page's other work.
+                if resource == crate::store::Resource::Catalog {
+                    next_task().await;
+                }
                 if let Some(inner) = weak.upgrade() {
                     dispatch(&inner, Msg::Fetched { resource, generation, result: answer });
                 }
@@ -424,6 +429,8 @@ fn index_catalog(inner: &Rc<Inner>) {
     }
     let weak = Rc::downgrade(inner);
     wasm_bindgen_futures::spawn_local(async move {
+        // Indexing, ranking and the list's first render each start a task of their own.
+        next_task().await;
         let mut builder = IndexBuilder::default();
         let mut started = js_sys::Date::now();
         for slice in catalog.chunks(64) {
@@ -437,13 +444,17 @@ fn index_catalog(inner: &Rc<Inner>) {
             }
         }
         let index = Rc::new(builder.finish());
-        let Some(inner) = weak.upgrade() else { return };
-        {
-            let mut indexed = inner.index.borrow_mut();
-            indexed.building = false;
-            indexed.source = Some(catalog);
-            indexed.index = Some(index);
+        match weak.upgrade() {
+            Some(inner) => {
+                let mut indexed = inner.index.borrow_mut();
+                indexed.building = false;
+                indexed.source = Some(catalog);
+                indexed.index = Some(index);
+            }
+            None => return,
         }
+        next_task().await;
+        let Some(inner) = weak.upgrade() else { return };
         let waiting = std::mem::take(&mut *inner.recommending.borrow_mut());
         for (request, waiter) in waiting {
             waiter.finish(recommendations(&inner, &request));

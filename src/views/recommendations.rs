@@ -149,7 +149,7 @@ fn item(r: &RecommendationView, program: &Program, texts: &Texts) -> El {
     };
     link = link.child(image).child(El::new("span").part("rec-title").text(&r.title));
     let currency = r.currency.unwrap_or(program.currency);
-    link = link.child(El::new("span").part("rec-price").text(&dom::money(r.price, currency, texts.tag)));
+    link = link.child(El::new("span").part("rec-price").text(&i18n::price(r.price, currency, texts)));
     if let Some(points) = r.points.filter(|p| *p > 0) {
         link = link.child(
             El::new("span")
