@@ -401,15 +401,16 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
 /// time, yielding to the page whenever a slice has run 8 ms, so indexing never blocks the main thread for
 /// long. Then answers the `recommend()` calls that waited. A catalog that cannot be read rejects them.
 fn index_catalog(inner: &Rc<Inner>) {
-    let (catalog, error) = match inner.store.try_borrow() {
-        Ok(store) => (store.catalog().cloned(), store.catalog_error().cloned()),
-        Err(_) => return,
-    };
-    // Only once something on this page asked for recommendations: a cached catalog costs nothing otherwise.
+    // Only once something on this page asked for recommendations: every other change (and a cached catalog)
+    // costs nothing here.
     let asked = !inner.recommending.borrow().is_empty() || inner.index.borrow().index.is_some();
     if !asked {
         return;
     }
+    let (catalog, error) = match inner.store.try_borrow() {
+        Ok(store) => (store.catalog().cloned(), store.catalog_error().cloned()),
+        Err(_) => return,
+    };
     let Some(catalog) = catalog else {
         if let Some(error) = error {
             let waiting = std::mem::take(&mut *inner.recommending.borrow_mut());
@@ -1103,11 +1104,6 @@ impl Client {
     /// Whether the shopper has personalisation on (the element's switch shows it).
     pub(crate) fn personalised(&self) -> bool {
         self.inner.preferences.get().personalised
-    }
-
-    /// The shopper's switch, from an element.
-    pub(crate) fn switch_personalised(&self, on: bool) {
-        self.set_personalised(on);
     }
 
     /// Makes a write through the outbox, like `redeem()` or `setBirthday()`, and calls `done` with the answer.

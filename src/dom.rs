@@ -119,6 +119,12 @@ pub(crate) fn listen(
     gloo_events::EventListener::new(target, kind, handler)
 }
 
+/// Calls `handler` when the page is left (`pagehide`), as long as the listener is kept.
+pub(crate) fn on_page_hide(mut handler: impl FnMut() + 'static) -> Option<gloo_events::EventListener> {
+    let window = web_sys::window()?;
+    Some(gloo_events::EventListener::new(&window, "pagehide", move |_| handler()))
+}
+
 pub(crate) fn focus(element: &Element) {
     if let Some(element) = element.dyn_ref::<HtmlElement>() {
         let _ = element.focus();

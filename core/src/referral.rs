@@ -565,6 +565,15 @@ pub struct ReferralReward {
     pub refusal: Option<ReferralRefusal>,
 }
 
+impl ReferralReward {
+    /// Whether this order settles the referral for good (rewarded, capped or refused as a self-referral), so no
+    /// later order of the friend counts. An order under the minimum, or one after the settling order, leaves
+    /// the referral as it was.
+    pub fn settles(&self) -> bool {
+        !matches!(self.refusal, Some(ReferralRefusal::NotFirstOrder | ReferralRefusal::BelowMinimum))
+    }
+}
+
 /// The rewards a referred friend's paid order earns under the program's terms (none without terms).
 pub fn referral_reward(program: &Program, order: &ReferredOrder) -> ReferralReward {
     let nothing = |refusal| ReferralReward { referrer_points: 0, friend_points: 0, refusal: Some(refusal) };

@@ -260,6 +260,9 @@ fn a_friends_first_qualifying_order_pays_both_within_the_cap() {
         ReferredOrder { first_order: true, spend: 5000, same_person: false, referrer_rewards_in_period: 0 };
     let check = |order: ReferredOrder, expected: (i64, i64, Option<ReferralRefusal>)| {
         let got = referral_reward(&p, &order);
+        let settles =
+            !matches!(expected.2, Some(ReferralRefusal::NotFirstOrder | ReferralRefusal::BelowMinimum));
+        assert_eq!(got.settles(), settles, "{order:?}");
         assert_eq!(
             got,
             ReferralReward { referrer_points: expected.0, friend_points: expected.1, refusal: expected.2 },

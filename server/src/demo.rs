@@ -127,19 +127,8 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     }
     orders.sort_by_key(|(_, days_ago, _)| std::cmp::Reverse(*days_ago));
     for (n, (customer, days_ago, lines)) in orders.into_iter().enumerate() {
-        let order = OrderPayload {
-            id: format!("demo-order-{n}"),
-            customer_id: customer,
-            paid_at: now - days_ago * 86_400,
-            currency: Currency::CNY,
-            exchange_rate: None,
-            lines,
-            order_discount: 0,
-            shipping: 0,
-            discount_codes: vec![],
-        };
-        apply_order_event(state, &OrderEvent { event: OrderEventKind::Paid, order, refund: None }, now)
-            .await?;
+        let order = paid(format!("demo-order-{n}"), customer, now - days_ago * 86_400, lines);
+        apply_order_event(state, &order, now).await?;
     }
     tracing::info!(products = catalog.len(), "seeded demo data");
     Ok(())
@@ -213,10 +202,17 @@ pub async fn place_order(
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).map_err(ApiError::internal)?;
     let now = state.now();
+    let order =
+        paid(format!("demo-web-{:016x}", u64::from_le_bytes(random)), checkout.customer_id, now, lines);
+    Ok(axum::Json(apply_order_event(&state, &order, now).await?))
+}
+
+/// A paid demo order in CNY, as the shop's server would report it.
+fn paid(id: String, customer_id: String, paid_at: i64, lines: Vec<CartLine>) -> OrderEvent {
     let order = OrderPayload {
-        id: format!("demo-web-{:016x}", u64::from_le_bytes(random)),
-        customer_id: checkout.customer_id,
-        paid_at: now,
+        id,
+        customer_id,
+        paid_at,
         currency: Currency::CNY,
         exchange_rate: None,
         lines,
@@ -224,8 +220,5 @@ pub async fn place_order(
         shipping: 0,
         discount_codes: vec![],
     };
-    let response =
-        apply_order_event(&state, &OrderEvent { event: OrderEventKind::Paid, order, refund: None }, now)
-            .await?;
-    Ok(axum::Json(response))
+    OrderEvent { event: OrderEventKind::Paid, order, refund: None }
 }

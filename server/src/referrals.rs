@@ -22,6 +22,9 @@ pub async fn on_paid(
     spend: i64,
     now: i64,
 ) -> Result<Value, sqlx::Error> {
+    if program.config().referral.is_none() {
+        return Ok(Value::Null);
+    }
     let referrer: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT r.id, r.email, f.email FROM customers f JOIN customers r ON r.referral_code = f.referred_by
          WHERE f.id = ?",
@@ -32,9 +35,6 @@ pub async fn on_paid(
     let Some((referrer, referrer_email, friend_email)) = referrer else {
         return Ok(Value::Null);
     };
-    if program.config().referral.is_none() {
-        return Ok(Value::Null);
-    }
     let settled: Option<String> =
         sqlx::query_scalar("SELECT status FROM referral_rewards WHERE friend_id = ?")
             .bind(friend)
@@ -64,8 +64,7 @@ pub async fn on_paid(
         "friendPoints": reward.friend_points,
         "refused": refusal,
     });
-    // A first order under the minimum settles nothing: a later qualifying order may still count.
-    if !order.first_order || refusal.as_deref() == Some("belowMinimum") {
+    if !reward.settles() {
         return Ok(answer);
     }
     let status = if reward.referrer_points + reward.friend_points > 0 { "rewarded" } else { "refused" };

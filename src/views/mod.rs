@@ -411,7 +411,7 @@ fn listen(inner: &Rc<Inner>) {
         if let Some((action, _, control)) = dom::action_of(event) {
             if action == "personalised" {
                 let client = inner.client.borrow().share();
-                return client.switch_personalised(dom::checked(&control));
+                return client.set_personalised(dom::checked(&control));
             }
             let picked = dom::value(&control).parse().unwrap_or(0);
             let mut ui = inner.ui.borrow_mut();
@@ -425,14 +425,12 @@ fn listen(inner: &Rc<Inner>) {
     let mut listeners = vec![click, change];
     // A product page's visit gets its dwell time when the page is left.
     if matches!(inner.kind, Kind::Recommendations | Kind::Points) {
-        if let Some(window) = web_sys::window() {
-            let weak = Rc::downgrade(inner);
-            listeners.push(dom::listen(&window, "pagehide", move |_| {
-                if let Some(inner) = weak.upgrade() {
-                    recommendations::leave(&inner);
-                }
-            }));
-        }
+        let weak = Rc::downgrade(inner);
+        listeners.extend(dom::on_page_hide(move || {
+            if let Some(inner) = weak.upgrade() {
+                recommendations::leave(&inner);
+            }
+        }));
     }
     if let Some(dialog) = &inner.places.dialog {
         let weak = Rc::downgrade(inner);

@@ -225,30 +225,11 @@ pub(super) fn click_detail(inner: &Inner, product_id: &str) -> Option<wasm_bindg
     let list = shown.list?.ok()?;
     let position = list.iter().position(|r| r.product_id == product_id)?;
     let r = &list[position];
-    let reasons: js_sys::Array = r
-        .reasons
-        .iter()
-        .map(|reason| wasm_bindgen::JsValue::from_str(reason_kind(reason.reason.kind)))
-        .collect();
+    let kinds: Vec<ReasonKind> = r.reasons.iter().map(|reason| reason.reason.kind).collect();
     Some(dom::object(&[
         ("productId", product_id.into()),
         ("url", r.url.as_str().into()),
         ("position", wasm_bindgen::JsValue::from_f64(position as f64)),
-        ("reasons", reasons.into()),
+        ("reasons", crate::output(&kinds).ok()?),
     ]))
-}
-
-fn reason_kind(kind: ReasonKind) -> &'static str {
-    match kind {
-        ReasonKind::BoughtWith => "boughtWith",
-        ReasonKind::Viewed => "viewed",
-        ReasonKind::Similar => "similar",
-        ReasonKind::Popular => "popular",
-        ReasonKind::PopularIn => "popularIn",
-        ReasonKind::BonusPoints => "bonusPoints",
-        ReasonKind::ReachesTier => "reachesTier",
-        ReasonKind::ReachesReward => "reachesReward",
-        ReasonKind::BoughtBefore => "boughtBefore",
-        ReasonKind::New => "new",
-    }
 }
