@@ -22,6 +22,9 @@ const ATTRIBUTES = {
   joinUrl: "data-join-url",
   cacheKey: "data-cache-key",
   timeoutMs: "data-timeout-ms",
+  catalogLimit: "data-catalog-limit",
+  historyHalfLifeDays: "data-history-half-life-days",
+  requireConsent: "data-require-consent",
 };
 const POSITIONS = ["bottom-right", "bottom-left", "top-right", "top-left"];
 const LENGTH = /^\d{1,4}(\.\d+)?(px|rem|em|vw|vh)$|^0$/;
@@ -69,8 +72,13 @@ function settings(tag) {
     const value = data(ATTRIBUTES[key]);
     if (value !== undefined) config[key] = value;
   }
-  const timeout = data("data-timeout-ms");
-  if (timeout !== undefined) config.timeoutMs = /^\d+$/.test(timeout) ? Number(timeout) : timeout;
+  // Numbers as numbers; anything else is passed on as written, for createClient to refuse by name.
+  for (const key of ["timeoutMs", "catalogLimit", "historyHalfLifeDays"]) {
+    const value = data(ATTRIBUTES[key]);
+    if (value !== undefined) config[key] = /^\d+$/.test(value) ? Number(value) : value;
+  }
+  const consent = data(ATTRIBUTES.requireConsent);
+  if (consent !== undefined) config.requireConsent = consent === "true" ? true : consent === "false" ? false : consent;
   const launcher = { add: data("data-launcher") !== "false", position: data("data-position") };
   if (launcher.position !== undefined && !POSITIONS.includes(launcher.position)) {
     return `data-position must be one of ${POSITIONS.join(", ")}, got "${launcher.position}"`;

@@ -1,18 +1,46 @@
 #!/usr/bin/env bash
-# Prints what a shopper downloads for the widget (release build in pkg/), raw and gzipped (-9).
+# Prints what a shopper downloads for the widget (release build in pkg/), raw and gzipped (-9), and fails when
+# the gzipped total is above the limit in size-budget (one number, in KB). The limit may only go down: it also
+# fails when size-budget is above any limit committed before it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-wasm=pkg/storefront_loyalty_bg.wasm
-glue=pkg/storefront_loyalty.js
-for f in "$wasm" "$glue"; do
-  [ -f "$f" ] || { echo "missing $f: run wasm-pack build --target web --release first"; exit 1; }
+files=(pkg/storefront-loyalty.js pkg/elements.js pkg/storefront_loyalty.js pkg/storefront_loyalty_bg.wasm)
+names=("loader" "elements + CSS" "JS glue" "wasm")
+for f in "${files[@]}"; do
+  [ -f "$f" ] || { echo "missing $f: run scripts/build.sh first"; exit 1; }
 done
-gz() { gzip -9 -c "$1" | wc -c; }
-wasm_raw=$(wc -c < "$wasm")
-wasm_gz=$(gz "$wasm")
-glue_raw=$(wc -c < "$glue")
-glue_gz=$(gz "$glue")
+limit_of() { sed -n 's/^\([0-9][0-9]*\) KB.*/\1/p' | head -1; }
+limit=$(limit_of < size-budget)
+[ -n "$limit" ] || { echo "size-budget: the first line must be the limit, such as \"231 KB\""; exit 1; }
+
 printf 'size report (release, gzip -9)\n'
-printf '  %-28s %8s bytes raw  %8s bytes gzipped\n' "wasm" "$wasm_raw" "$wasm_gz"
-printf '  %-28s %8s bytes raw  %8s bytes gzipped\n' "JS glue" "$glue_raw" "$glue_gz"
-printf '  %-28s %8s bytes raw  %8s bytes gzipped\n' "total" "$((wasm_raw + glue_raw))" "$((wasm_gz + glue_gz))"
+total_raw=0
+total_gz=0
+for i in "${!files[@]}"; do
+  raw=$(wc -c < "${files[$i]}")
+  gz=$(gzip -9 -c "${files[$i]}" | wc -c)
+  total_raw=$((total_raw + raw))
+  total_gz=$((total_gz + gz))
+  printf '  %-16s %8s bytes raw  %8s bytes gzipped\n' "${names[$i]}" "$raw" "$gz"
+done
+printf '  %-16s %8s bytes raw  %8s bytes gzipped (%s.%s KB; limit %s KB in size-budget; target 60 KB)\n' "total" \
+  "$total_raw" "$total_gz" "$((total_gz / 1024))" "$(((total_gz % 1024) * 10 / 1024))" "$limit"
+
+status=0
+if [ "$total_gz" -gt $((limit * 1024)) ]; then
+  echo "FAIL: the widget downloads $total_gz bytes gzipped, over the limit of $limit KB ($((limit * 1024)) bytes) in size-budget"
+  status=1
+fi
+# The limit only goes down: compare with every limit committed before (when the history is here).
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  lowest=""
+  for commit in $(git log --format=%H -- size-budget 2>/dev/null); do
+    earlier=$(git show "$commit:size-budget" 2>/dev/null | limit_of || true)
+    if [ -n "$earlier" ] && { [ -z "$lowest" ] || [ "$earlier" -lt "$lowest" ]; }; then lowest=$earlier; fi
+  done
+  if [ -n "$lowest" ] && [ "$limit" -gt "$lowest" ]; then
+    echo "FAIL: size-budget says $limit KB, above the $lowest KB committed before; the limit may only go down"
+    status=1
+  fi
+fi
+exit "$status"

@@ -72,6 +72,8 @@ struct Inner {
     history: RefCell<Vec<HistoryEvent>>,
     preferences: Cell<Preferences>,
     require_consent: bool,
+    /// The ranking's weights (the half-life of interest from the config).
+    ranking: loyalty_core::Ranking,
     /// The catalog index, built a slice at a time from the store's catalog.
     index: RefCell<Indexed>,
     /// `recommend()` calls waiting for the first index.
@@ -502,14 +504,8 @@ fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<Vec<Recomm
         rewards: shopper.as_deref().map(|s| &s.rewards),
     });
     let history = inner.history.borrow();
-    let list = loyalty_core::recommend(
-        &index,
-        &history,
-        &core_request,
-        loyalty,
-        &loyalty_core::Ranking::default(),
-        now_seconds(),
-    );
+    let list =
+        loyalty_core::recommend(&index, &history, &core_request, loyalty, &inner.ranking, now_seconds());
     let locale = request.locale.clone().unwrap_or_else(crate::dom::page_language);
     let fallback = program.as_deref().and_then(|p| p.locales.first());
     let title = |id: &str| {
@@ -686,7 +682,7 @@ fn snapshot(inner: &Inner) -> JsValue {
 pub fn create_client(
     #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
 ) -> Result<Client, WidgetError> {
-    let ClientConfig { backend, identity, cache_key, cache, retry, require_consent } =
+    let ClientConfig { backend, identity, cache_key, cache, retry, require_consent, ranking } =
         config::parse(&config).map_err(WidgetError::InvalidConfig)?;
     let storage = Storage::new(&cache_key, cache);
     let start = cached(&storage, identity.as_ref());
@@ -713,6 +709,7 @@ pub fn create_client(
         history: RefCell::new(history),
         preferences: Cell::new(preferences),
         require_consent,
+        ranking,
         index: RefCell::default(),
         recommending: RefCell::default(),
     });

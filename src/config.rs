@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every setting `createClient` accepts.
-const SETTINGS: [&str; 13] = [
+const SETTINGS: [&str; 14] = [
     "apiBase",
     "adapter",
     "memory",
@@ -27,6 +27,7 @@ const SETTINGS: [&str; 13] = [
     "retry",
     "catalogLimit",
     "requireConsent",
+    "historyHalfLifeDays",
 ];
 
 /// The validated config.
@@ -40,6 +41,8 @@ pub(crate) struct ClientConfig {
     pub retry: RetryPolicy,
     /// Record the shopper's history only after `setConsent(true)` (the EU treats localStorage like cookies).
     pub require_consent: bool,
+    /// The ranking's weights (only the half-life of interest is a setting).
+    pub ranking: loyalty_core::Ranking,
 }
 
 loyalty_core::wire_struct! {
@@ -204,6 +207,12 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
     let catalog_limit = get("catalogLimit").map_or(Some(loyalty_core::CANDIDATES as u32), |v| {
         whole("catalogLimit", &v, 0..=100_000, &mut found)
     });
+    let mut ranking = loyalty_core::Ranking::default();
+    if let Some(days) =
+        get("historyHalfLifeDays").and_then(|v| whole("historyHalfLifeDays", &v, 1..=365, &mut found))
+    {
+        ranking.half_life_days = days as f32;
+    }
     let require_consent = match get("requireConsent") {
         None => false,
         Some(v) => v.as_bool().unwrap_or_else(|| {
@@ -338,6 +347,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
             cache,
             retry,
             require_consent,
+            ranking,
         }),
         _ => Err(Problems(found.0)),
     }

@@ -370,6 +370,8 @@ export interface ClientConfig {
   catalogLimit?: number;
   /** Keep a history for recommendations only after `setConsent(true)` (default false). */
   requireConsent?: boolean;
+  /** Interest in a viewed or bought product halves every this many days (default 14, 1 to 365). */
+  historyHalfLifeDays?: number;
 }
 
 /** A product as `GET /v1/catalog` sends it. */

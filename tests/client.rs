@@ -549,7 +549,8 @@ fn bad_configs_name_every_setting() {
     let error = JsValue::from(
         create_client(obj(
             r#"{"apiBase": "loyalty.example", "timeoutMs": 5, "apibase": 1, "paths": {"program": "program"},
-            "identity": {"customerId": "a", "timestamp": 1, "digest": "xyz"}, "retry": {"baseMs": 500, "capMs": 100}}"#,
+            "identity": {"customerId": "a", "timestamp": 1, "digest": "xyz"}, "retry": {"baseMs": 500, "capMs": 100},
+            "catalogLimit": -1, "historyHalfLifeDays": 0.5, "requireConsent": "yes"}"#,
         ))
         .err()
         .expect("refused"),
@@ -562,6 +563,9 @@ fn bad_configs_name_every_setting() {
         "paths.program: must be a path starting with a single /",
         "identity.digest: must be 64 hex digits",
         "retry.capMs: must be at least retry.baseMs (500)",
+        "catalogLimit: must be a whole number from 0 to 100000",
+        "historyHalfLifeDays: must be a whole number from 1 to 365",
+        "requireConsent: must be true or false",
     ] {
         assert!(message.contains(expected), "{expected} in {message}");
     }

@@ -5,8 +5,8 @@
 #![allow(clippy::print_stdout, reason = "a report printed for a person")]
 
 use loyalty_core::{
-    recommend, CatalogIndex, CatalogProduct, FromJson, HistoryEvent, HistoryKind, Ranking, RecommendContext,
-    RecommendRequest,
+    index_from_columns, recommend, CatalogColumns, CatalogIndex, CatalogProduct, FromJson, HistoryEvent,
+    HistoryKind, Ranking, RecommendContext, RecommendRequest,
 };
 use std::time::Instant;
 
@@ -66,7 +66,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() {
     let now = 1_767_225_600;
-    println!("| products | decode JSON | build index | index heap | top 10, median | top 10, p95 |\n|---|---|---|---|---|---|");
+    println!("| products | decode JSON (size) | build index | index from columns (size) | index heap | top 10, median | top 10, p95 |\n|---|---|---|---|---|---|---|");
     for n in [1_000, 10_000, 100_000] {
         let products = catalog(n, 7);
         let text = serde_json::to_string(&products).unwrap_or_default();
@@ -76,6 +76,14 @@ fn main() {
         let started = Instant::now();
         let index = CatalogIndex::build(&decoded);
         let build = started.elapsed().as_secs_f64() * 1000.0;
+        // The same catalog in columns (`GET /v1/catalog?format=columns`), decoded straight into an index.
+        let refs: Vec<&CatalogProduct> = products.iter().collect();
+        let columns = serde_json::to_string(&CatalogColumns::from_products(&refs, &["en".to_owned()]))
+            .unwrap_or_default();
+        let started = Instant::now();
+        let from_columns = index_from_columns(&columns).map(|i| i.len()).unwrap_or_default();
+        let columns_ms = started.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(from_columns, n);
         let events = history(n, now);
         let request = RecommendRequest {
             context: RecommendContext::Home,
@@ -97,7 +105,9 @@ fn main() {
             .collect();
         times.sort_by(f64::total_cmp);
         println!(
-            "| {n} | {decode:.1} ms | {build:.1} ms | {:.1} MB | {:.2} ms | {:.2} ms |",
+            "| {n} | {decode:.1} ms ({:.1} MB) | {build:.1} ms | {columns_ms:.1} ms ({:.1} MB) | {:.1} MB | {:.2} ms | {:.2} ms |",
+            text.len() as f64 / 1_048_576.0,
+            columns.len() as f64 / 1_048_576.0,
             index.heap_bytes() as f64 / 1_048_576.0,
             percentile(&times, 0.5),
             percentile(&times, 0.95)

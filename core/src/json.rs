@@ -312,6 +312,183 @@ impl Parser<'_> {
     }
 }
 
+/// A pull reader over JSON text, for documents too large to hold as a [`Json`] tree: the caller walks
+/// objects and arrays and reads each value as the type it wants, and skips what it does not need without
+/// allocating. Errors say what was expected and at which byte, as [`parse`]'s do.
+pub(crate) struct Reader<'a>(Parser<'a>);
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Reader<'a> {
+        Reader(Parser { bytes: text.as_bytes(), text, pos: 0 })
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        let _ = self.0.skip_ws();
+        self.0.bytes.get(self.0.pos).copied()
+    }
+
+    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+        if self.peek() == Some(byte) {
+            self.0.pos += 1;
+            Ok(())
+        } else {
+            Err(self.0.error(what))
+        }
+    }
+
+    /// Reads `{`.
+    pub(crate) fn begin_object(&mut self) -> Result<(), String> {
+        self.expect(b'{', "expected an object")
+    }
+
+    /// The next member's name (its value follows), or `None` at the object's end. `first` is true for the
+    /// first call after `begin_object`.
+    pub(crate) fn next_key(&mut self, first: bool) -> Result<Option<String>, String> {
+        match self.peek() {
+            Some(b'}') => {
+                self.0.pos += 1;
+                return Ok(None);
+            }
+            Some(b',') if !first => self.0.pos += 1,
+            _ if first => {}
+            _ => return Err(self.0.error("expected ',' or '}'")),
+        }
+        if self.peek() != Some(b'"') {
+            return Err(self.0.error("expected a member name in double quotes"));
+        }
+        let key = self.0.string()?;
+        self.expect(b':', "expected ':'")?;
+        Ok(Some(key))
+    }
+
+    /// Reads `[`.
+    pub(crate) fn begin_array(&mut self) -> Result<(), String> {
+        self.expect(b'[', "expected an array")
+    }
+
+    /// True when another item follows (read it next), false at the array's end. `first` is true for the first
+    /// call after `begin_array`.
+    pub(crate) fn next_item(&mut self, first: bool) -> Result<bool, String> {
+        match self.peek() {
+            Some(b']') => {
+                self.0.pos += 1;
+                Ok(false)
+            }
+            _ if first => Ok(true),
+            Some(b',') => {
+                self.0.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.0.error("expected ',' or ']'")),
+        }
+    }
+
+    /// Reads a value of any kind as a tree (for small values).
+    pub(crate) fn value(&mut self) -> Result<Json, String> {
+        let _ = self.0.skip_ws();
+        self.0.value(0)
+    }
+
+    /// Reads a string.
+    pub(crate) fn string(&mut self) -> Result<String, String> {
+        if self.peek() == Some(b'"') {
+            self.0.string()
+        } else {
+            Err(self.0.error("expected a string"))
+        }
+    }
+
+    /// True and past it when the next value is `null`.
+    pub(crate) fn null(&mut self) -> bool {
+        if self.peek() == Some(b'n') && self.0.bytes[self.0.pos..].starts_with(b"null") {
+            self.0.pos += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reads an integer; `what` names what it must be, for the error.
+    pub(crate) fn int(&mut self) -> Result<i64, String> {
+        let start = self.0.pos;
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => match self.0.number()? {
+                Json::Int(n) => Ok(n),
+                _ => {
+                    self.0.pos = start;
+                    let _ = self.0.skip_ws();
+                    Err(self.0.error("expected a whole number"))
+                }
+            },
+            _ => Err(self.0.error("expected a whole number")),
+        }
+    }
+
+    /// Skips one value of any kind without building it (strings are checked for escapes and control
+    /// characters as when read, so a skipped value is valid JSON too).
+    pub(crate) fn skip(&mut self) -> Result<(), String> {
+        self.skip_at(0)
+    }
+
+    fn skip_at(&mut self, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(self.0.error(&format!("nesting deeper than {MAX_DEPTH}")));
+        }
+        match self.peek() {
+            Some(b'[') => {
+                self.begin_array()?;
+                let mut first = true;
+                while self.next_item(first)? {
+                    first = false;
+                    self.skip_at(depth + 1)?;
+                }
+                Ok(())
+            }
+            Some(b'{') => {
+                self.begin_object()?;
+                let mut first = true;
+                while self.next_key(first)?.is_some() {
+                    first = false;
+                    self.skip_at(depth + 1)?;
+                }
+                Ok(())
+            }
+            Some(b'"') => self.skip_string(),
+            _ => self.0.value(depth).map(drop),
+        }
+    }
+
+    /// Skips a string: the escapes are checked by reading them, the rest is passed over.
+    fn skip_string(&mut self) -> Result<(), String> {
+        let start = self.0.pos;
+        self.0.pos += 1;
+        loop {
+            match self.0.bytes.get(self.0.pos) {
+                None => return Err(self.0.error("unterminated string")),
+                Some(b'"') => {
+                    self.0.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    // Rare in practice: read the whole string the careful way.
+                    self.0.pos = start;
+                    return self.0.string().map(drop);
+                }
+                Some(b) if *b < 0x20 => return Err(self.0.error("control character in string")),
+                Some(_) => self.0.pos += 1,
+            }
+        }
+    }
+
+    /// Checks that nothing but white space follows the document.
+    pub(crate) fn end(&mut self) -> Result<(), String> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.0.error("unexpected text after the JSON value")),
+        }
+    }
+}
+
 /// Any serde data as a [`Json`] tree, so that every wire type is also `serde::Deserialize` through its one
 /// decoder (`serde_json::from_str::<Cart>(..)`, axum's `Json<Cart>` ...) with the same rules and messages.
 /// In the browser nothing calls it, and it is left out of the wasm.

@@ -26,6 +26,7 @@ pub mod json;
 mod balance;
 mod birthday;
 mod catalog;
+mod columns;
 mod earn;
 mod money;
 mod problems;
@@ -45,6 +46,7 @@ pub use catalog::{
     candidate_set, check_link, neighbours, parse_catalog, popularity_ranks, CatalogProduct, CANDIDATES,
     MAX_NEIGHBOURS, MAX_POPULARITY,
 };
+pub use columns::{index_from_columns, CatalogColumns, COLUMNS_FORMAT};
 pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, qualifying_spend, Cart, CartLine, EarnComponent,
     EarnComponentKind, EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,

@@ -326,7 +326,6 @@ impl IndexBuilder {
     /// The finished index.
     pub fn finish(self) -> CatalogIndex {
         let IndexBuilder { mut index, term_docs, pending_neighbours, term_lookup } = self;
-        let n = index.ids.len();
         // Term numbers in name order, so the index (and every float sum over terms) does not depend on the
         // order products arrived in.
         let mut renumber = vec![0_u32; term_lookup.len()];
@@ -344,23 +343,7 @@ impl IndexBuilder {
         }
         index.term_start.push(index.terms.len() as u32);
         index.neighbour_start.push(pending_neighbours.len() as u32);
-        let mut by_id: Vec<u32> = (0..n as u32).collect();
-        by_id.sort_unstable_by(|a, b| index.ids[*a as usize].cmp(&index.ids[*b as usize]).then(a.cmp(b)));
-        by_id.dedup_by(|a, b| index.ids[*a as usize] == index.ids[*b as usize]);
-        index.by_id = by_id;
-        let docs = n.max(1) as f32;
-        index.idf = term_docs.iter().map(|d| (docs / (*d).max(1) as f32).ln() + 1.0).collect();
-        index.inv_norm = (0..n)
-            .map(|row| {
-                let norm: f32 =
-                    index.terms_of(row as u32).iter().map(|t| index.idf[*t as usize].powi(2)).sum();
-                if norm > 0.0 {
-                    1.0 / norm.sqrt()
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        index.complete(&term_docs);
         // One hash lookup per neighbour: a binary search over the ids touches a string's heap at every step,
         // and measured 1.3 s for 800,000 neighbours of 100,000 products (cache misses), against ~50 ms.
         let rows: HashMap<&str, u32, BuildHasherDefault<Fnv>> =
@@ -380,6 +363,65 @@ impl IndexBuilder {
 }
 
 impl CatalogIndex {
+    /// Completes an index whose columns are filled (terms numbered in name order, offsets closed, `term_docs`
+    /// the number of products with each term): the id lookup, inverse document frequencies and norms.
+    fn complete(&mut self, term_docs: &[u32]) {
+        let n = self.ids.len();
+        let mut by_id: Vec<u32> = (0..n as u32).collect();
+        by_id.sort_unstable_by(|a, b| self.ids[*a as usize].cmp(&self.ids[*b as usize]).then(a.cmp(b)));
+        by_id.dedup_by(|a, b| self.ids[*a as usize] == self.ids[*b as usize]);
+        self.by_id = by_id;
+        let docs = n.max(1) as f32;
+        self.idf = term_docs.iter().map(|d| (docs / (*d).max(1) as f32).ln() + 1.0).collect();
+        self.inv_norm = (0..n)
+            .map(|row| {
+                let norm: f32 = self.terms_of(row as u32).iter().map(|t| self.idf[*t as usize].powi(2)).sum();
+                if norm > 0.0 {
+                    1.0 / norm.sqrt()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+    }
+
+    /// An index from columns already decoded and checked (see `columns.rs`): `term_names` sorted and unique,
+    /// every term and neighbour number in range, offsets closed.
+    #[allow(clippy::too_many_arguments, reason = "one argument per column; called from one place")]
+    pub(crate) fn from_columns(
+        ids: Vec<String>,
+        price: Vec<i64>,
+        popularity: Vec<u8>,
+        in_stock: Vec<bool>,
+        added_at: Vec<i64>,
+        term_names: Vec<String>,
+        (term_start, terms): (Vec<u32>, Vec<u32>),
+        (neighbour_start, neighbours, neighbour_weight): (Vec<u32>, Vec<u32>, Vec<f32>),
+    ) -> CatalogIndex {
+        let mut term_docs = vec![0_u32; term_names.len()];
+        for t in &terms {
+            term_docs[*t as usize] += 1;
+        }
+        let mut index = CatalogIndex {
+            ids,
+            by_id: Vec::new(),
+            price,
+            popularity,
+            in_stock,
+            added_at,
+            term_start,
+            terms,
+            idf: Vec::new(),
+            inv_norm: Vec::new(),
+            term_names,
+            neighbour_start,
+            neighbours,
+            neighbour_weight,
+        };
+        index.complete(&term_docs);
+        index
+    }
+
     /// Indexes a catalog at once.
     pub fn build(products: &[CatalogProduct]) -> CatalogIndex {
         let mut builder = IndexBuilder::default();

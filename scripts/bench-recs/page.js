@@ -33,6 +33,33 @@ function catalog(n, seed) {
   return products;
 }
 
+// The same catalog in columns, as the reference server writes `GET /v1/catalog?format=columns`.
+function columns(products) {
+  const names = new Map();
+  const rowOf = new Map(products.map((p, i) => [p.id, i]));
+  const termsOf = (p) => [...new Set([...p.categories.map((c) => `c:${c}`), ...p.tags.map((t) => `t:${t}`)])];
+  for (const p of products) for (const t of termsOf(p)) names.set(t, 0);
+  const terms = [...names.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  terms.forEach((t, i) => names.set(t, i));
+  const out = { format: "columns-1", id: [], title: { en: [] }, url: [], image: [], price: [], popularity: [], inStock: [],
+    addedAt: [], terms, termCount: [], productTerms: [], neighbourCount: [], neighbours: [], neighbourWeights: [] };
+  for (const p of products) {
+    out.id.push(p.id); out.title.en.push(p.title.en); out.url.push(p.url); out.image.push(p.image ?? null);
+    out.price.push(p.price); out.popularity.push(p.popularity); out.inStock.push(p.inStock ? 1 : 0);
+    out.addedAt.push(p.addedAt ?? null);
+    const mine = termsOf(p);
+    out.termCount.push(mine.length);
+    for (const t of mine) out.productTerms.push(names.get(t));
+    let count = 0;
+    p.neighbours.slice(0, 8).forEach((id, k) => {
+      if (!rowOf.has(id)) return;
+      out.neighbours.push(rowOf.get(id)); out.neighbourWeights.push(p.neighbourWeights[k]); count++;
+    });
+    out.neighbourCount.push(count);
+  }
+  return JSON.stringify(out);
+}
+
 function history(n, now) {
   const below = rng(99);
   return Array.from({ length: 200 }, () => {
@@ -60,6 +87,13 @@ window.runBench = async (sizes, runs) => {
     let t = performance.now();
     const wasm = RecommendationIndex.fromJson(text);
     const wasmBuild = performance.now() - t;
+    const columnsText = columns(products);
+    t = performance.now();
+    const fromColumns = RecommendationIndex.fromColumns(columnsText);
+    const columnsBuild = performance.now() - t;
+    fromColumns.setHistory(events);
+    const columnsTop = fromColumns.rank(request, now).map((x) => x.productId);
+    fromColumns.free();
     // The history is decoded once, as the widget's client holds it; the JS version holds its array.
     wasm.setHistory(events);
     t = performance.now();
@@ -77,7 +111,8 @@ window.runBench = async (sizes, runs) => {
       if (r >= 3) { wasmTimes.push(a); jsTimes.push(b); }
     }
     wasm.free();
-    rows.push({ n, bytes: text.length, wasmBuild, jsBuild, wasm: stats(wasmTimes), js: stats(jsTimes),
+    rows.push({ n, bytes: text.length, columnsBytes: columnsText.length, columnsBuild,
+      sameFromColumns: columnsTop.join() === wasmTop.join(), wasmBuild, jsBuild, wasm: stats(wasmTimes), js: stats(jsTimes),
       sameTop: wasmTop.join() === jsTop.join(), wasmTop, jsTop });
   }
   return rows;

@@ -34,6 +34,7 @@ pub struct ServedCatalog {
 pub struct CatalogQuery {
     limit: Option<String>,
     near: Option<String>,
+    format: Option<String>,
 }
 
 /// `PUT /v1/admin/catalog`: `{"products": [...], "replace": false}` upserts products (with `replace`, products
@@ -102,15 +103,35 @@ pub async fn get_catalog(
     if near.len() > 50 || near.iter().any(|id| id.len() > 128) {
         problems.push("near", "must be at most 50 product ids of at most 128 bytes, comma-separated");
     }
+    let columns = match query.format.as_deref() {
+        None | Some("products") => false,
+        Some("columns") => true,
+        Some(_) => {
+            problems.push("format", "must be \"products\" (the default) or \"columns\"");
+            false
+        }
+    };
     if !problems.0.is_empty() {
         return Err(ApiError::invalid("invalid_query", problems));
     }
     let served = current(&state).await?;
     let chosen = loyalty_core::candidate_set(&served.products, limit, &near);
-    let etag = format!(
-        "\"{}\"",
-        hex::encode(sha2::Sha256::digest(serde_json::to_vec(&chosen).map_err(ApiError::internal)?))
-    );
+    // Titles in the program's locales (none before a program is loaded: nothing can show them yet).
+    let locales = state.program_now().map(|v| v.program.locales.clone()).unwrap_or_default();
+    let body = if columns {
+        serde_json::to_string(&loyalty_core::CatalogColumns::from_products(&chosen, &locales))
+    } else {
+        serde_json::to_string(&json!({ "products": chosen, "computedAt": served.computed_at }))
+    }
+    .map_err(ApiError::internal)?;
+    // Per candidate set and format (not per computation time: a recomputation that changes nothing keeps it).
+    let mut digest = sha2::Sha256::new();
+    digest.update(serde_json::to_vec(&chosen).map_err(ApiError::internal)?);
+    if columns {
+        digest.update(locales.join(",").as_bytes());
+    }
+    digest.update(if columns { "columns" } else { "products" });
+    let etag = format!("\"{}\"", hex::encode(digest.finalize()));
     let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
     let cache = HeaderValue::from_static("public, max-age=300, stale-while-revalidate=3600");
     if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
@@ -123,8 +144,7 @@ pub async fn get_catalog(
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
         ],
-        serde_json::to_string(&json!({ "products": chosen, "computedAt": served.computed_at }))
-            .map_err(ApiError::internal)?,
+        body,
     )
         .into_response())
 }

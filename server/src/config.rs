@@ -31,6 +31,10 @@ pub struct Config {
     pub clock_skew: i64,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// The shopper's writes allowed per minute, per shopper and per client address.
+    pub write_limits: crate::limits::WriteLimits,
+    /// Behind a proxy: the header whose last entry is the client's address (e.g. `x-forwarded-for`).
+    pub client_address_header: Option<String>,
     /// Demo mode: demo data, the demo sign-in route, and the demo shop's static files.
     pub demo: bool,
     /// When set, redemptions ask the shop's own endpoint to create the coupon (see README) instead of
@@ -57,6 +61,9 @@ struct FileConfig {
     identity_max_age_seconds: Option<i64>,
     clock_skew_seconds: Option<i64>,
     max_body_bytes: Option<usize>,
+    writes_per_minute_per_shopper: Option<u32>,
+    writes_per_minute_per_address: Option<u32>,
+    client_address_header: Option<String>,
     demo: Option<bool>,
     coupon_endpoint: Option<String>,
     static_dir: Option<PathBuf>,
@@ -157,6 +164,38 @@ impl Config {
             }
             None => file.max_body_bytes.unwrap_or(1 << 20),
         };
+        let per_minute = |name: &str, given: Option<u32>, default: u32| -> Result<u32, String> {
+            let n = match var(name) {
+                Some(v) => v.parse().map_err(|_| format!("{name} must be a whole number, got {v:?}"))?,
+                None => given.unwrap_or(default),
+            };
+            if n == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+            Ok(n)
+        };
+        let defaults = crate::limits::WriteLimits::default();
+        let write_limits = crate::limits::WriteLimits {
+            per_shopper: per_minute(
+                "LOYALTY_WRITES_PER_MINUTE_PER_SHOPPER",
+                file.writes_per_minute_per_shopper,
+                defaults.per_shopper,
+            )?,
+            per_address: per_minute(
+                "LOYALTY_WRITES_PER_MINUTE_PER_ADDRESS",
+                file.writes_per_minute_per_address,
+                defaults.per_address,
+            )?,
+        };
+        let client_address_header = var("LOYALTY_CLIENT_ADDRESS_HEADER")
+            .or(file.client_address_header)
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty());
+        if let Some(h) = &client_address_header {
+            if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return Err(format!("LOYALTY_CLIENT_ADDRESS_HEADER must be a header name, got {h:?}"));
+            }
+        }
         let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
         if let Some(url) = &coupon_endpoint {
             let loopback = url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:");
@@ -180,6 +219,8 @@ impl Config {
             identity_max_age,
             clock_skew,
             max_body_bytes,
+            write_limits,
+            client_address_header,
             demo,
             static_dir: var("LOYALTY_STATIC_DIR").map(PathBuf::from).or(file.static_dir),
             pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),

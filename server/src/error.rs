@@ -18,12 +18,14 @@ pub struct ApiError {
     pub message: String,
     /// Every problem with its path, for bodies that did not validate.
     pub problems: Option<Problems>,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), problems: None }
+        ApiError { status, code, message: message.into(), problems: None, retry_after: None }
     }
 
     /// 422: the body was well-formed JSON that broke the contract's rules, with every problem.
@@ -33,6 +35,7 @@ impl ApiError {
             code,
             message: problems.to_string(),
             problems: Some(problems),
+            retry_after: None,
         }
     }
 
@@ -49,6 +52,18 @@ impl ApiError {
     /// 404.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 429: too many writes; try again after `seconds`.
+    pub fn rate_limited(scope: &str, seconds: i64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds.max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many writes from this {scope}: try again in {} s", seconds.max(1)),
+            )
+        }
     }
 
     /// 500: logged in full, reported to the caller without internals.
@@ -70,6 +85,10 @@ impl IntoResponse for ApiError {
         if let Some(problems) = &self.problems {
             error["problems"] = json!(problems);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

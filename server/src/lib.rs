@@ -12,6 +12,7 @@ pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod limits;
 pub mod redemptions;
 pub mod referrals;
 pub mod routes;
@@ -39,11 +40,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/program", get(routes::get_program))
         .route("/v1/catalog", get(catalog::get_catalog))
         .route("/v1/customers/me", get(routes::customers_me))
-        .route("/v1/customers/me/birthday", put(customers::put_birthday))
-        .route("/v1/referrals/capture", post(customers::capture_referral))
         .route("/v1/webhooks/orders", post(routes::order_webhook))
         .route("/v1/webhooks/customers", post(customers::customer_webhook))
-        .route("/v1/redemptions", post(redemptions::create_redemption))
         .route("/v1/admin/program", put(routes::put_program))
         .route("/v1/admin/catalog", put(catalog::put_catalog))
         .route("/v1/admin/customers/{id}", axum::routing::delete(customers::erase))
@@ -51,6 +49,13 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/customers/{id}/adjustments", post(customers::adjust))
         .route("/v1/admin/discount-codes/{code}", get(redemptions::get_discount_code))
         .route("/v1/admin/discount-codes/{code}/consume", post(redemptions::consume_discount_code));
+    // The shopper's writes, rate-limited per shopper and per address.
+    let writes = Router::new()
+        .route("/v1/customers/me/birthday", put(customers::put_birthday))
+        .route("/v1/referrals/capture", post(customers::capture_referral))
+        .route("/v1/redemptions", post(redemptions::create_redemption))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), limits::writes));
+    api = api.merge(writes);
     if config.demo {
         api = api
             .route("/demo/identity", get(routes::demo_identity))
@@ -68,7 +73,9 @@ pub fn app(state: AppState) -> Router {
             header::IF_NONE_MATCH,
             HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::ETAG, HeaderName::from_static("loyalty-api-version")])
+        // Retry-After is not one of the headers a cross-origin page may read unless exposed: without it, the
+        // widget could not honour a 429's or 503's wait.
+        .expose_headers([header::ETAG, header::RETRY_AFTER, HeaderName::from_static("loyalty-api-version")])
         .max_age(Duration::from_secs(600));
     let mut app = api
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -141,6 +148,8 @@ pub async fn serve(
     }
     tokio::spawn(birthday_sweeps(state.clone()));
     let app = app(state.clone());
+    // The peer's address reaches the write limits (`limits::writes`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
     Ok(Running { addr, state, task })
 }

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Serialises writes that read a balance and then spend it. SQLite has one writer anyway; a PostgreSQL
     /// port replaces this with row locks (`SELECT ... FOR UPDATE`) on the shopper.
     pub write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The shopper's writes per shopper and per address (`limits.rs`).
+    pub limiter: Arc<crate::limits::RateLimiter>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             programs: Arc::default(),
             clock_offset: Arc::default(),
             catalog: Arc::default(),
+            limiter: Arc::default(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
                 .build()

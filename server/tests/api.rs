@@ -259,6 +259,22 @@ async fn cors_answers_only_the_shops_origins() {
     assert_eq!(ok.headers()["access-control-allow-origin"], ORIGIN);
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+    // An actual request from the shop's origin may read the validator and a 429's or 503's wait.
+    let program = server.client.get(server.url("/v1/program")).header("origin", ORIGIN).send().await.unwrap();
+    let exposed = program.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    for name in ["etag", "retry-after", "loyalty-api-version"] {
+        assert!(exposed.contains(name), "{name} in {exposed}");
+    }
+    // Another site's page gets no CORS grant on a write either: its browser keeps the answer from it.
+    let write = server
+        .client
+        .post(server.url("/v1/redemptions"))
+        .header("origin", "https://evil.example")
+        .json(&json!({"rewardId": "ten-off"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(write.headers().get("access-control-allow-origin").is_none());
 }
 
 #[tokio::test]
@@ -278,4 +294,61 @@ async fn demo_mode_signs_in_demo_shoppers_server_side() {
     let me: Value = me.json().await.unwrap();
     assert!(me["balance"]["available"].as_i64().unwrap() > 0);
     assert_eq!(me["tier"]["nextTierId"], "silver");
+}
+
+#[tokio::test]
+async fn writes_are_rate_limited_per_shopper_and_per_address() {
+    let server = Server::start_with_env(
+        false,
+        vec![
+            ("LOYALTY_WRITES_PER_MINUTE_PER_SHOPPER", "2".to_owned()),
+            ("LOYALTY_WRITES_PER_MINUTE_PER_ADDRESS", "5".to_owned()),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "X-Forwarded-For".to_owned()),
+        ],
+    )
+    .await;
+    server.load_program(json!({})).await;
+    // A birthday write as `customer` from `address` (the proxy appends the real one last).
+    // The same key each time: a replay answers as the first write did, and still counts.
+    let put = |customer: &'static str, address: &'static str| {
+        server
+            .client
+            .put(server.url("/v1/customers/me/birthday"))
+            .header("authorization", server.identity(customer))
+            .header("idempotency-key", "birthday-1")
+            .header("x-forwarded-for", format!("1.2.3.4, {address}"))
+            .json(&json!({"birthday": "08-31"}))
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(put("c1", "10.0.0.1").await.unwrap().status(), StatusCode::OK);
+    }
+    let refused = put("c1", "10.0.0.1").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "30");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(body["error"]["message"], "too many writes from this shopper: try again in 30 s");
+    // Another shopper is not slowed; a shopper's reads never are.
+    assert_eq!(put("c2", "10.0.0.1").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(server.me_with(&server.identity("c1")).await.status(), StatusCode::OK);
+    // Five writes a minute from one address, whoever signs them (one bad identity counts too).
+    let forged = server
+        .client
+        .put(server.url("/v1/customers/me/birthday"))
+        .header("authorization", "LoyaltyShopper forged")
+        .header("x-forwarded-for", "10.0.0.1")
+        .json(&json!({"birthday": "08-31"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    let refused = put("c3", "10.0.0.1").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.text().await.unwrap().contains("too many writes from this address"));
+    assert_eq!(put("c3", "10.0.0.2").await.unwrap().status(), StatusCode::OK, "another address");
+    // Tokens come back with time: 2 a minute is one every 30 s.
+    server.running.state.advance_clock(30);
+    assert_eq!(put("c1", "10.0.0.3").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(put("c1", "10.0.0.3").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -74,6 +74,24 @@ async fn catalog_ranks_and_neighbours_come_from_orders() {
     assert_eq!(ids(get("?limit=2").await.unwrap().json().await.unwrap()), ["p0", "p1"]);
     assert_eq!(ids(get("?limit=0&near=p2").await.unwrap().json().await.unwrap()), ["p0", "p1", "p2"]);
     assert_eq!(ids(get("").await.unwrap().json().await.unwrap()).len(), 20, "2,000 by default");
+    // The same candidate set in columns: neighbours as row numbers, decoded by loyalty-core into an index.
+    let columns = get("?limit=0&near=p2&format=columns").await.unwrap();
+    let columns_etag = columns.headers()["etag"].to_str().unwrap().to_owned();
+    let text = columns.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["format"], "columns-1");
+    assert_eq!(body["id"], json!(["p0", "p1", "p2"]));
+    assert_eq!(body["neighbourCount"][2], 2, "p2 goes with p1 and p0");
+    let near = body["neighbours"].as_array().unwrap();
+    assert_eq!(near[near.len() - 2..], [json!(1), json!(0)], "as row numbers");
+    assert_eq!(body["title"]["zh-CN"].as_array().unwrap().len(), 3);
+    assert_eq!(loyalty_core::index_from_columns(&text).map(|i| i.len()).ok(), Some(3));
+    let products_etag = get("?limit=0&near=p2").await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(columns_etag, products_etag, "a cache never answers one format with the other");
+    let refused = get("?format=xml").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["problems"][0]["path"], "format");
     let refused = get("?limit=many").await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = refused.json().await.unwrap();

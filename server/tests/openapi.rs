@@ -211,6 +211,7 @@ async fn every_operation_answers_as_documented() {
     let products = json!({"products": [{"id": "p1", "title": {"zh-CN": "茶", "en": "Tea"}, "url": "/p1", "price": 100}]});
     c.call(Method::PUT, "/v1/admin/catalog", "/v1/admin/catalog", admin(), &[], Some(products)).await;
     c.call(Method::GET, "/v1/catalog", "/v1/catalog", None, &[], None).await;
+    c.call(Method::GET, "/v1/catalog", "/v1/catalog?format=columns", None, &[], None).await;
 
     c.call(Method::GET, "/v1/customers/me", "/v1/customers/me", None, &[], None).await; // 401
     let me = Some(server.identity("c1"));

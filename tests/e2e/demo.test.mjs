@@ -162,11 +162,19 @@ test("a redemption asks for confirmation, shows the code, and the server debits 
   assert.deepEqual(page.messages, []);
 });
 
+// The launcher's dialog open and its slide-in over (mid-animation its text is faded, and contrast is not final).
+async function settled() {
+  await page.waitForFunction(() => {
+    const dialog = document.querySelector("loyalty-launcher")?.shadowRoot?.querySelector("dialog[open]");
+    return dialog && dialog.getAnimations().length === 0;
+  });
+}
+
 test("axe-core finds no violations with the panel closed and open, in both languages", async () => {
   assert.deepEqual(await axe(page, "loyalty-panel"), []);
   assert.deepEqual(await axe(page, "loyalty-launcher"), []);
   await page.evaluate(() => document.querySelector("loyalty-launcher").open());
-  await page.waitForSelector("loyalty-launcher dialog[open]");
+  await settled();
   assert.deepEqual(await axe(page, "loyalty-launcher"), []);
   await page.evaluate(() => document.querySelector("loyalty-launcher").close());
   await page.click("#lang");
@@ -177,7 +185,7 @@ test("axe-core finds no violations with the panel closed and open, in both langu
   await page.emulateMedia({ colorScheme: "dark" });
   assert.deepEqual(await axe(page, "loyalty-panel"), []);
   await page.evaluate(() => document.querySelector("loyalty-launcher").open());
-  await page.waitForSelector("loyalty-launcher dialog[open]");
+  await settled();
   assert.deepEqual(await axe(page, "loyalty-launcher"), []);
   await page.evaluate(() => document.querySelector("loyalty-launcher").close());
   // theme="light" wins over a dark system setting, and theme="dark" over a light one.
@@ -227,7 +235,10 @@ test("a product page reads its price from JSON-LD, follows the quantity, and doe
   await p.selectOption("#quantity", "2");
   await p.waitForFunction(() => document.querySelector("loyalty-points").getAttribute("data-points") === "336");
   await p.waitForTimeout(300);
-  assert.equal(await p.evaluate(() => window.__shift), 0);
+  // The CLS budget (0) is a failing check of `make test`, with the measured value printed.
+  const shift = await p.evaluate(() => window.__shift);
+  console.log(`CLS on the product page (390x844, quantity changed): ${shift} (budget 0)`);
+  assert.equal(shift, 0);
   assert.equal(await p.getAttribute("loyalty-launcher", "position"), "bottom-left");
   assert.deepEqual(await axe(p), []);
   assert.deepEqual(await p.evaluate(() => window.__violations), []);
@@ -290,6 +301,18 @@ test("a bad setting gives one console error naming the attribute, and the page i
   assert.equal(q.messages.length, 1);
   assert.match(q.messages[0], /data-position must be one of bottom-right, bottom-left, top-right, top-left, got "middle"/);
   await q.close();
+
+  // The recommendation settings reach createClient, whose problems name the attributes.
+  const r = await hostPage(`<!doctype html><html><head>
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-catalog-limit="lots"
+      data-history-half-life-days="0" data-require-consent="yes"></script></head><body></body></html>`);
+  await r.waitForTimeout(500);
+  assert.equal(r.messages.length, 1, r.messages.join("\n"));
+  for (const expected of ["data-catalog-limit must be a whole number from 0 to 100000",
+    "data-history-half-life-days must be a whole number from 1 to 365", "data-require-consent must be true or false"]) {
+    assert.ok(r.messages[0].includes(expected), `${expected} in ${r.messages[0]}`);
+  }
+  await r.close();
 });
 
 test("two script tags: one widget, one warning", async () => {
