@@ -190,3 +190,68 @@ fn errors_are_catchable_from_js() {
 }
 
 use wasm_bindgen::closure::Closure;
+
+/// Every number from JS at and beyond its limits: NaN, infinities, negatives, fractions where integers
+/// belong, values past 2^53 or past the field's range. Each is a `LoyaltyError` naming the field (`expected`
+/// is the start of its message), or, where a bound is a clamp, the clamped answer.
+#[wasm_bindgen_test]
+fn numbers_at_and_beyond_their_limits_are_refused_by_name() {
+    let offer = |price: &str, quantity: &str| {
+        js_sys::eval(&format!(
+            "({{productId: 'tea', price: {price}, currency: 'CNY', quantity: {quantity}, categories: []}})"
+        ))
+        .expect("offer")
+    };
+    let context = || json(r#"{"now": 1767225600}"#);
+    let message = |result: Result<JsValue, storefront_loyalty::WidgetError>| -> String {
+        get(&thrown(result), "message").as_string().expect("message")
+    };
+    // Prices: minor units, whole, 0 to 10^15.
+    for (price, expected) in [
+        ("NaN", "offer.price: must be a whole number, got NaN"),
+        ("Infinity", "offer.price: must be a whole number, got Infinity"),
+        ("-1", "offer.price: must be between 0 and 1000000000000000, got -1"),
+        ("12.5", "offer.price: must be a whole number"),
+        ("1e16", "offer.price: must be between 0 and 1000000000000000"),
+        ("2 ** 60", "offer.price: must be between 0 and 1000000000000000, got 1152921504606847000"),
+        ("'100'", "offer.price: must be a number, got a string"),
+        ("null", "offer.price: is required"),
+    ] {
+        let got = message(points_for_product(program(), offer(price, "1"), context()));
+        assert!(got.contains(expected), "price {price}: {got}");
+    }
+    for (quantity, expected) in [
+        ("0", "offer.quantity: must be between 1 and"),
+        ("-3", "offer.quantity: must be between 1 and"),
+        ("1.5", "offer.quantity: must be a whole number"),
+        ("1e9", "offer.quantity: must be between 1 and"),
+    ] {
+        let got = message(points_for_product(program(), offer("100", quantity), context()));
+        assert!(got.contains(expected), "quantity {quantity}: {got}");
+    }
+    // The largest price and quantity together earn an exact whole number of points, within the order cap.
+    let most =
+        points_for_product(program(), offer("1000000000000000", "1"), context()).expect("the largest price");
+    assert_eq!(number(&most, "points"), 5000.0, "maxPointsPerOrder caps it");
+    // Times and balances passed as plain numbers.
+    for (now, expected) in [
+        (f64::NAN, "now: must be whole Unix seconds, got NaN"),
+        (1.5, "now: must be whole Unix seconds, got 1.5"),
+        (f64::INFINITY, "now: must be whole Unix seconds, got Infinity"),
+        (1e300, "now: must be whole Unix seconds, got 1e+300"),
+    ] {
+        let got = message(tier_progress(program(), json(r#"{"value": 0}"#), now));
+        assert!(got.contains(expected), "now {now}: {got}");
+    }
+    for (available, expected) in [
+        (f64::NAN, "available: must be a whole number of points, got NaN"),
+        (0.5, "available: must be a whole number of points, got 0.5"),
+        (-1e20, "available: must be a whole number of points, got -100000000000000000000"),
+    ] {
+        let got = message(rewards_overview(program(), available));
+        assert!(got.contains(expected), "available {available}: {got}");
+    }
+    // A negative balance (after a refund) is a real state: nothing is affordable, no error.
+    let overview = rewards_overview(program(), -200.0).expect("a negative balance");
+    assert_eq!(Array::from(&get(&overview, "affordable")).length(), 0);
+}
