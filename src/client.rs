@@ -11,7 +11,7 @@ use crate::net::{Backend, Call};
 use crate::storage::Storage;
 use crate::store::{
     Attribution, Cached, Effect, Env, Fetched, Identity, Msg, OutboxEntry, PendingWrite, Store, SyncStatus,
-    Timer, Write, Written,
+    Timer, Write, WriteKind, Written,
 };
 use crate::sync_error::SyncError;
 use crate::{output, WidgetError};
@@ -271,6 +271,17 @@ fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
         Some((text.to_owned(), (!etag.is_empty()).then(|| etag.to_owned()), near))
     });
     Cached { program, shopper, outbox, attribution, catalog }
+}
+
+/// What other shoppers left on this device goes (a page that starts as a guest, or as someone else, after
+/// the shop's own sign-out never called `signOut()`): their cached states and unsent birthdays. Redemptions
+/// stay, to resume at their owner's next sign-in (a reward id and a key, nothing personal).
+fn leave_others(storage: &Storage, current: Option<&str>) {
+    storage.retain("shopper", |customer, _| Some(customer) == current);
+    storage.retain("outbox", |rest, value| {
+        let mine = current.is_some_and(|c| rest.strip_prefix(c).is_some_and(|r| r.starts_with(':')));
+        mine || OutboxEntry::from_json_str(value).is_ok_and(|e| e.kind != WriteKind::Birthday)
+    });
 }
 
 fn dispatch(inner: &Rc<Inner>, msg: Msg) {
@@ -686,6 +697,7 @@ pub fn create_client(
         config::parse(&config).map_err(WidgetError::InvalidConfig)?;
     let storage = Storage::new(&cache_key, cache);
     let start = cached(&storage, identity.as_ref());
+    leave_others(&storage, identity.as_ref().map(|i| i.customer_id.as_str()));
     let preferences = storage
         .get("preferences", None)
         .and_then(|t| Preferences::from_json_str(&t).ok())

@@ -78,6 +78,24 @@ impl Storage {
         values
     }
 
+    /// Removes every `name` entry (per customer, such as `shopper` or `outbox`) for which `keep(rest, value)`
+    /// is false, `rest` being the key after `name:` (the customer id, and for the outbox `:<key>`).
+    pub(crate) fn retain(&self, name: &str, keep: impl Fn(&str, &str) -> bool) {
+        let prefix = format!("{PREFIX}{}:{name}:", self.scope);
+        self.memory.borrow_mut().retain(|(k, v)| k.strip_prefix(&prefix).is_none_or(|rest| keep(rest, v)));
+        if let Some(local) = &self.local {
+            let length = local.length().unwrap_or(0);
+            let keys: Vec<String> = (0..length).filter_map(|i| local.key(i).ok().flatten()).collect();
+            for key in &keys {
+                let Some(rest) = key.strip_prefix(&prefix) else { continue };
+                let value = local.get_item(key).ok().flatten().unwrap_or_default();
+                if !keep(rest, &value) {
+                    let _ = local.remove_item(key);
+                }
+            }
+        }
+    }
+
     pub(crate) fn remove(&self, name: &str, customer: Option<&str>) {
         let key = self.key(name, customer);
         self.memory.borrow_mut().retain(|(k, _)| *k != key);

@@ -566,6 +566,8 @@ impl Store {
             Msg::SignIn(identity, cached) => {
                 let same = self.identity.as_ref().map(|i| &i.customer_id) == Some(&identity.customer_id);
                 if !same {
+                    // Another shopper on this device: the one before leaves it, as at a sign-out.
+                    self.leave_device(fx);
                     self.forget_shopper_in_memory();
                     self.generation = self.generation.wrapping_add(1);
                 }
@@ -577,15 +579,8 @@ impl Store {
                 self.send_outbox(fx);
             }
             Msg::SignOut => {
-                if let Some(identity) = self.identity.take() {
-                    fx.push(Effect::ForgetShopper { customer_id: identity.customer_id });
-                }
-                // A birthday is personal: an unsent one leaves the device with the shopper (the panel asks
-                // again at the next sign-in). A redemption holds a reward id and a key, and resumes then.
-                for pending in self.outbox.iter().filter(|p| p.entry.kind == WriteKind::Birthday) {
-                    let (customer_id, key) = (pending.entry.customer_id.clone(), pending.entry.key.clone());
-                    fx.push(Effect::ForgetWrite { customer_id, key });
-                }
+                self.leave_device(fx);
+                self.identity = None;
                 self.forget_shopper_in_memory();
                 self.generation = self.generation.wrapping_add(1);
                 fx.push(Effect::Changed);
@@ -605,6 +600,19 @@ impl Store {
                     self.fetch(Resource::Catalog, fx);
                 }
             }
+        }
+    }
+
+    /// The signed-in shopper's data leaves this device's storage: their cached state and their unsent
+    /// birthday (personal; the panel asks again at the next sign-in). A redemption holds a reward id and a
+    /// key, and resumes at their next sign-in.
+    fn leave_device(&self, fx: &mut Vec<Effect>) {
+        if let Some(identity) = &self.identity {
+            fx.push(Effect::ForgetShopper { customer_id: identity.customer_id.clone() });
+        }
+        for pending in self.outbox.iter().filter(|p| p.entry.kind == WriteKind::Birthday) {
+            let (customer_id, key) = (pending.entry.customer_id.clone(), pending.entry.key.clone());
+            fx.push(Effect::ForgetWrite { customer_id, key });
         }
     }
 

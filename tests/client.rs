@@ -424,6 +424,15 @@ async fn sign_out_forgets_the_shopper_and_another_shoppers_cache_is_never_shown(
     let c = client(config(&[]));
     outcome(c.ready()).await.expect("ready");
     assert!(storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":shopper:alice")));
+    // The signed identity is never stored: whoever reads the device later cannot replay it.
+    let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("localStorage");
+    for key in storage_keys().iter().filter_map(|k| k.as_string()) {
+        let value = local.get_item(&key).ok().flatten().unwrap_or_default();
+        assert!(
+            !value.contains(&"ab".repeat(32)) && !key.contains(&"ab".repeat(32)),
+            "{key} holds the digest"
+        );
+    }
     c.sign_out();
     let state = c.state();
     assert_eq!(get(&state, "signedIn").as_bool(), Some(false));
@@ -447,6 +456,64 @@ async fn sign_out_forgets_the_shopper_and_another_shoppers_cache_is_never_shown(
     let message = text(&JsValue::from(error), "message");
     assert!(message.contains("identity.customerId") && message.contains("identity.digest"), "{message}");
     c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_page_that_starts_as_a_guest_or_as_another_shopper_clears_what_the_one_before_left() {
+    clear_storage();
+    install(&standard(700.0));
+    let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("localStorage");
+    let key = |rest: &str| format!("storefront-loyalty:1:{API}:{rest}");
+    // What alice's pages left when the shop signed her out without calling signOut().
+    let seed = || {
+        let state = JSON::stringify(&shopper_state("alice", 700.0, "member")).expect("json");
+        local.set_item(&key("shopper:alice"), &String::from(state)).expect("set");
+        local
+            .set_item(
+                &key("outbox:alice:b1"),
+                r#"{"key": "b1", "kind": "birthday", "birthday": "08-31", "customerId": "alice", "createdAt": 1}"#,
+            )
+            .expect("set");
+        local
+            .set_item(
+                &key("outbox:alice:r1"),
+                r#"{"key": "r1", "rewardId": "ten-off", "customerId": "alice", "createdAt": 1}"#,
+            )
+            .expect("set");
+    };
+    let kept = || -> Vec<String> {
+        storage_keys()
+            .iter()
+            .filter_map(|k| k.as_string())
+            .filter(|k| k.contains(":shopper:") || k.contains(":outbox:"))
+            .collect()
+    };
+    seed();
+    let guest = config(&[("identity", JsValue::NULL)]);
+    let c = client(guest);
+    assert_eq!(
+        kept(),
+        vec![key("outbox:alice:r1")],
+        "a redemption resumes at her next sign-in; the rest goes"
+    );
+    c.destroy();
+    // Bob's page after alice's: the same.
+    clear_storage();
+    seed();
+    let bob =
+        obj(&format!(r#"{{"customerId": "bob", "timestamp": 1767225600, "digest": "{}"}}"#, "cd".repeat(32)));
+    let c = client(config(&[("identity", bob)]));
+    assert_eq!(kept(), vec![key("outbox:alice:r1")]);
+    let _ = outcome(c.ready()).await;
+    c.destroy();
+    // Alice's own next page keeps her cache (it is shown at once, then revalidated).
+    clear_storage();
+    seed();
+    let c = client(config(&[]));
+    assert!(kept().contains(&key("shopper:alice")));
+    let _ = outcome(c.ready()).await;
+    c.destroy();
+    clear_storage();
 }
 
 #[wasm_bindgen_test]

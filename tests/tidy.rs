@@ -1,6 +1,6 @@
 //! Project conventions, checked as ordinary tests (STYLE.md rule 17): every Rust file opens with a `//!`
 //! line saying what it is for; the rules core names no browser crate; no closure is leaked with `forget()`;
-//! no string reaches the DOM as HTML.
+//! no string reaches the DOM as HTML (in the Rust views and in the JS glue of `js/`).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
@@ -78,4 +78,34 @@ fn no_leaked_closures_and_no_html_injection() {
             }
         }
     }
+}
+
+#[test]
+fn the_js_glue_writes_no_html_and_evaluates_no_text() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&root).expect("js/") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "js") {
+            continue;
+        }
+        checked += 1;
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for banned in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "createContextualFragment",
+                "setHTMLUnsafe",
+                "eval(",
+                "new Function",
+            ] {
+                assert!(!code.contains(banned), "{}:{}: no {banned} in the glue", path.display(), n + 1);
+            }
+        }
+    }
+    assert!(checked >= 3, "found {checked} files in js/");
 }

@@ -88,7 +88,15 @@ pub fn app(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(15),
         ))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the route's template, never the URI: paths and queries can carry discount codes and
+        // shopper ids (`/v1/admin/discount-codes/{code}`, `/demo/identity?customer=`).
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                let route =
+                    request.extensions().get::<axum::extract::MatchedPath>().map_or("-", |p| p.as_str());
+                tracing::debug_span!("request", method = %request.method(), route)
+            },
+        ))
         .with_state(state);
     if let Some(pkg) = &config.pkg_dir {
         app = app.nest_service("/pkg", tower_http::services::ServeDir::new(pkg));

@@ -237,6 +237,28 @@ async fn bad_webhooks_are_refused_and_write_nothing() {
     let huge = vec![b' '; 70_000];
     let (status, code, _) = error_code(server.webhook_raw(&huge, Some(signed(&huge))).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+    // Every write route has the limit: a shopper's and an admin's.
+    let padded =
+        json!({"rewardId": "ten-off", "birthday": "08-31", "code": "22222222", "pad": "x".repeat(70_000)});
+    for route in ["/v1/redemptions", "/v1/referrals/capture"] {
+        let response = server
+            .client
+            .post(server.url(route))
+            .header("authorization", server.identity("c1"))
+            .header("idempotency-key", "big")
+            .json(&padded)
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_code(response).await;
+        assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"), "{route}");
+    }
+    let (status, body) =
+        server.admin(reqwest::Method::PUT, "/v1/admin/catalog", Some(padded.clone()), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large"))
+    );
     // Nothing was written by any of these.
     let me = server.me("c1").await;
     assert_eq!(me["balance"]["lifetimeEarned"], 0);
@@ -275,6 +297,21 @@ async fn cors_answers_only_the_shops_origins() {
         .await
         .unwrap();
     assert!(write.headers().get("access-control-allow-origin").is_none());
+    // CSRF: a form on another site can make the browser post, but cannot add the Authorization header (and
+    // cookies mean nothing here): the write is refused before anything is read.
+    for route in ["/v1/redemptions", "/v1/referrals/capture"] {
+        let form = server
+            .client
+            .post(server.url(route))
+            .header("origin", "https://evil.example")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", "session=shopper-session")
+            .body("rewardId=ten-off&code=22222222")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::UNAUTHORIZED, "{route}");
+    }
 }
 
 #[tokio::test]

@@ -394,6 +394,17 @@ fn signing_out_forgets_the_shopper_and_drops_late_answers() {
 }
 
 #[test]
+fn another_shopper_signing_in_takes_the_one_before_off_the_device() {
+    let mut store = loaded(700);
+    let bob = Identity { customer_id: "bob".into(), ..alice() };
+    let fx = store.update(Msg::SignIn(bob.clone(), Cached::default()), env());
+    assert!(fx.contains(&Effect::ForgetShopper { customer_id: "alice".into() }), "{fx:?}");
+    // The same shopper with a fresh signature keeps their cache.
+    let fx = store.update(Msg::SignIn(bob, Cached::default()), env());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::ForgetShopper { .. })), "{fx:?}");
+}
+
+#[test]
 fn a_sign_out_mid_round_still_ends_the_round() {
     let mut store = signed_in();
     store.update(Msg::Start(Cached::default()), env());
