@@ -277,8 +277,8 @@ fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
 /// the shop's own sign-out never called `signOut()`): their cached states and unsent birthdays. Redemptions
 /// stay, to resume at their owner's next sign-in (a reward id and a key, nothing personal).
 fn leave_others(storage: &Storage, current: Option<&str>) {
-    storage.retain("shopper", |customer, _| Some(customer) == current);
-    storage.retain("outbox", |rest, value| {
+    storage.retain("shopper", &|customer, _| Some(customer) == current);
+    storage.retain("outbox", &|rest, value| {
         let mine = current.is_some_and(|c| rest.strip_prefix(c).is_some_and(|r| r.starts_with(':')));
         mine || OutboxEntry::from_json_str(value).is_ok_and(|e| e.kind != WriteKind::Birthday)
     });

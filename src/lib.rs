@@ -38,16 +38,7 @@ pub(crate) fn decode<T: FromJson>(argument: &str, value: &JsValue) -> Result<T, 
     let text = if value.is_undefined() {
         None
     } else {
-        // NaN and the infinities, which JSON.stringify would write as null ("is required"), are written as
-        // "NaN" and "Infinity", which the decoder reports as what they are.
-        let replacer = wasm_bindgen::closure::Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(
-            |_key: JsValue, v: JsValue| match v.as_f64() {
-                Some(n) if n.is_nan() => JsValue::from("NaN"),
-                Some(n) if n.is_infinite() => JsValue::from(if n > 0.0 { "Infinity" } else { "-Infinity" }),
-                _ => v,
-            },
-        );
-        match js_sys::JSON::stringify_with_replacer(value, replacer.as_ref()) {
+        match js_sys::JSON::stringify(value) {
             Ok(text) => JsValue::from(text).as_string(),
             Err(_) => {
                 return Err(Problems::one(argument, "cannot be read as JSON (it holds a BigInt or a cycle)"));

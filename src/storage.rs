@@ -80,7 +80,7 @@ impl Storage {
 
     /// Removes every `name` entry (per customer, such as `shopper` or `outbox`) for which `keep(rest, value)`
     /// is false, `rest` being the key after `name:` (the customer id, and for the outbox `:<key>`).
-    pub(crate) fn retain(&self, name: &str, keep: impl Fn(&str, &str) -> bool) {
+    pub(crate) fn retain(&self, name: &str, keep: &dyn Fn(&str, &str) -> bool) {
         let prefix = format!("{PREFIX}{}:{name}:", self.scope);
         self.memory.borrow_mut().retain(|(k, v)| k.strip_prefix(&prefix).is_none_or(|rest| keep(rest, v)));
         if let Some(local) = &self.local {

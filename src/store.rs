@@ -921,8 +921,17 @@ impl Store {
             fx.push(Effect::Settle { key, result });
             return;
         };
+        // An unreadable answer (cut off, or a proxy's page) may still mean the write was done: sent again with
+        // its key, the backend answers with what it stored. Once more only, as an answer that stays unreadable
+        // is the backend's or a proxy's fault, and the shopper must hear of it.
+        let unreadable_once = |error: &SyncError, attempts: u32| {
+            matches!(error, SyncError::InvalidResponse(_) | SyncError::TooLarge { .. }) && attempts == 0
+        };
         match result {
-            Err(error) if error.is_retryable_write() => {
+            Err(error)
+                if error.is_retryable_write()
+                    || unreadable_once(&error, self.outbox[index].entry.attempts) =>
+            {
                 let pending = &mut self.outbox[index];
                 pending.entry.attempts = pending.entry.attempts.saturating_add(1);
                 pending.status = WriteStatus::Waiting;

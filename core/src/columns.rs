@@ -243,9 +243,9 @@ fn read(text: &str) -> Result<Read, Problems> {
 struct Found(Problems, usize);
 
 impl Found {
-    fn push(&mut self, path: impl FnOnce() -> String, message: impl FnOnce() -> String) {
+    fn push(&mut self, path: String, message: String) {
         if self.1 < MAX_PROBLEMS {
-            self.0.push(path(), message());
+            self.0.push(path, message);
         }
         self.1 += 1;
     }
@@ -253,22 +253,22 @@ impl Found {
     /// Checks every value of a column against a range.
     fn range(&mut self, column: &str, values: &[i64], min: i64, max: i64) {
         for (i, v) in values.iter().enumerate() {
-            if !(min..=max).contains(v) {
-                self.push(
-                    || format!("{column}[{i}]"),
-                    || format!("must be between {min} and {max}, got {v}"),
-                );
+            if (min..=max).contains(v) {
+                continue;
+            }
+            // Past the first problems, only counted: a column of 100,000 wrong values is not worth writing out.
+            if self.1 < MAX_PROBLEMS {
+                self.push(format!("{column}[{i}]"), format!("must be between {min} and {max}, got {v}"));
+            } else {
+                self.1 += 1;
             }
         }
     }
 
     /// Checks that a column has `rows` entries.
-    fn rows<T>(&mut self, column: &str, values: &[T], rows: usize, what: &str) {
-        if values.len() != rows {
-            self.push(
-                || column.to_owned(),
-                || format!("must have {rows} entries ({what}), has {}", values.len()),
-            );
+    fn rows(&mut self, column: &str, len: usize, rows: usize, what: &str) {
+        if len != rows {
+            self.push(column.to_owned(), format!("must have {rows} entries ({what}), has {len}"));
         }
     }
 
@@ -303,10 +303,8 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     let mut found = Found::default();
     match read.format.as_deref() {
         Some(COLUMNS_FORMAT) => {}
-        Some(other) => {
-            found.push(|| "format".into(), || format!("must be \"{COLUMNS_FORMAT}\", got \"{other}\""))
-        }
-        None => found.push(|| "format".into(), || format!("is required (\"{COLUMNS_FORMAT}\")")),
+        Some(other) => found.push("format".into(), format!("must be \"{COLUMNS_FORMAT}\", got \"{other}\"")),
+        None => found.push("format".into(), format!("is required (\"{COLUMNS_FORMAT}\")")),
     }
     let Some(ids) = read.id else {
         return Err(Problems::one("id", "is required: the product ids"));
@@ -320,42 +318,42 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     for pair in sorted.windows(2) {
         if pair[0].0 == pair[1].0 {
             found.push(
-                || format!("id[{}]", pair[1].1),
-                || format!("duplicate id \"{}\" (also at row {})", pair[0].0, pair[0].1),
+                format!("id[{}]", pair[1].1),
+                format!("duplicate id \"{}\" (also at row {})", pair[0].0, pair[0].1),
             );
         }
     }
     for (i, id) in ids.iter().enumerate() {
         if id.is_empty() || id.len() > 128 {
-            found.push(|| format!("id[{i}]"), || "must be 1 to 128 bytes".to_owned());
+            found.push(format!("id[{i}]"), "must be 1 to 128 bytes".to_owned());
         }
     }
     let rows = "one per product";
     let price = read.price.unwrap_or_else(|| {
-        found.push(|| "price".into(), || "is required: a price per product".into());
+        found.push("price".into(), "is required: a price per product".into());
         vec![0; n]
     });
-    found.rows("price", &price, n, rows);
+    found.rows("price", price.len(), n, rows);
     found.range("price", &price, 0, MAX_AMOUNT);
     let popularity = read.popularity.unwrap_or_else(|| vec![0; n]);
-    found.rows("popularity", &popularity, n, rows);
+    found.rows("popularity", popularity.len(), n, rows);
     found.range("popularity", &popularity, 0, i64::from(MAX_POPULARITY));
     let in_stock = read.in_stock.unwrap_or_else(|| vec![1; n]);
-    found.rows("inStock", &in_stock, n, rows);
+    found.rows("inStock", in_stock.len(), n, rows);
     found.range("inStock", &in_stock, 0, 1);
     let added_at = read.added_at.unwrap_or_else(|| vec![None; n]);
-    found.rows("addedAt", &added_at, n, rows);
+    found.rows("addedAt", added_at.len(), n, rows);
 
     let terms = read.terms.unwrap_or_default();
     let term_count = read.term_count.unwrap_or_else(|| vec![0; n]);
     let product_terms = read.product_terms.unwrap_or_default();
-    found.rows("termCount", &term_count, n, rows);
+    found.rows("termCount", term_count.len(), n, rows);
     found.range("productTerms", &product_terms, 0, terms.len() as i64 - 1);
     let term_start = offsets(&term_count, product_terms.len());
     if term_start.is_none() {
         found.push(
-            || "termCount".into(),
-            || format!("must add up to the {} entries of productTerms", product_terms.len()),
+            "termCount".into(),
+            format!("must add up to the {} entries of productTerms", product_terms.len()),
         );
     }
     // Terms numbered in name order, as `IndexBuilder` numbers them.
@@ -363,32 +361,30 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     by_name.sort_unstable();
     for pair in by_name.windows(2) {
         if pair[0].0 == pair[1].0 {
-            found.push(|| format!("terms[{}]", pair[1].1), || format!("duplicate term \"{}\"", pair[0].0));
+            found.push(format!("terms[{}]", pair[1].1), format!("duplicate term \"{}\"", pair[0].0));
         }
     }
     for (i, t) in terms.iter().enumerate() {
         if !(t.starts_with("c:") || t.starts_with("t:")) || t.len() < 3 {
-            found.push(
-                || format!("terms[{i}]"),
-                || format!("must be \"c:<category>\" or \"t:<tag>\", got {t:?}"),
-            );
+            found
+                .push(format!("terms[{i}]"), format!("must be \"c:<category>\" or \"t:<tag>\", got \"{t}\""));
         }
     }
 
     let neighbour_count = read.neighbour_count.unwrap_or_else(|| vec![0; n]);
     let neighbours = read.neighbours.unwrap_or_default();
     let weights = read.neighbour_weights.unwrap_or_default();
-    found.rows("neighbourCount", &neighbour_count, n, rows);
+    found.rows("neighbourCount", neighbour_count.len(), n, rows);
     found.range("neighbours", &neighbours, 0, n as i64 - 1);
     if !weights.is_empty() {
-        found.rows("neighbourWeights", &weights, neighbours.len(), "one per neighbour, or none");
+        found.rows("neighbourWeights", weights.len(), neighbours.len(), "one per neighbour, or none");
         found.range("neighbourWeights", &weights, 0, 1000);
     }
     let neighbour_start = offsets(&neighbour_count, neighbours.len());
     if neighbour_start.is_none() {
         found.push(
-            || "neighbourCount".into(),
-            || format!("must add up to the {} entries of neighbours", neighbours.len()),
+            "neighbourCount".into(),
+            format!("must add up to the {} entries of neighbours", neighbours.len()),
         );
     }
     found.finish()?;

@@ -702,12 +702,6 @@ impl FromJson for i64 {
                 c.fail(format!("must be a whole number, got {text}"));
                 None
             }
-            // JSON has no NaN or infinities: the widget writes JS's as these strings (see `decode` in the
-            // widget), so the message can say what the page passed.
-            Json::String(text) if matches!(text.as_str(), "NaN" | "Infinity" | "-Infinity") => {
-                c.fail(format!("must be a whole number, got {text}"));
-                None
-            }
             other => {
                 c.fail(format!("must be a number, got {}", other.kind()));
                 None

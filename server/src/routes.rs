@@ -203,10 +203,14 @@ pub async fn customers_me(
     let rewards = rewards_overview(program, balance.available);
     let referral = crate::referrals::standing(&mut conn, &customer, row.0).await?;
     let activity = db::recent_activity(&mut *conn, &customer, 20).await?;
-    // The shopper's codes, so a code redeemed on another device or before a reload is not lost.
+    // The shopper's codes, so a code redeemed on another device or before a reload is not lost. Only codes
+    // that can be used: a redemption waiting on the shop's coupon endpoint holds `pending:<id>`, and one whose
+    // points were returned `failed:<id>` (see `redemptions.rs`); neither is a code.
     let codes: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT r.code, r.reward_id, r.created_at, d.consumed_at FROM redemptions r
-         LEFT JOIN discount_codes d ON d.code = r.code WHERE r.customer_id = ? ORDER BY r.created_at DESC LIMIT 20",
+         LEFT JOIN discount_codes d ON d.code = r.code
+         WHERE r.customer_id = ? AND r.code NOT LIKE 'pending:%' AND r.code NOT LIKE 'failed:%'
+         ORDER BY r.created_at DESC LIMIT 20",
     )
     .bind(&customer)
     .fetch_all(&mut *conn)

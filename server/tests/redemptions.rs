@@ -260,6 +260,7 @@ async fn a_failing_shop_endpoint_spends_nothing_and_the_key_can_be_retried() {
     let me = server.me("c1").await;
     assert_eq!(me["balance"]["available"], 600, "the reserved points came back");
     assert_eq!(me["activity"][0]["reason"], "redemption failed: points returned");
+    assert_eq!(me["codes"], json!([]), "a failed redemption is not listed as a code");
     // Not stored under the key: the same key may try again.
     let (status, _) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);

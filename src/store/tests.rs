@@ -301,6 +301,36 @@ fn a_redemption_is_saved_before_it_is_sent_and_retried_with_the_same_key() {
 }
 
 #[test]
+fn an_unreadable_answer_to_a_redemption_is_asked_for_once_more_with_the_same_key() {
+    let unreadable =
+        || SyncError::InvalidResponse(Problems::one("redemption", "invalid JSON: unterminated string"));
+    let mut store = loaded(700);
+    redeem(&mut store, "k1");
+    // Cut off on the way back: the points may be spent, so the same key asks for the stored answer.
+    let fx = store
+        .update(Msg::Sent { key: "k1".into(), kind: WriteKind::Redeem, result: Err(unreadable()) }, env());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Settle { .. })), "not final yet: {fx:?}");
+    assert_eq!(store.outbox()[0].status, WriteStatus::Waiting);
+    let fx = store.update(Msg::ResendDue, env());
+    assert!(matches!(&fx[..], [Effect::Send { entry, .. }] if entry.key == "k1"));
+    let fx = store.update(
+        Msg::Sent { key: "k1".into(), kind: WriteKind::Redeem, result: Ok(REDEMPTION.into()) },
+        env(),
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::Settle { key, result: Ok(_) } if key == "k1")));
+    // Unreadable twice: the shopper hears of it (and the balance is read again).
+    redeem(&mut store, "k2");
+    store.update(Msg::Sent { key: "k2".into(), kind: WriteKind::Redeem, result: Err(unreadable()) }, env());
+    store.update(Msg::ResendDue, env());
+    let fx = store
+        .update(Msg::Sent { key: "k2".into(), kind: WriteKind::Redeem, result: Err(unreadable()) }, env());
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::Settle { key, result: Err(SyncError::InvalidResponse(_)) } if key == "k2")
+    ));
+    assert!(store.outbox().is_empty());
+}
+
+#[test]
 fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
     let entry = |key: &str, age_ms: i64| OutboxEntry {
         key: key.into(),

@@ -135,7 +135,9 @@ test("the launcher's panel works by keyboard: a modal dialog, Escape closes and 
   await page.keyboard.press("Escape");
   await page.waitForSelector("loyalty-launcher dialog:not([open])", { state: "attached" });
   assert.equal(await focused(), "button.launcher");
-  assert.equal(await page.getAttribute("loyalty-launcher .launcher", "aria-expanded"), "false");
+  // The dialog's close event (after it closes) updates the launcher's state.
+  await page.waitForFunction(() => document.querySelector("loyalty-launcher").shadowRoot.querySelector(".launcher")
+    .getAttribute("aria-expanded") === "false", null, { timeout: 2000 });
 });
 
 test("a redemption asks for confirmation, shows the code, and the server debits once", async () => {
