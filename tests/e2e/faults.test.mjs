@@ -471,7 +471,7 @@ describe("faults", { concurrency: true }, () => {
       injected(2, `GET /v1/customers/me and POST /v1/redemptions answered with the server's JSON cut in half -> invalid_response named (cached balance kept, not re-read); the redemption: asked again with its key, one debit, its code ${answered.code} shown; the next redemption fine`);
     });
 
-    test("a 200 text/html page instead of JSON: refused by its content type, the cache kept; a redemption answered by it debits nothing", async () => {
+    test("a 200 text/html page instead of JSON: refused by its content type, the cache kept; a redemption answered by it is asked once more, never debited twice", async () => {
       await clearCache();
       const cached = await warm("demo-gold");
       const portal = (route) => route.fulfill({ status: 200, contentType: "text/html; charset=utf-8",
