@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md): `make demo` and `make test`.
-.PHONY: demo test setup size dist bench bench-server eval-recs bench-recs
+.PHONY: demo test setup size dist bench bench-server eval-recs bench-recs fuzz
 demo:
 	./scripts/demo.sh
 
@@ -32,3 +32,8 @@ eval-recs:
 # The recommender's speed: wasm against a plain JavaScript version in headless Chromium, and native; prints a table.
 bench-recs:
 	./scripts/bench-recs.sh
+
+# Fuzzing of loyalty-core (cargo-fuzz, libFuzzer): each target for FUZZ_SECONDS (default 60); prints executions per
+# target. Not part of `make test`, which replays the kept inputs of fuzz/regressions/ instead (fuzz/README.md).
+fuzz:
+	./scripts/fuzz.sh

@@ -199,7 +199,7 @@ pub fn points_for_product(
         p
     };
     let checked = check_cart(program, &cart, context).map_err(problems)?;
-    Ok(compute(program, &cart, checked, true))
+    compute(program, &cart, checked, true).map_err(problems)
 }
 
 /// Points a cart (or a paid order) earns. The server awards exactly this for an order.
@@ -209,7 +209,7 @@ pub fn points_for_cart(
     context: &EarnContext,
 ) -> Result<EarnResult, Problems> {
     let checked = check_cart(program, cart, context)?;
-    Ok(compute(program, cart, checked, false))
+    compute(program, cart, checked, false)
 }
 
 /// What validation learned and the computation needs.
@@ -333,8 +333,11 @@ impl Tally {
         }
     }
 
+    /// Adds to a component of the current line. The sums saturate: past i128 (10,000 lines at a foreign rate of
+    /// 10^9 and the largest multipliers reach it) they are far beyond MAX_AMOUNT points whatever the
+    /// denominator (at most 10^20), so `finish` refuses them; below it they are exact.
     fn add(&mut self, index: usize, numerator: i128) {
-        self.line[index] += numerator;
+        self.line[index] = self.line[index].saturating_add(numerator);
     }
 
     /// Ends a line: rounds it now in per-line mode, or carries the exact value to the order total.
@@ -342,30 +345,47 @@ impl Tally {
         for i in 0..self.line.len() {
             let numerator = std::mem::take(&mut self.line[i]);
             if self.per_line {
-                self.whole[i] += round(numerator, self.denominator, self.rounding);
+                self.whole[i] =
+                    self.whole[i].saturating_add(round(numerator, self.denominator, self.rounding));
             } else {
-                self.exact[i] += numerator;
+                self.exact[i] = self.exact[i].saturating_add(numerator);
             }
         }
     }
 
-    fn finish(mut self) -> Vec<EarnComponent> {
+    /// The components worth something, or `None` when together they exceed [`MAX_AMOUNT`] points.
+    fn finish(mut self) -> Option<Vec<EarnComponent>> {
         if !self.per_line {
             for i in 0..self.exact.len() {
                 self.whole[i] = round(self.exact[i], self.denominator, self.rounding);
             }
         }
-        self.keys
+        // Bounded here: the rates that validation allows go past i64 (1,000,000 points per minor unit on a line
+        // of MAX_AMOUNT is 10^21 points). Components saturated at i64::MAX and then summed in i64 overflowed: a
+        // panic, or a wrapped (even negative) award in a build without overflow checks. Found by the fuzz
+        // checks (fuzz/regressions/program/every-limit.json).
+        let total = self.whole.iter().try_fold(0_i64, |sum, w| sum.checked_add(*w));
+        if total.is_none_or(|t| t > MAX_AMOUNT) {
+            return None;
+        }
+        let components = self
+            .keys
             .into_iter()
             .zip(self.whole)
             .filter(|(_, points)| *points != 0)
             .map(|((kind, id), points)| EarnComponent { kind, id, points })
-            .collect()
+            .collect();
+        Some(components)
     }
 }
 
-/// Rounds `numerator / denominator` (both non-negative, denominator positive) to a whole number of points.
+/// Rounds `numerator / denominator` (both non-negative, denominator positive) to a whole number of points,
+/// `i64::MAX` past it; a numerator near i128::MAX (a saturated sum) rounds to a number far past MAX_AMOUNT.
 fn round(numerator: i128, denominator: i128, mode: Rounding) -> i64 {
+    // Half of i128 is far past any award (the denominator is at most 10^20): no arithmetic near the edge.
+    if numerator > i128::MAX / 4 {
+        return i64::MAX;
+    }
     let q = match mode {
         Rounding::Floor => numerator / denominator,
         Rounding::Ceil => (numerator + denominator - 1) / denominator,
@@ -401,7 +421,13 @@ fn share_discount(amounts: &[i64], discount: i64) -> Vec<i64> {
     shares
 }
 
-fn compute(program: &Program, cart: &Cart, checked: Checked<'_>, is_product: bool) -> EarnResult {
+/// The points of a checked cart; refused when they would exceed [`MAX_AMOUNT`] before the per-order cap.
+fn compute(
+    program: &Program,
+    cart: &Cart,
+    checked: Checked<'_>,
+    is_product: bool,
+) -> Result<EarnResult, Problems> {
     let earn: &EarnRules = &program.earn;
     let rate = checked.rate;
     let after_line_discounts: Vec<i64> =
@@ -465,7 +491,13 @@ fn compute(program: &Program, cart: &Cart, checked: Checked<'_>, is_product: boo
         tally.end_line();
     }
 
-    let mut components = if minimum_order_met || is_product { tally.finish() } else { Vec::new() };
+    let mut components = if minimum_order_met || is_product {
+        tally.finish().ok_or_else(|| {
+            Problems::one("", format!("earns more than {MAX_AMOUNT} points, the most one order may earn"))
+        })?
+    } else {
+        Vec::new()
+    };
     let mut points: i64 = components.iter().map(|c| c.points).sum();
     let mut capped = false;
     if let Some(cap) = earn.max_points_per_order {
@@ -476,7 +508,7 @@ fn compute(program: &Program, cart: &Cart, checked: Checked<'_>, is_product: boo
         }
     }
     let eligible = eligible_total * i128::from(rate.numerator) / i128::from(rate.denominator);
-    EarnResult {
+    Ok(EarnResult {
         points,
         components,
         eligible_amount: Money {
@@ -486,7 +518,7 @@ fn compute(program: &Program, cart: &Cart, checked: Checked<'_>, is_product: boo
         minimum_order: earn.minimum_order,
         minimum_order_met,
         capped,
-    }
+    })
 }
 
 fn bonus_numerator(bonus: &Bonus, base: i128, quantity: i64, denominator: i128) -> i128 {

@@ -135,6 +135,16 @@ fn links_go_to_the_shop_with_the_code_and_utm_parameters() {
         ShareChannel::Copy,
         Err("must use https (http only on localhost), got \"http:\""),
     );
+    // Local means the host itself, not a name that starts like it.
+    for lookalike in
+        ["http://localhost.evil.example/", "http://127.0.0.1.evil.example/", "http://[::1]x.example/"]
+    {
+        check(
+            Some(lookalike),
+            ShareChannel::Copy,
+            Err("must use https (http only on localhost), got \"http:\""),
+        );
+    }
 }
 
 #[test]
