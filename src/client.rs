@@ -275,12 +275,15 @@ fn cached(storage: &Storage, identity: Option<&Identity>) -> Cached {
 
 /// What other shoppers left on this device goes (a page that starts as a guest, or as someone else, after
 /// the shop's own sign-out never called `signOut()`): their cached states and unsent birthdays. Redemptions
-/// stay, to resume at their owner's next sign-in (a reward id and a key, nothing personal).
+/// stay, to resume at their owner's next sign-in (a reward id and a key, nothing personal). The price: a page
+/// that starts as a guest while the shopper is signed in elsewhere (another tab, a page cached for everyone)
+/// takes their cache too; it is only a cache, read again on their next signed-in page, and an unsent
+/// birthday is asked for again. Leaving a signed-out shopper's codes on a shared device would cost more.
 fn leave_others(storage: &Storage, current: Option<&str>) {
     storage.retain("shopper", &|customer, _| Some(customer) == current);
-    storage.retain("outbox", &|rest, value| {
-        let mine = current.is_some_and(|c| rest.strip_prefix(c).is_some_and(|r| r.starts_with(':')));
-        mine || OutboxEntry::from_json_str(value).is_ok_and(|e| e.kind != WriteKind::Birthday)
+    storage.retain("outbox", &|_, value| {
+        OutboxEntry::from_json_str(value)
+            .is_ok_and(|e| Some(e.customer_id.as_str()) == current || e.kind != WriteKind::Birthday)
     });
 }
 

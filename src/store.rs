@@ -361,6 +361,9 @@ pub(crate) struct PendingWrite {
     pub entry: OutboxEntry,
     /// `sending`, `waiting` (to be retried) or `expired` (given up: not completed).
     pub status: WriteStatus,
+    /// Already sent again once after an unreadable answer (see `Store::sent`); this page only.
+    #[serde(skip)]
+    pub reasked: bool,
 }
 
 /// Where a write stands.
@@ -661,7 +664,7 @@ impl Store {
             let mine = cached.outbox.into_iter().filter(|e| e.customer_id == identity.customer_id);
             for entry in mine {
                 if !self.outbox.iter().any(|p| p.entry.key == entry.key) {
-                    self.outbox.push(PendingWrite { entry, status: WriteStatus::Waiting });
+                    self.outbox.push(PendingWrite { entry, status: WriteStatus::Waiting, reasked: false });
                 }
             }
         }
@@ -848,7 +851,7 @@ impl Store {
 
     /// Adds a write to the outbox, saved before it is sent.
     fn send_new(&mut self, entry: OutboxEntry, identity: Identity, fx: &mut Vec<Effect>) {
-        self.outbox.push(PendingWrite { entry: entry.clone(), status: WriteStatus::Sending });
+        self.outbox.push(PendingWrite { entry: entry.clone(), status: WriteStatus::Sending, reasked: false });
         // Saved before it is sent: a reload or a crash after this point re-sends it with the same key.
         fx.push(Effect::SaveWrite(entry.clone()));
         self.sending.push(entry.key.clone());
@@ -907,10 +910,20 @@ impl Store {
                 .map(Written::Referral)
                 .map_err(|p| SyncError::InvalidResponse(p.under("referral"))),
         });
-        if kind == WriteKind::Referral {
+        let index = self.outbox.iter().position(|p| p.entry.key == key);
+        // An unreadable answer (cut off, or a proxy's page) may still mean the write was done: sent again with
+        // its key, the backend answers with what it stored. Once more only, as an answer that stays unreadable
+        // is the backend's or a proxy's fault, and the shopper must hear of it.
+        let reask = match (&result, index) {
+            (Err(SyncError::InvalidResponse(_) | SyncError::TooLarge { .. }), Some(i)) => {
+                !self.outbox[i].reasked
+            }
+            _ => false,
+        };
+        if kind == WriteKind::Referral && !reask {
             self.captured(&key, &result, fx);
         }
-        let Some(index) = self.outbox.iter().position(|p| p.entry.key == key) else {
+        let Some(index) = index else {
             // The shopper signed out meanwhile: the promise still gets its answer; a retryable failure leaves
             // the saved write to be re-sent at their next sign-in.
             if result.as_ref().is_err_and(|e| !e.is_retryable_write()) || result.is_ok() {
@@ -921,18 +934,10 @@ impl Store {
             fx.push(Effect::Settle { key, result });
             return;
         };
-        // An unreadable answer (cut off, or a proxy's page) may still mean the write was done: sent again with
-        // its key, the backend answers with what it stored. Once more only, as an answer that stays unreadable
-        // is the backend's or a proxy's fault, and the shopper must hear of it.
-        let unreadable_once = |error: &SyncError, attempts: u32| {
-            matches!(error, SyncError::InvalidResponse(_) | SyncError::TooLarge { .. }) && attempts == 0
-        };
         match result {
-            Err(error)
-                if error.is_retryable_write()
-                    || unreadable_once(&error, self.outbox[index].entry.attempts) =>
-            {
+            Err(error) if reask || error.is_retryable_write() => {
                 let pending = &mut self.outbox[index];
+                pending.reasked |= reask;
                 pending.entry.attempts = pending.entry.attempts.saturating_add(1);
                 pending.status = WriteStatus::Waiting;
                 let attempts = pending.entry.attempts;

@@ -14,6 +14,12 @@ pub const MAX_POPULARITY: u32 = 100;
 /// Most neighbours kept per product.
 pub const MAX_NEIGHBOURS: usize = 8;
 
+/// The weight of the neighbour at `rank` (0 for the strongest) when the backend gives none, in permille: the
+/// order is all that is known, so 1/5, 1/10, 1/15 ... of a product's orders (200, 100, 67 ...).
+pub fn default_neighbour_weight(rank: usize) -> u32 {
+    (200.0 / (rank as f32 + 1.0)).round() as u32
+}
+
 wire_struct! {
     lenient;
     /// One product of the catalog.

@@ -20,7 +20,7 @@
 //! cut into rows. `id` and `price` are required; the rest default to no popularity, in stock, added at an
 //! unknown time, no terms, no neighbours. Unknown members are skipped (a later version may add columns).
 
-use crate::catalog::{CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
+use crate::catalog::{default_neighbour_weight, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
 use crate::json::Reader;
 use crate::problems::Problems;
 use crate::program::MAX_AMOUNT;
@@ -119,11 +119,8 @@ impl CatalogColumns {
                 out.neighbours.push(row);
                 // Weights are always written, as leaving a neighbour out would shift the ranks that stand
                 // for a missing weight (`IndexBuilder::add` reads 1/5, 1/10, 1/15 ... by rank).
-                let weight = p
-                    .neighbour_weights
-                    .get(rank)
-                    .copied()
-                    .unwrap_or_else(|| (200.0 / (rank as f32 + 1.0)).round() as u32);
+                let weight =
+                    p.neighbour_weights.get(rank).copied().unwrap_or_else(|| default_neighbour_weight(rank));
                 out.neighbour_weights.push(weight.min(1000));
                 count += 1;
             }
@@ -253,14 +250,8 @@ impl Found {
     /// Checks every value of a column against a range.
     fn range(&mut self, column: &str, values: &[i64], min: i64, max: i64) {
         for (i, v) in values.iter().enumerate() {
-            if (min..=max).contains(v) {
-                continue;
-            }
-            // Past the first problems, only counted: a column of 100,000 wrong values is not worth writing out.
-            if self.1 < MAX_PROBLEMS {
+            if !(min..=max).contains(v) {
                 self.push(format!("{column}[{i}]"), format!("must be between {min} and {max}, got {v}"));
-            } else {
-                self.1 += 1;
             }
         }
     }
@@ -422,7 +413,7 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
             near.push(neighbours[at] as u32);
             near_weight.push(match weights.get(at) {
                 Some(w) => *w as f32 / 1000.0,
-                None => 0.2 / (rank as f32 + 1.0),
+                None => default_neighbour_weight(rank) as f32 / 1000.0,
             });
         }
     }

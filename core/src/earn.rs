@@ -491,15 +491,27 @@ fn compute(
         tally.end_line();
     }
 
+    let mut capped = false;
     let mut components = if minimum_order_met || is_product {
-        tally.finish().ok_or_else(|| {
-            Problems::one("", format!("earns more than {MAX_AMOUNT} points, the most one order may earn"))
-        })?
+        match (tally.finish(), earn.max_points_per_order) {
+            (Some(components), _) => components,
+            // Past what any order may earn, but the program caps orders: the cap, as the one part (parts that
+            // large could not add up to it in i64).
+            (None, Some(cap)) => {
+                capped = true;
+                vec![EarnComponent { kind: EarnComponentKind::Cap, id: None, points: cap }]
+            }
+            (None, None) => {
+                return Err(Problems::one(
+                    "",
+                    format!("earns more than {MAX_AMOUNT} points, the most one order may earn"),
+                ))
+            }
+        }
     } else {
         Vec::new()
     };
     let mut points: i64 = components.iter().map(|c| c.points).sum();
-    let mut capped = false;
     if let Some(cap) = earn.max_points_per_order {
         if points > cap {
             components.push(EarnComponent { kind: EarnComponentKind::Cap, id: None, points: cap - points });

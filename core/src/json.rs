@@ -408,7 +408,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads an integer; `what` names what it must be, for the error.
+    /// Reads a whole number (an error for any other value, fractions included).
     pub(crate) fn int(&mut self) -> Result<i64, String> {
         let start = self.0.pos;
         match self.peek() {

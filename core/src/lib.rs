@@ -43,8 +43,8 @@ pub mod time;
 pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
 pub use birthday::{birthday_award, BirthdayAward, MonthDay};
 pub use catalog::{
-    candidate_set, check_link, neighbours, parse_catalog, popularity_ranks, CatalogProduct, CANDIDATES,
-    MAX_NEIGHBOURS, MAX_POPULARITY,
+    candidate_set, check_link, default_neighbour_weight, neighbours, parse_catalog, popularity_ranks,
+    CatalogProduct, CANDIDATES, MAX_NEIGHBOURS, MAX_POPULARITY,
 };
 pub use columns::{index_from_columns, CatalogColumns, COLUMNS_FORMAT};
 pub use earn::{

@@ -7,7 +7,7 @@
 //! Deterministic: the same catalog, history, request and time give the same list, ties broken by product id.
 //! Scores are `f32` (a ranking, never money or points).
 
-use crate::catalog::{CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
+use crate::catalog::{default_neighbour_weight, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
 use crate::earn::{points_for_product, EarnContext, ProductOffer};
 use crate::program::Program;
 use crate::rewards::RewardsOverview;
@@ -306,7 +306,7 @@ impl IndexBuilder {
                 // Without weights, the order is all that is known: 1, 1/2, 1/3 ... of a modest share.
                 let weight = match p.neighbour_weights.get(rank) {
                     Some(w) => (*w).min(1000) as f32 / 1000.0,
-                    None => 0.2 / (rank as f32 + 1.0),
+                    None => default_neighbour_weight(rank) as f32 / 1000.0,
                 };
                 self.pending_neighbours.push((id.clone(), weight));
             }

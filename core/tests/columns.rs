@@ -89,13 +89,13 @@ proptest! {
             repurchase: false,
             personalised: true,
         };
-        // Weights missing in the objects are written as the ranks' default in permille, which rounds (1/15 is
-        // written 67 permille): compare with the objects carrying those same weights.
+        // Weights missing in the objects are written as the ranks' default in permille: compare with the
+        // objects carrying those same weights.
         let mut weighted = catalog.clone();
         for p in &mut weighted {
             if p.neighbour_weights.is_empty() {
                 p.neighbour_weights =
-                    (0..p.neighbours.len()).map(|rank| (200.0 / (rank as f32 + 1.0)).round() as u32).collect();
+                    (0..p.neighbours.len()).map(loyalty_core::default_neighbour_weight).collect();
             }
         }
         let ranking = Ranking::default();

@@ -58,20 +58,18 @@ fn catalog() {
 /// would pass i128 (10,000 lines at a foreign rate of 10^9 and the largest multipliers); up to the limit,
 /// points stay exact.
 #[test]
-fn orders_past_the_largest_point_count_are_refused() {
+fn orders_past_the_largest_point_count_are_refused_or_capped() {
     use loyalty_core::{
         points_for_cart, points_for_product, Cart, CartLine, Currency, EarnContext, ExchangeRate,
         ProductOffer, Program, MAX_AMOUNT,
     };
-    let program = Program::from_json(
-        r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "Club"},
+    let program_text = r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "Club"},
             "earn": {"rate": {"points": 1000000, "perAmount": 1}, "rounding": "nearest",
                      "basis": {"afterDiscounts": false, "includeTax": true},
                      "campaigns": [{"id": "c", "name": {"en": "C"}, "startsAt": 0, "endsAt": 253402300799,
                                     "multiplierPercent": 10000}]},
-            "tiers": [{"id": "top", "name": {"en": "Top"}, "threshold": 0, "earnMultiplierPercent": 10000}]}"#,
-    )
-    .unwrap_or_else(|p| panic!("{p}"));
+            "tiers": [{"id": "top", "name": {"en": "Top"}, "threshold": 0, "earnMultiplierPercent": 10000}]}"#;
+    let program = Program::from_json(program_text).unwrap_or_else(|p| panic!("{p}"));
     let context = EarnContext { now: 1_767_225_600, tier_id: Some("top".to_owned()) };
     let refused = Err("earns more than 1000000000000000 points, the most one order may earn".to_owned());
     let offer = |price| ProductOffer {
@@ -111,4 +109,13 @@ fn orders_past_the_largest_point_count_are_refused() {
         points_for_cart(&program, &cart, &context).map(|r| r.points).map_err(|p| p.to_string()),
         refused
     );
+    // A program that caps orders awards the cap instead: the order (and its tier spend) still counts.
+    let capped = Program::from_json(
+        &program_text
+            .replace(r#""rounding": "nearest","#, r#""rounding": "nearest", "maxPointsPerOrder": 5000,"#),
+    )
+    .unwrap_or_else(|p| panic!("{p}"));
+    let result = points_for_cart(&capped, &cart, &context).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!((result.points, result.capped), (5000, true));
+    assert_eq!(result.components.iter().map(|c| c.points).sum::<i64>(), 5000, "the parts add up");
 }

@@ -248,9 +248,8 @@ pub fn check_catalog(data: &[u8]) {
             let mut weighted = products.clone();
             for p in &mut weighted {
                 if p.neighbour_weights.is_empty() {
-                    p.neighbour_weights = (0..p.neighbours.len())
-                        .map(|rank| (200.0 / (rank as f32 + 1.0)).round() as u32)
-                        .collect();
+                    p.neighbour_weights =
+                        (0..p.neighbours.len()).map(loyalty_core::default_neighbour_weight).collect();
                 }
             }
             let from_objects = rank(&CatalogIndex::build(&weighted), &ids, &terms, data.len());

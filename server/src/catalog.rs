@@ -118,15 +118,11 @@ pub async fn get_catalog(
     let chosen = loyalty_core::candidate_set(&served.products, limit, &near);
     // Titles in the program's locales (none before a program is loaded: nothing can show them yet).
     let locales = state.program_now().map(|v| v.program.locales.clone()).unwrap_or_default();
-    let body = if columns {
-        serde_json::to_string(&loyalty_core::CatalogColumns::from_products(&chosen, &locales))
-    } else {
-        serde_json::to_string(&json!({ "products": chosen, "computedAt": served.computed_at }))
-    }
-    .map_err(ApiError::internal)?;
     // Per candidate set and format (not per computation time: a recomputation that changes nothing keeps it).
+    // The products are written once: their JSON is hashed, and is the body's (or nothing is built for a 304).
+    let products = serde_json::to_string(&chosen).map_err(ApiError::internal)?;
     let mut digest = sha2::Sha256::new();
-    digest.update(serde_json::to_vec(&chosen).map_err(ApiError::internal)?);
+    digest.update(products.as_bytes());
     if columns {
         digest.update(locales.join(",").as_bytes());
     }
@@ -138,6 +134,12 @@ pub async fn get_catalog(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
             .into_response());
     }
+    let body = if columns {
+        serde_json::to_string(&loyalty_core::CatalogColumns::from_products(&chosen, &locales))
+            .map_err(ApiError::internal)?
+    } else {
+        format!("{{\"products\":{products},\"computedAt\":{}}}", served.computed_at)
+    };
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),

@@ -84,7 +84,8 @@ impl RateLimiter {
 }
 
 /// The client's address: the peer's, or where the server runs behind a proxy, the last address the proxy
-/// appended to the header `config.client_address_header` names (the only one a client cannot forge).
+/// appended to the header `config.client_address_header` names (the only one a client cannot forge), and the
+/// peer's when a request came without it.
 fn client_address(state: &AppState, request: &Request) -> Option<String> {
     if let Some(name) = &state.config.client_address_header {
         let last = request
@@ -95,7 +96,10 @@ fn client_address(state: &AppState, request: &Request) -> Option<String> {
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .rfind(|a| !a.is_empty());
-        return last.map(str::to_owned);
+        // A request that reached the server past the proxy has no such header: its peer is the client.
+        if let Some(last) = last {
+            return Some(last.to_owned());
+        }
     }
     request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string())
 }

@@ -134,10 +134,22 @@ fn url_escape(text: &str) -> String {
 #[test]
 fn every_query_in_the_server_is_parameterised() {
     // SQL text is written as literals with `?` placeholders; a query built with format! would let data
-    // become SQL. The only format!ed SQL allowed names a table from a fixed list (none in the server).
+    // become SQL. Every file under server/src, its text with whitespace flattened (a call split over lines).
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable source dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut files);
+    assert!(files.len() > 5, "found {} files", files.len());
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).expect("server/src") {
-        let path = entry.expect("entry").path();
+    for path in files {
         let text = std::fs::read_to_string(&path).expect("source");
         let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         for pattern in [
@@ -146,18 +158,18 @@ fn every_query_in_the_server_is_parameterised() {
             "query_as(&format!",
             "query_scalar(&format!",
             "execute(&format!",
-            "query_as::<_, (String, i64)>(&format!",
         ] {
             if flat.contains(pattern) {
                 found.push(format!("{}: {pattern}", path.display()));
             }
         }
-        for line in text.lines() {
-            let upper = line.to_ascii_uppercase();
-            if line.contains("format!(")
-                && ["SELECT ", "INSERT ", "UPDATE ", "DELETE "].iter().any(|k| upper.contains(k))
-            {
-                found.push(format!("{}: {}", path.display(), line.trim()));
+        // A format! whose text is SQL, wherever it goes.
+        for piece in flat.split("format!(").skip(1) {
+            // The format string: the literal up to its closing quote.
+            let literal = piece.strip_prefix('"').and_then(|p| p.split('"').next()).unwrap_or_default();
+            let upper = literal.to_ascii_uppercase();
+            if ["SELECT ", "INSERT ", "UPDATE ", "DELETE "].iter().any(|k| upper.contains(k)) {
+                found.push(format!("{}: format!(\"{literal}\"", path.display()));
             }
         }
     }
@@ -172,7 +184,15 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
         .map(|a| a.port())
         .expect("port");
     let log = dir.path().join("server.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty-server"))
+    /// Kills the server however the test ends.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_loyalty-server"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "trace")
@@ -187,6 +207,7 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
         .stderr(std::fs::File::create(dir.path().join("server.err")).expect("log"))
         .spawn()
         .expect("the server starts");
+    let child = Running(child);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut up = false;
@@ -268,8 +289,7 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
         .await
         .expect("lookup");
     assert_eq!(lookup.status(), StatusCode::OK);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let text = std::fs::read_to_string(&log).unwrap_or_default()
         + &std::fs::read_to_string(dir.path().join("server.err")).unwrap_or_default();
     assert!(text.lines().count() > 10, "the trace log was written: {text}");

@@ -318,6 +318,18 @@ fn an_unreadable_answer_to_a_redemption_is_asked_for_once_more_with_the_same_key
         env(),
     );
     assert!(fx.iter().any(|e| matches!(e, Effect::Settle { key, result: Ok(_) } if key == "k1")));
+    // Offline first, then unreadable: still asked once more (earlier retries are not re-asks).
+    redeem(&mut store, "k3");
+    store.update(Msg::Sent { key: "k3".into(), kind: WriteKind::Redeem, result: Err(offline()) }, env());
+    store.update(Msg::ResendDue, env());
+    let fx = store
+        .update(Msg::Sent { key: "k3".into(), kind: WriteKind::Redeem, result: Err(unreadable()) }, env());
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Settle { .. })), "asked once more: {fx:?}");
+    store.update(Msg::ResendDue, env());
+    store.update(
+        Msg::Sent { key: "k3".into(), kind: WriteKind::Redeem, result: Ok(REDEMPTION.into()) },
+        env(),
+    );
     // Unreadable twice: the shopper hears of it (and the balance is read again).
     redeem(&mut store, "k2");
     store.update(Msg::Sent { key: "k2".into(), kind: WriteKind::Redeem, result: Err(unreadable()) }, env());
@@ -426,9 +438,12 @@ fn signing_out_forgets_the_shopper_and_drops_late_answers() {
 #[test]
 fn another_shopper_signing_in_takes_the_one_before_off_the_device() {
     let mut store = loaded(700);
+    let birthday = Msg::Write { write: Write::Birthday { birthday: "08-31".into() }, key: "b1".into() };
+    store.update(birthday, env());
     let bob = Identity { customer_id: "bob".into(), ..alice() };
     let fx = store.update(Msg::SignIn(bob.clone(), Cached::default()), env());
     assert!(fx.contains(&Effect::ForgetShopper { customer_id: "alice".into() }), "{fx:?}");
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "b1".into() }), "{fx:?}");
     // The same shopper with a fresh signature keeps their cache.
     let fx = store.update(Msg::SignIn(bob, Cached::default()), env());
     assert!(!fx.iter().any(|e| matches!(e, Effect::ForgetShopper { .. })), "{fx:?}");

@@ -308,7 +308,9 @@ test("a bad setting gives one console error naming the attribute, and the page i
   const r = await hostPage(`<!doctype html><html><head>
     <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-catalog-limit="lots"
       data-history-half-life-days="0" data-require-consent="yes"></script></head><body></body></html>`);
-  await r.waitForTimeout(500);
+  // The error comes once the wasm is loaded and createClient has run: wait for it, then a moment for any other.
+  for (let i = 0; i < 100 && r.messages.length === 0; i++) await r.waitForTimeout(50);
+  await r.waitForTimeout(200);
   assert.equal(r.messages.length, 1, r.messages.join("\n"));
   for (const expected of ["data-catalog-limit must be a whole number from 0 to 100000",
     "data-history-half-life-days must be a whole number from 1 to 365", "data-require-consent must be true or false"]) {
