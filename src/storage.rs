@@ -67,9 +67,7 @@ impl Storage {
             .map(|(_, v)| v.clone())
             .collect();
         if let Some(local) = &self.local {
-            let length = local.length().unwrap_or(0);
-            let keys: Vec<String> = (0..length).filter_map(|i| local.key(i).ok().flatten()).collect();
-            for key in keys.iter().filter(|k| k.starts_with(&prefix)) {
+            for key in self.local_keys(local).iter().filter(|k| k.starts_with(&prefix)) {
                 if let Ok(Some(value)) = local.get_item(key) {
                     values.push(value);
                 }
@@ -78,15 +76,18 @@ impl Storage {
         values
     }
 
+    /// Every key in localStorage, read before any is removed (removing shifts the indexes).
+    fn local_keys(&self, local: &web_sys::Storage) -> Vec<String> {
+        (0..local.length().unwrap_or(0)).filter_map(|i| local.key(i).ok().flatten()).collect()
+    }
+
     /// Removes every `name` entry (per customer, such as `shopper` or `outbox`) for which `keep(rest, value)`
     /// is false, `rest` being the key after `name:` (the customer id, and for the outbox `:<key>`).
     pub(crate) fn retain(&self, name: &str, keep: &dyn Fn(&str, &str) -> bool) {
         let prefix = format!("{PREFIX}{}:{name}:", self.scope);
         self.memory.borrow_mut().retain(|(k, v)| k.strip_prefix(&prefix).is_none_or(|rest| keep(rest, v)));
         if let Some(local) = &self.local {
-            let length = local.length().unwrap_or(0);
-            let keys: Vec<String> = (0..length).filter_map(|i| local.key(i).ok().flatten()).collect();
-            for key in &keys {
+            for key in &self.local_keys(local) {
                 let Some(rest) = key.strip_prefix(&prefix) else { continue };
                 let value = local.get_item(key).ok().flatten().unwrap_or_default();
                 if !keep(rest, &value) {

@@ -116,8 +116,12 @@ pub async fn get_catalog(
     }
     let served = current(&state).await?;
     let chosen = loyalty_core::candidate_set(&served.products, limit, &near);
-    // Titles in the program's locales (none before a program is loaded: nothing can show them yet).
-    let locales = state.program_now().map(|v| v.program.locales.clone()).unwrap_or_default();
+    // In columns, titles in the program's locales (none before a program is loaded: nothing can show them).
+    let locales = if columns {
+        state.program_now().map(|v| v.program.locales.clone()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     // Per candidate set and format (not per computation time: a recomputation that changes nothing keeps it).
     // The products are written once: their JSON is hashed, and is the body's (or nothing is built for a 304).
     let products = serde_json::to_string(&chosen).map_err(ApiError::internal)?;

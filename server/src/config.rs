@@ -165,14 +165,8 @@ impl Config {
             None => file.max_body_bytes.unwrap_or(1 << 20),
         };
         let per_minute = |name: &str, given: Option<u32>, default: u32| -> Result<u32, String> {
-            let n = match var(name) {
-                Some(v) => v.parse().map_err(|_| format!("{name} must be a whole number, got {v:?}"))?,
-                None => given.unwrap_or(default),
-            };
-            if n == 0 {
-                return Err(format!("{name} must be at least 1"));
-            }
-            Ok(n)
+            let n = number(name, i64::from(given.unwrap_or(default)))?;
+            u32::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be at least 1"))
         };
         let defaults = crate::limits::WriteLimits::default();
         let write_limits = crate::limits::WriteLimits {

@@ -66,11 +66,12 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one write by `shopper` from `address` at `now`; `429` when either is over its limit.
+    /// Counts one write by `shopper` (when the request names a valid one) from `address` at `now`; `429` when
+    /// either is over its limit.
     pub fn write(
         &self,
         limits: WriteLimits,
-        shopper: &str,
+        shopper: Option<&str>,
         address: Option<&str>,
         now: i64,
     ) -> Result<(), ApiError> {
@@ -78,8 +79,12 @@ impl RateLimiter {
             self.take(format!("a:{address}"), limits.per_address, now)
                 .map_err(|wait| ApiError::rate_limited("address", wait))?;
         }
-        self.take(format!("s:{shopper}"), limits.per_shopper, now)
-            .map_err(|wait| ApiError::rate_limited("shopper", wait))
+        match shopper {
+            Some(shopper) => self
+                .take(format!("s:{shopper}"), limits.per_shopper, now)
+                .map_err(|wait| ApiError::rate_limited("shopper", wait)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -111,16 +116,7 @@ pub async fn writes(State(state): State<AppState>, request: Request, next: Next)
     let shopper = crate::routes::shopper(&state, request.headers()).ok();
     let limits = state.config.write_limits;
     let now = state.now();
-    let counted = match &shopper {
-        Some(shopper) => state.limiter.write(limits, shopper, address.as_deref(), now),
-        None => match address.as_deref() {
-            Some(address) => state
-                .limiter
-                .take(format!("a:{address}"), limits.per_address, now)
-                .map_err(|wait| ApiError::rate_limited("address", wait)),
-            None => Ok(()),
-        },
-    };
+    let counted = state.limiter.write(limits, shopper.as_deref(), address.as_deref(), now);
     match counted {
         Ok(()) => next.run(request).await,
         Err(refused) => {
@@ -141,23 +137,26 @@ mod tests {
         let limits = WriteLimits { per_shopper: 3, per_address: 100 };
         let now = 1_000;
         for _ in 0..3 {
-            assert!(limiter.write(limits, "c1", Some("10.0.0.1"), now).is_ok());
+            assert!(limiter.write(limits, Some("c1"), Some("10.0.0.1"), now).is_ok());
         }
-        let refused = limiter.write(limits, "c1", Some("10.0.0.1"), now).unwrap_err();
+        let refused = limiter.write(limits, Some("c1"), Some("10.0.0.1"), now).unwrap_err();
         assert_eq!(
             (refused.status.as_u16(), refused.code, refused.retry_after),
             (429, "rate_limited", Some(20))
         );
-        assert!(limiter.write(limits, "c2", Some("10.0.0.1"), now).is_ok(), "another shopper is not slowed");
+        assert!(
+            limiter.write(limits, Some("c2"), Some("10.0.0.1"), now).is_ok(),
+            "another shopper is not slowed"
+        );
         // Three a minute: one token is back after 20 s.
-        assert!(limiter.write(limits, "c1", None, now + 19).is_err());
-        assert!(limiter.write(limits, "c1", None, now + 20).is_ok());
-        assert!(limiter.write(limits, "c1", None, now + 20).is_err());
+        assert!(limiter.write(limits, Some("c1"), None, now + 19).is_err());
+        assert!(limiter.write(limits, Some("c1"), None, now + 20).is_ok());
+        assert!(limiter.write(limits, Some("c1"), None, now + 20).is_err());
         // Many shoppers behind one address share its limit.
         let limits = WriteLimits { per_shopper: 100, per_address: 2 };
-        assert!(limiter.write(limits, "d1", Some("10.0.0.2"), now).is_ok());
-        assert!(limiter.write(limits, "d2", Some("10.0.0.2"), now).is_ok());
-        let refused = limiter.write(limits, "d3", Some("10.0.0.2"), now).unwrap_err();
+        assert!(limiter.write(limits, Some("d1"), Some("10.0.0.2"), now).is_ok());
+        assert!(limiter.write(limits, Some("d2"), Some("10.0.0.2"), now).is_ok());
+        let refused = limiter.write(limits, Some("d3"), Some("10.0.0.2"), now).unwrap_err();
         assert_eq!(refused.retry_after, Some(30));
         assert!(refused.message.contains("address"));
     }
