@@ -192,12 +192,7 @@ impl Config {
         }
         let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
         if let Some(url) = &coupon_endpoint {
-            let loopback = url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:");
-            if !(url.starts_with("https://") || loopback) {
-                return Err(format!(
-                    "LOYALTY_COUPON_ENDPOINT must be an https:// URL (http only on loopback), got {url:?}"
-                ));
-            }
+            check_coupon_endpoint(url)?;
         }
         Ok(Config {
             coupon_endpoint,
@@ -219,6 +214,28 @@ impl Config {
             static_dir: var("LOYALTY_STATIC_DIR").map(PathBuf::from).or(file.static_dir),
             pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),
         })
+    }
+}
+
+/// The shop's coupon endpoint gets signed requests: an `https://` URL, or `http://` on a loopback host, with
+/// no credentials in it. The URL is parsed, so the host is compared whole (`http://localhost:@evil.example/`
+/// names the host `evil.example`, and `http://127.0.0.1.evil.example/` is not loopback).
+fn check_coupon_endpoint(url: &str) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("LOYALTY_COUPON_ENDPOINT {why}, got {url:?}"));
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return refuse("must be an absolute URL");
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return refuse("must not carry a user name or password");
+    }
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host == "[::1]";
+    match parsed.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => refuse("must be an https:// URL (http only on loopback)"),
     }
 }
 
@@ -291,6 +308,22 @@ mod tests {
         assert!(
             load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", "http://127.0.0.1:9000/c")]).is_ok()
         );
+        assert!(
+            load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", "http://localhost:9000/c")]).is_ok()
+        );
+        assert!(load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", "http://[::1]:9000/c")]).is_ok());
+        // The host is compared whole: these only look like loopback.
+        for url in [
+            "http://localhost:@evil.example/",
+            "http://127.0.0.1:@evil.example/c",
+            "http://127.0.0.1.evil.example/c",
+            "http://localhost.evil.example:9000/c",
+            "https://user:secret@shop.example/coupons",
+            "shop.example/coupons",
+        ] {
+            let err = load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_COUPON_ENDPOINT", url)]).unwrap_err();
+            assert!(err.contains("LOYALTY_COUPON_ENDPOINT"), "{url}: {err}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::db::{self, NewEntry};
 use crate::error::ApiError;
-use crate::redemptions::idempotent;
+use crate::redemptions::{idempotent, KeyScope};
 use crate::routes::{body, decode, ensure_customer, shopper};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -37,16 +37,22 @@ pub async fn put_birthday(
 ) -> Result<Response, ApiError> {
     let customer = shopper(&state, &headers)?;
     let bytes = body(bytes)?;
-    idempotent(&state, &headers, &customer, "PUT /v1/customers/me/birthday", &bytes, |claim| {
-        let (state, customer, bytes) = (&state, &customer, &bytes);
-        async move {
-            let request: BirthdayRequest = decode(bytes)?;
-            let birthday = MonthDay::parse(&request.birthday)
-                .map_err(|m| ApiError::invalid("invalid_body", Problems::one("birthday", m)))?;
-            let now = state.now();
-            let mut conn = crate::db::begin_write(&state.db).await?;
-            ensure_customer(&mut conn, customer, now).await?;
-            let set = sqlx::query(
+    idempotent(
+        &state,
+        &headers,
+        KeyScope::Shopper(&customer),
+        "PUT /v1/customers/me/birthday",
+        &bytes,
+        |claim| {
+            let (state, customer, bytes) = (&state, &customer, &bytes);
+            async move {
+                let request: BirthdayRequest = decode(bytes)?;
+                let birthday = MonthDay::parse(&request.birthday)
+                    .map_err(|m| ApiError::invalid("invalid_body", Problems::one("birthday", m)))?;
+                let now = state.now();
+                let mut conn = crate::db::begin_write(&state.db).await?;
+                ensure_customer(&mut conn, customer, now).await?;
+                let set = sqlx::query(
                 "UPDATE customers SET birthday = ?, birthday_set_at = ? WHERE id = ? AND birthday IS NULL",
             )
             .bind(birthday.to_string())
@@ -55,19 +61,21 @@ pub async fn put_birthday(
             .execute(&mut *conn)
             .await?
             .rows_affected();
-            if set == 0 {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "birthday_already_set",
-                    "the birthday can be set once; the shop can correct it",
-                ));
+                if set == 0 {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "birthday_already_set",
+                        "the birthday can be set once; the shop can correct it",
+                    ));
+                }
+                let finished = claim
+                    .finish(&mut conn, StatusCode::OK, json!({ "birthday": birthday.to_string() }))
+                    .await?;
+                conn.commit().await?;
+                Ok(finished)
             }
-            let finished =
-                claim.finish(&mut conn, StatusCode::OK, json!({ "birthday": birthday.to_string() })).await?;
-            conn.commit().await?;
-            Ok(finished)
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -90,23 +98,30 @@ pub async fn capture_referral(
 ) -> Result<Response, ApiError> {
     let customer = shopper(&state, &headers)?;
     let bytes = body(bytes)?;
-    idempotent(&state, &headers, &customer, "POST /v1/referrals/capture", &bytes, |claim| {
-        let (state, customer, bytes) = (&state, &customer, &bytes);
-        async move {
-            let request: CaptureRequest = decode(bytes)?;
-            let code = loyalty_core::ReferralCode::parse(&request.code)
-                .map_err(|message| ApiError::invalid("invalid_body", Problems::one("code", message)))?
-                .to_string();
-            let now = state.now();
-            let _write = state.write_lock.lock().await;
-            let mut tx = crate::db::begin_write(&state.db).await?;
-            ensure_customer(&mut tx, customer, now).await?;
-            attach_referral(&mut tx, customer, &code).await?;
-            let finished = claim.finish(&mut tx, StatusCode::OK, json!({ "referredBy": code })).await?;
-            tx.commit().await?;
-            Ok(finished)
-        }
-    })
+    idempotent(
+        &state,
+        &headers,
+        KeyScope::Shopper(&customer),
+        "POST /v1/referrals/capture",
+        &bytes,
+        |claim| {
+            let (state, customer, bytes) = (&state, &customer, &bytes);
+            async move {
+                let request: CaptureRequest = decode(bytes)?;
+                let code = loyalty_core::ReferralCode::parse(&request.code)
+                    .map_err(|message| ApiError::invalid("invalid_body", Problems::one("code", message)))?
+                    .to_string();
+                let now = state.now();
+                let _write = state.write_lock.lock().await;
+                let mut tx = crate::db::begin_write(&state.db).await?;
+                ensure_customer(&mut tx, customer, now).await?;
+                attach_referral(&mut tx, customer, &code).await?;
+                let finished = claim.finish(&mut tx, StatusCode::OK, json!({ "referredBy": code })).await?;
+                tx.commit().await?;
+                Ok(finished)
+            }
+        },
+    )
     .await
 }
 
@@ -282,51 +297,57 @@ pub async fn adjust(
 ) -> Result<Response, ApiError> {
     crate::routes::admin(&state, &headers)?;
     let bytes = body(bytes)?;
-    let scope = format!("admin:{customer}");
-    idempotent(&state, &headers, &scope, "POST /v1/admin/customers/adjustments", &bytes, |claim| {
-        let (state, customer, bytes) = (&state, &customer, &bytes);
-        async move {
-            let request: AdjustmentRequest = decode(bytes)?;
-            let mut problems = Vec::new();
-            if request.points == 0 || request.points.abs() > 100_000_000 {
-                problems.push(loyalty_core::Problem {
-                    path: "points".into(),
-                    message: "must be non-zero and at most 100000000 either way".into(),
-                });
-            }
-            for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {
-                if value.trim().is_empty() || value.len() > 500 {
+    idempotent(
+        &state,
+        &headers,
+        KeyScope::AdminFor(&customer),
+        "POST /v1/admin/customers/adjustments",
+        &bytes,
+        |claim| {
+            let (state, customer, bytes) = (&state, &customer, &bytes);
+            async move {
+                let request: AdjustmentRequest = decode(bytes)?;
+                let mut problems = Vec::new();
+                if request.points == 0 || request.points.abs() > 100_000_000 {
                     problems.push(loyalty_core::Problem {
-                        path: field.into(),
-                        message: "must be 1 to 500 bytes".into(),
+                        path: "points".into(),
+                        message: "must be non-zero and at most 100000000 either way".into(),
                     });
                 }
+                for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {
+                    if value.trim().is_empty() || value.len() > 500 {
+                        problems.push(loyalty_core::Problem {
+                            path: field.into(),
+                            message: "must be 1 to 500 bytes".into(),
+                        });
+                    }
+                }
+                if !problems.is_empty() {
+                    return Err(ApiError::invalid("invalid_body", Problems(problems)));
+                }
+                let now = state.now();
+                let _write = state.write_lock.lock().await;
+                let mut tx = crate::db::begin_write(&state.db).await?;
+                ensure_customer(&mut tx, customer, now).await?;
+                let entry = LedgerEntry {
+                    at: now,
+                    kind: LedgerKind::Adjust,
+                    points: request.points,
+                    source: EarnSource::Adjustment,
+                    order_id: None,
+                };
+                let new =
+                    NewEntry { customer, entry, reason: Some(&request.reason), actor: Some(&request.actor) };
+                db::append_ledger(&mut tx, new, now).await?;
+                let answer = json!({ "customerId": customer, "points": request.points, "at": now });
+                let finished = claim.finish(&mut tx, StatusCode::CREATED, answer).await?;
+                tx.commit().await?;
+                // No customer id in the logs: erasure could not reach it there.
+                tracing::info!(points = request.points, actor = request.actor, "manual adjustment");
+                Ok(finished)
             }
-            if !problems.is_empty() {
-                return Err(ApiError::invalid("invalid_body", Problems(problems)));
-            }
-            let now = state.now();
-            let _write = state.write_lock.lock().await;
-            let mut tx = crate::db::begin_write(&state.db).await?;
-            ensure_customer(&mut tx, customer, now).await?;
-            let entry = LedgerEntry {
-                at: now,
-                kind: LedgerKind::Adjust,
-                points: request.points,
-                source: EarnSource::Adjustment,
-                order_id: None,
-            };
-            let new =
-                NewEntry { customer, entry, reason: Some(&request.reason), actor: Some(&request.actor) };
-            db::append_ledger(&mut tx, new, now).await?;
-            let answer = json!({ "customerId": customer, "points": request.points, "at": now });
-            let finished = claim.finish(&mut tx, StatusCode::CREATED, answer).await?;
-            tx.commit().await?;
-            // No customer id in the logs: erasure could not reach it there.
-            tracing::info!(points = request.points, actor = request.actor, "manual adjustment");
-            Ok(finished)
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -429,7 +450,7 @@ pub async fn erase(
         sqlx::query(sql).bind(&pseudonym).bind(&customer).execute(&mut *tx).await?;
     }
     // Stored answers can hold personal data (a birthday): they go, for the shopper's and the admin's keys.
-    for scope in [customer.clone(), format!("admin:{customer}")] {
+    for scope in [KeyScope::Shopper(&customer).stored(), KeyScope::AdminFor(&customer).stored()] {
         sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ?")
             .bind(scope)
             .execute(&mut *tx)

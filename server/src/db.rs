@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_birthdays.sql")),
     (7, include_str!("../migrations/0007_referral_rewards.sql")),
     (8, include_str!("../migrations/0008_catalog_added.sql")),
+    (9, include_str!("../migrations/0009_redemption_fences.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database.

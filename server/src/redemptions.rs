@@ -36,17 +36,37 @@ loyalty_core::wire_struct! {
     }
 }
 
+/// Whose keys a write is made under: a shopper's own, or the admin's acting on a shopper.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyScope<'a> {
+    /// The signed-in shopper's writes.
+    Shopper(&'a str),
+    /// The admin's writes on this shopper (adjustments).
+    AdminFor(&'a str),
+}
+
+impl KeyScope<'_> {
+    /// The scope as stored beside the key. The admin's holds a line feed, which no shopper id can (the
+    /// identity check refuses it), so a shopper whose id starts with `admin:` never shares the admin's keys.
+    pub fn stored(self) -> String {
+        match self {
+            KeyScope::Shopper(customer) => customer.to_owned(),
+            KeyScope::AdminFor(customer) => format!("admin\n{customer}"),
+        }
+    }
+}
+
 /// What became of an idempotency key on arrival.
 enum KeyState {
-    /// First use: go ahead, then store the result.
-    Fresh,
+    /// First use (or the take-over of an abandoned attempt): go ahead under this attempt id.
+    Fresh(String),
     /// Seen before and finished: this is the stored response.
     Done(StatusCode, Value),
 }
 
 async fn claim_key(
     state: &AppState,
-    customer: &str,
+    scope: &str,
     key: &str,
     hash: &str,
     now: i64,
@@ -55,34 +75,38 @@ async fn claim_key(
         .bind(now - KEY_TTL_SECONDS)
         .execute(&state.db)
         .await?;
+    let attempt = crate::config::random_hex(16);
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at) VALUES (?, ?, ?, 'running', ?)
+        "INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at, attempt) VALUES (?, ?, ?, 'running', ?, ?)
          ON CONFLICT (customer_id, key) DO NOTHING",
     )
-    .bind(customer)
+    .bind(scope)
     .bind(key)
     .bind(hash)
     .bind(now)
+    .bind(&attempt)
     .execute(&state.db)
     .await?
     .rows_affected();
     if inserted == 1 {
-        return Ok(KeyState::Fresh);
+        return Ok(KeyState::Fresh(attempt));
     }
-    let (stored_hash, key_state, status, response, created_at): (String, String, Option<i64>, Option<String>, i64) =
-        sqlx::query_as(
-            "SELECT request_hash, state, status, response, created_at FROM idempotency_keys WHERE customer_id = ? AND key = ?",
-        )
-        .bind(customer)
-        .bind(key)
-        .fetch_one(&state.db)
-        .await?;
+    let (stored_hash, key_state, status, response, created_at, held_by): (
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+    ) = sqlx::query_as(
+        "SELECT request_hash, state, status, response, created_at, attempt FROM idempotency_keys WHERE customer_id = ? AND key = ?",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_one(&state.db)
+    .await?;
     if stored_hash != hash {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request; use a new key for a new request",
-        ));
+        return Err(key_reused());
     }
     match (key_state.as_str(), status, response) {
         ("done", Some(status), Some(response)) => {
@@ -92,21 +116,23 @@ async fn claim_key(
             Ok(KeyState::Done(status, body))
         }
         _ if now - created_at > ABANDONED_AFTER_SECONDS => {
-            // The first attempt died mid-way. Its transaction rolled back, or (a redemption whose shop call
-            // was cut off) it left a reservation that the write finds by its key and completes. Only one
-            // retry takes over: the update names the old start time.
+            // The first attempt looks dead: its process died, or it has waited this long. This retry takes
+            // the key over with a new attempt id; only one retry can (the update names the old id), and the
+            // first attempt, if it still runs, is fenced out: every change under the key checks the id in
+            // its own transaction (`KeyClaim::hold`, `KeyClaim::finish`).
             let taken = sqlx::query(
-                "UPDATE idempotency_keys SET created_at = ? WHERE customer_id = ? AND key = ? AND state = 'running' AND created_at = ?",
+                "UPDATE idempotency_keys SET created_at = ?, attempt = ? WHERE customer_id = ? AND key = ? AND state = 'running' AND attempt = ?",
             )
             .bind(now)
-            .bind(customer)
+            .bind(&attempt)
+            .bind(scope)
             .bind(key)
-            .bind(created_at)
+            .bind(&held_by)
             .execute(&state.db)
             .await?
             .rows_affected();
             if taken == 1 {
-                Ok(KeyState::Fresh)
+                Ok(KeyState::Fresh(attempt))
             } else {
                 Err(in_flight())
             }
@@ -123,12 +149,23 @@ fn in_flight() -> ApiError {
     )
 }
 
+fn key_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with a different request; use a new key for a new request",
+    )
+}
+
 /// A claimed Idempotency-Key. The write records its answer with [`KeyClaim::finish`] inside the very
 /// transaction that makes its changes, so the key is done exactly when the changes are: a crash between the
-/// two cannot leave changes whose key a retry would run again.
+/// two cannot leave changes whose key a retry would run again. The claim is fenced: when a retry has taken
+/// the key over (this attempt looked abandoned), `hold` and `finish` fail with a 409 and the caller's
+/// transaction rolls back, so a taken-over attempt can neither finish nor undo the other's work.
 pub struct KeyClaim {
     scope: String,
     key: String,
+    attempt: String,
 }
 
 /// Proof that a write stored its answer under its key (only [`KeyClaim::finish`] makes one).
@@ -143,39 +180,55 @@ impl KeyClaim {
         &self.key
     }
 
-    /// Stores the answer under the key, in the caller's transaction.
+    /// Checks, in the caller's write transaction, that this attempt still holds the key (a 409 when a retry
+    /// took it over). The transaction's write lock keeps it held until the commit.
+    pub async fn hold(&self, conn: &mut sqlx::SqliteConnection) -> Result<(), ApiError> {
+        let held: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM idempotency_keys WHERE customer_id = ? AND key = ? AND attempt = ? AND state = 'running'",
+        )
+        .bind(&self.scope)
+        .bind(&self.key)
+        .bind(&self.attempt)
+        .fetch_optional(conn)
+        .await?;
+        held.map(|_| ()).ok_or_else(in_flight)
+    }
+
+    /// Stores the answer under the key, in the caller's transaction; a 409 (and nothing stored) when a retry
+    /// took the key over, so the caller's transaction must then roll back.
     pub async fn finish(
         &self,
         conn: &mut sqlx::SqliteConnection,
         status: StatusCode,
         body: Value,
     ) -> Result<Finished, ApiError> {
-        sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE customer_id = ? AND key = ?")
-            .bind(i64::from(status.as_u16()))
-            .bind(body.to_string())
-            .bind(&self.scope)
-            .bind(&self.key)
-            .execute(conn)
-            .await?;
+        let stored = store_answer(conn, self, status, &body).await?;
+        if !stored {
+            return Err(in_flight());
+        }
         Ok(Finished { status, body })
     }
 }
 
-async fn finish_key(
-    state: &AppState,
-    customer: &str,
-    key: &str,
+/// Marks the claim's key done with its answer, if this attempt still holds it.
+async fn store_answer(
+    conn: &mut sqlx::SqliteConnection,
+    claim: &KeyClaim,
     status: StatusCode,
     body: &Value,
-) -> Result<(), ApiError> {
-    sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE customer_id = ? AND key = ?")
-        .bind(i64::from(status.as_u16()))
-        .bind(body.to_string())
-        .bind(customer)
-        .bind(key)
-        .execute(&state.db)
-        .await?;
-    Ok(())
+) -> Result<bool, ApiError> {
+    let updated = sqlx::query(
+        "UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE customer_id = ? AND key = ? AND attempt = ? AND state = 'running'",
+    )
+    .bind(i64::from(status.as_u16()))
+    .bind(body.to_string())
+    .bind(&claim.scope)
+    .bind(&claim.key)
+    .bind(&claim.attempt)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
 }
 
 fn error_body(error: &ApiError) -> Value {
@@ -196,7 +249,7 @@ fn error_body(error: &ApiError) -> Value {
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     headers: &HeaderMap,
-    scope: &str,
+    scope: KeyScope<'_>,
     route: &str,
     bytes: &[u8],
     write: F,
@@ -217,25 +270,34 @@ where
         .to_owned();
     let now = state.now();
     let hash = hex::encode(sha2::Sha256::digest([route.as_bytes(), b"\n", bytes].concat()));
-    if let KeyState::Done(status, body) = claim_key(state, scope, &key, &hash, now).await? {
-        return Ok((status, Json(body)).into_response());
-    }
-    let claim = KeyClaim { scope: scope.to_owned(), key: key.clone() };
+    let scope = scope.stored();
+    let attempt = match claim_key(state, &scope, &key, &hash, now).await? {
+        KeyState::Done(status, body) => return Ok((status, Json(body)).into_response()),
+        KeyState::Fresh(attempt) => attempt,
+    };
+    let claim = KeyClaim { scope, key, attempt };
+    let (scope, key, attempt) = (claim.scope.clone(), claim.key.clone(), claim.attempt.clone());
     match write(claim).await {
         Ok(Finished { status, body }) => Ok((status, Json(body)).into_response()),
         Err(error) if error.status.is_server_error() => {
             sqlx::query(
-                "DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ? AND state = 'running'",
+                "DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ? AND attempt = ? AND state = 'running'",
             )
-            .bind(scope)
+            .bind(&scope)
             .bind(&key)
+            .bind(&attempt)
             .execute(&state.db)
             .await?;
             Err(error)
         }
         Err(error) => {
             let body = error_body(&error);
-            finish_key(state, scope, &key, error.status, &body).await?;
+            let claim = KeyClaim { scope, key, attempt };
+            let mut conn = state.db.acquire().await?;
+            // A taken-over attempt stores nothing: the key's answer is the other attempt's.
+            if !store_answer(&mut conn, &claim, error.status, &body).await? {
+                return Err(in_flight());
+            }
             Ok((error.status, Json(body)).into_response())
         }
     }
@@ -249,7 +311,7 @@ pub async fn create_redemption(
 ) -> Result<Response, ApiError> {
     let customer = shopper(&state, &headers)?;
     let bytes = body(bytes)?;
-    idempotent(&state, &headers, &customer, "POST /v1/redemptions", &bytes, |claim| {
+    idempotent(&state, &headers, KeyScope::Shopper(&customer), "POST /v1/redemptions", &bytes, |claim| {
         let (state, customer, bytes) = (state.clone(), customer.clone(), bytes.clone());
         // Run to the end even if the client goes away or the request times out: a redemption whose points
         // are reserved must get its code or its points back, whatever happens to the connection.
@@ -281,6 +343,36 @@ impl Made {
     }
 }
 
+/// The answer to a repeat of a redemption's key whose stored answer has expired with the key: the
+/// redemption itself (its code and the reward as it was redeemed), with the balance as it is now.
+async fn answer_again(
+    tx: &mut sqlx::SqliteConnection,
+    program: &loyalty_core::Program,
+    customer: &str,
+    earlier: &Earlier,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let reward: String = sqlx::query_scalar("SELECT reward FROM discount_codes WHERE code = ?")
+        .bind(&earlier.code)
+        .fetch_one(&mut *tx)
+        .await?;
+    let reward: loyalty_core::Reward = serde_json::from_str(&reward).map_err(ApiError::internal)?;
+    let ledger = db::ledger(&mut *tx, customer).await?;
+    let available = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?.available;
+    let made =
+        Made { id: earlier.id.clone(), reward, created_at: earlier.created_at, available_after: available };
+    Ok(made.answer(&earlier.code))
+}
+
+/// A redemption made before under the same key.
+struct Earlier {
+    id: String,
+    reward_id: String,
+    code: String,
+    state: String,
+    created_at: i64,
+}
+
 async fn redeem(
     state: &AppState,
     customer: &str,
@@ -291,30 +383,65 @@ async fn redeem(
     let version = state.program_now()?;
     let program = &version.program;
     let now = state.now();
+    let coupon_endpoint = state.config.coupon_endpoint.as_deref();
     // One writer at a time reads the balance and spends it, so concurrent redemptions cannot overspend.
     let write = state.write_lock.lock().await;
     let mut tx = crate::db::begin_write(&state.db).await?;
+    claim.hold(&mut tx).await?;
     ensure_customer(&mut tx, customer, now).await?;
-    // A reservation left by an earlier attempt with this key (cut off during the shop's coupon call).
-    let pending: Option<(String, String, i64)> = sqlx::query_as(
-        "SELECT id, reward_id, created_at FROM redemptions WHERE customer_id = ? AND idempotency_key = ?",
+    // A redemption made under this key before: its answer expired with the key (kept 7 days), or an earlier
+    // attempt was cut off during the shop's coupon call. The redemption remembers its key for ever, so a
+    // repeat at any age gets that redemption and never spends, or refunds, again.
+    let earlier: Option<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, reward_id, code, state, created_at FROM redemptions WHERE customer_id = ? AND idempotency_key = ?",
     )
     .bind(customer)
     .bind(claim.key())
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((id, reward_id, created_at)) = pending {
-        drop(tx);
-        drop(write);
+    let earlier = earlier.map(|(id, reward_id, code, state, created_at)| Earlier {
+        id,
+        reward_id,
+        code,
+        state,
+        created_at,
+    });
+    if let Some(earlier) = earlier {
+        if earlier.reward_id != request.reward_id {
+            return Err(key_reused());
+        }
+        if earlier.state == "done" {
+            let answer = answer_again(&mut tx, program, customer, &earlier, now).await?;
+            let finished = claim.finish(&mut tx, StatusCode::CREATED, answer).await?;
+            tx.commit().await?;
+            return Ok(finished);
+        }
+        if earlier.state != "reserved" {
+            return Err(ApiError::internal(format!("a {} redemption kept its key", earlier.state)));
+        }
         let reward = program
-            .reward(&reward_id)
+            .reward(&earlier.reward_id)
             .cloned()
             .ok_or_else(|| ApiError::internal("reserved reward left the program"))?;
-        let ledger = db::ledger(&state.db, customer).await?;
+        let ledger = db::ledger(&mut *tx, customer).await?;
         let available_after =
             loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?.available;
-        return complete_with_shop(state, customer, Made { id, reward, created_at, available_after }, claim)
-            .await;
+        let made = Made { id: earlier.id, reward, created_at: earlier.created_at, available_after };
+        return match coupon_endpoint {
+            Some(endpoint) => {
+                drop(tx);
+                drop(write);
+                complete_with_shop(state, customer, made, claim, endpoint).await
+            }
+            // The shop's endpoint was configured when the points were reserved and is not any more: the
+            // server issues the code itself, as it does for every redemption in this mode.
+            None => {
+                let code = discount_code();
+                let finished = store_code(&mut tx, customer, &made, &claim, &code, now).await?;
+                tx.commit().await?;
+                Ok(finished)
+            }
+        };
     }
     let ledger = db::ledger(&mut *tx, customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
@@ -336,9 +463,8 @@ async fn redeem(
         created_at: now,
         available_after: balance.available - reward.cost,
     };
-    let shop_issues_code = state.config.coupon_endpoint.is_some();
     // With the shop's endpoint the points are reserved now and the code filled in after the call.
-    let code = if shop_issues_code { format!("pending:{}", made.id) } else { discount_code() };
+    let code = if coupon_endpoint.is_some() { format!("pending:{}", made.id) } else { discount_code() };
     let entry = LedgerEntry {
         at: now,
         kind: LedgerKind::Redeem,
@@ -349,7 +475,7 @@ async fn redeem(
     let reason = reward.name.get(&program.locales[0]).map(String::as_str);
     db::append_ledger(&mut tx, NewEntry { customer, entry, reason, actor: None }, now).await?;
     sqlx::query(
-        "INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&made.id)
     .bind(customer)
@@ -358,12 +484,13 @@ async fn redeem(
     .bind(&code)
     .bind(now)
     .bind(claim.key())
+    .bind(if coupon_endpoint.is_some() { "reserved" } else { "done" })
     .execute(&mut *tx)
     .await?;
-    if shop_issues_code {
+    if let Some(endpoint) = coupon_endpoint {
         tx.commit().await?;
         drop(write);
-        return complete_with_shop(state, customer, made, claim).await;
+        return complete_with_shop(state, customer, made, claim, endpoint).await;
     }
     insert_code(&mut tx, &code, customer, &made.id, &made.reward, now).await?;
     let finished = claim.finish(&mut tx, StatusCode::CREATED, made.answer(&code)).await?;
@@ -371,36 +498,70 @@ async fn redeem(
     Ok(finished)
 }
 
+/// Gives a reserved redemption its code and stores the answer under the key, in the caller's transaction.
+/// A redemption that is no longer reserved (another attempt completed it) is a 409, and nothing changes.
+async fn store_code(
+    tx: &mut sqlx::SqliteConnection,
+    customer: &str,
+    made: &Made,
+    claim: &KeyClaim,
+    code: &str,
+    now: i64,
+) -> Result<Finished, ApiError> {
+    let updated =
+        sqlx::query("UPDATE redemptions SET code = ?, state = 'done' WHERE id = ? AND state = 'reserved'")
+            .bind(code)
+            .bind(&made.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if updated != 1 {
+        return Err(in_flight());
+    }
+    insert_code(&mut *tx, code, customer, &made.id, &made.reward, now).await?;
+    claim.finish(tx, StatusCode::CREATED, made.answer(code)).await
+}
+
 /// Gets the code for a reserved redemption from the shop, or gives the points back. Either way the outcome
 /// is committed together with the key's answer (the refund deletes the key so that the shopper may retry).
+/// Only the attempt that holds the key does either, and only to a redemption that is still reserved: a
+/// taken-over attempt gets a 409 and leaves the redemption to the attempt that took it over.
 async fn complete_with_shop(
     state: &AppState,
     customer: &str,
     made: Made,
     claim: KeyClaim,
+    endpoint: &str,
 ) -> Result<Finished, ApiError> {
     let now = state.now();
     let stored = async {
-        let code = shop_coupon(state, &made.id, customer, &made.reward).await?;
+        let code = shop_coupon(state, endpoint, &made.id, customer, &made.reward).await?;
         let mut tx = crate::db::begin_write(&state.db).await?;
-        sqlx::query("UPDATE redemptions SET code = ? WHERE id = ?")
-            .bind(&code)
-            .bind(&made.id)
-            .execute(&mut *tx)
-            .await?;
-        insert_code(&mut tx, &code, customer, &made.id, &made.reward, now).await?;
-        let finished = claim.finish(&mut tx, StatusCode::CREATED, made.answer(&code)).await?;
+        let finished = store_code(&mut tx, customer, &made, &claim, &code, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(finished)
     }
     .await;
     let error = match stored {
         Ok(finished) => return Ok(finished),
+        Err(error) if error.code == "idempotency_key_in_flight" => return Err(error),
         Err(error) => error,
     };
     // Give the points back (the ledger is append-only, so with a correcting entry).
     let _write = state.write_lock.lock().await;
     let mut tx = crate::db::begin_write(&state.db).await?;
+    claim.hold(&mut tx).await?;
+    let refunded = sqlx::query(
+        "UPDATE redemptions SET code = ?, state = 'refunded', idempotency_key = NULL WHERE id = ? AND state = 'reserved'",
+    )
+    .bind(format!("failed:{}", made.id))
+    .bind(&made.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if refunded != 1 {
+        return Err(in_flight());
+    }
     let entry = LedgerEntry {
         at: now,
         kind: LedgerKind::Adjust,
@@ -410,11 +571,6 @@ async fn complete_with_shop(
     };
     let reason = Some("redemption failed: points returned");
     db::append_ledger(&mut tx, NewEntry { customer, entry, reason, actor: Some("loyalty-server") }, now)
-        .await?;
-    sqlx::query("UPDATE redemptions SET code = ?, idempotency_key = NULL WHERE id = ?")
-        .bind(format!("failed:{}", made.id))
-        .bind(&made.id)
-        .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     if error.status == StatusCode::BAD_GATEWAY {
@@ -451,13 +607,17 @@ async fn insert_code(
 
 /// Asks the shop's coupon endpoint for a code: `POST` of `{redemptionId, customerId, reward}` signed like
 /// a webhook (`Loyalty-Signature`), answered with `{"code": "..."}`. Any failure is a 502 and the points go
-/// back.
+/// back. A retry after a crash asks again with the same `redemptionId`; the shop should answer it with the
+/// same code. Redirects are not followed (the HTTP client refuses them), so the signed body goes only where
+/// the operator said.
 async fn shop_coupon(
     state: &AppState,
+    endpoint: &str,
     redemption: &str,
     customer: &str,
     reward: &loyalty_core::Reward,
 ) -> Result<String, ApiError> {
+    // What is logged names the failure, never the shop's answer (it may hold a code) or the endpoint's URL.
     let failed = |why: String| {
         tracing::warn!(redemption, why, "the shop's coupon endpoint failed");
         ApiError::new(
@@ -466,38 +626,50 @@ async fn shop_coupon(
             "the shop could not create the coupon; no points were spent",
         )
     };
-    let url = state.config.coupon_endpoint.as_deref().ok_or_else(|| failed("not configured".into()))?;
     let body =
         serde_json::to_vec(&json!({ "redemptionId": redemption, "customerId": customer, "reward": reward }))
             .map_err(ApiError::internal)?;
     let signature = crate::auth::webhook_signature(&state.config.webhook_secret, state.now(), &body);
     let response = state
         .http
-        .post(url)
+        .post(endpoint)
         .header("content-type", "application/json")
         .header(crate::auth::SIGNATURE_HEADER, signature)
         .body(body)
         .send()
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(e.without_url().to_string()))?;
     if !response.status().is_success() {
         return Err(failed(format!("status {}", response.status())));
     }
-    let answer: Value = response.json().await.map_err(|e| failed(e.to_string()))?;
+    let answer: Value = response.json().await.map_err(|e| failed(e.without_url().to_string()))?;
     match answer.get("code").and_then(Value::as_str) {
         Some(code) if !code.is_empty() && code.len() <= 64 && code.chars().all(|c| c.is_ascii_graphic()) => {
             Ok(code.to_owned())
         }
-        _ => Err(failed(format!("no usable code in {answer}"))),
+        _ => Err(failed("the answer has no usable code".into())),
     }
+}
+
+/// The discount codes' alphabet: no look-alikes (0/O, 1/I/L).
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/// The code character a random byte gives, or none for the bytes past the largest multiple of the alphabet's
+/// length (248 = 8 × 31): those are drawn again, so every character is equally likely.
+fn code_char(byte: u8) -> Option<char> {
+    let len = CODE_ALPHABET.len();
+    let usable = 256 - 256 % len;
+    (usize::from(byte) < usable).then(|| char::from(CODE_ALPHABET[usize::from(byte) % len]))
 }
 
 /// A discount code: `LOY-` and 10 characters without look-alikes, about 49 bits of randomness.
 fn discount_code() -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut bytes = [0u8; 10];
-    getrandom::fill(&mut bytes).expect("the operating system's random generator works");
-    let chars: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let mut chars = String::with_capacity(10);
+    while chars.len() < 10 {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random generator works");
+        chars.extend(bytes.iter().filter_map(|b| code_char(*b)).take(10 - chars.len()));
+    }
     format!("LOY-{}-{}", &chars[..5], &chars[5..])
 }
 
@@ -587,5 +759,37 @@ pub async fn consume(state: &AppState, code: &str, order_id: &str, now: i64) -> 
             "code_already_used",
             "this discount code was used on another order",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_character_is_equally_likely() {
+        // Each byte value once: the usable ones must give every character the same number of times. With
+        // `byte % 31` over all 256 values, the first 8 characters came 9 times and the rest 8.
+        let mut counts = std::collections::HashMap::new();
+        let mut redrawn = 0;
+        for byte in 0..=u8::MAX {
+            match code_char(byte) {
+                Some(c) => *counts.entry(c).or_insert(0) += 1,
+                None => redrawn += 1,
+            }
+        }
+        assert_eq!(counts.len(), CODE_ALPHABET.len());
+        assert!(counts.values().all(|&n| n == 8), "{counts:?}");
+        assert_eq!(redrawn, 256 - 8 * 31);
+        let code = discount_code();
+        assert_eq!(code.len(), "LOY-XXXXX-XXXXX".len());
+        assert!(code[4..].chars().all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))), "{code}");
+    }
+
+    #[test]
+    fn admin_keys_never_share_a_scope_with_a_shopper() {
+        assert_ne!(KeyScope::AdminFor("c1").stored(), KeyScope::Shopper("admin:c1").stored());
+        assert_eq!(KeyScope::Shopper("admin:c1").stored(), "admin:c1");
+        assert!(KeyScope::AdminFor("c1").stored().contains('\n'), "a character no shopper id can hold");
     }
 }

@@ -54,6 +54,8 @@ impl AppState {
             limiter: Arc::default(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
+                // A redirect would carry the signed body elsewhere (and could go from https to http).
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
             write_lock: Arc::default(),

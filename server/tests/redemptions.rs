@@ -188,14 +188,46 @@ enum Shop {
     SameCode,
     /// Down.
     Fails,
+    /// Redirects to another URL of its own that would answer with a code.
+    Redirects,
+}
+
+/// A running test shop: its coupon URL, and how many calls reached it and its redirect target.
+struct CouponShop {
+    url: String,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    redirected: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CouponShop {
+    fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A shop's coupon endpoint for the test: checks the signature, answers with a code, or fails.
-async fn coupon_shop(behaviour: Shop) -> String {
+async fn coupon_shop(behaviour: Shop) -> CouponShop {
     use axum::routing::post;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let redirected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (counter, elsewhere) = (calls.clone(), redirected.clone());
     let app = axum::Router::new().route(
+        "/elsewhere",
+        post(move || async move {
+            elsewhere.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            axum::Json(json!({"code": "REDIRECTED"}))
+        }),
+    );
+    let app = app.route(
         "/coupons",
         post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if matches!(behaviour, Shop::Redirects) {
+                return axum::response::IntoResponse::into_response((
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [("location", "/elsewhere")],
+                ));
+            }
             let signature = headers.get("loyalty-signature").and_then(|v| v.to_str().ok()).map(str::to_owned);
             let now =
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
@@ -209,47 +241,77 @@ async fn coupon_shop(behaviour: Shop) -> String {
             )
             .is_err()
             {
-                return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "bad signature"})));
+                return axum::response::IntoResponse::into_response((
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(json!({"error": "bad signature"})),
+                ));
             }
             let request: Value = serde_json::from_slice(&body).expect("json");
             let code = match behaviour {
                 Shop::Fails => {
-                    return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"error": "down"})))
+                    return axum::response::IntoResponse::into_response((
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        axum::Json(json!({"error": "down"})),
+                    ))
                 }
                 Shop::SameCode => "SAVE10".to_owned(),
-                Shop::Works => {
+                Shop::Works | Shop::Redirects => {
                     format!("SHOP-{}", request["redemptionId"].as_str().unwrap_or("x").to_uppercase())
                 }
             };
-            (StatusCode::OK, axum::Json(json!({ "code": code })))
+            axum::response::IntoResponse::into_response((StatusCode::OK, axum::Json(json!({ "code": code }))))
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/coupons")
+    CouponShop { url: format!("http://{addr}/coupons"), calls, redirected }
 }
 
 #[tokio::test]
 async fn the_shop_can_issue_the_codes_itself() {
-    let endpoint = coupon_shop(Shop::Works).await;
-    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
+    let shop = coupon_shop(Shop::Works).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
     server.load_program(json!({})).await;
     server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
     let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
     let expected = format!("SHOP-{}", body["id"].as_str().unwrap_or("").to_uppercase());
     assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some(expected.as_str())));
     let (status, again) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
-    assert_eq!((status, again), (StatusCode::CREATED, body), "the stored answer, not a second coupon");
+    assert_eq!((status, &again), (StatusCode::CREATED, &body), "the stored answer, not a second coupon");
     let me = server.me("c1").await;
     assert_eq!(me["balance"]["available"], 100);
     assert_eq!(me["codes"][0]["code"], expected.as_str());
+    // Past the key's lifetime the redemption answers again with the shop's code: no second coupon is
+    // minted and nothing is refunded.
+    server.running.state.advance_clock(8 * 86_400);
+    let (status, replay) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, &replay["code"], &replay["id"]), (StatusCode::CREATED, &body["code"], &body["id"]));
+    assert_eq!(shop.calls(), 1, "the shop was asked once");
+    assert_eq!(server.me("c1").await["balance"]["available"], 100);
+}
+
+#[tokio::test]
+async fn the_coupon_call_follows_no_redirect() {
+    // A redirect would carry the signed body and the shopper's id to another URL, https to http included.
+    let shop = coupon_shop(Shop::Redirects).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("coupon_endpoint_failed"))
+    );
+    assert_eq!(shop.calls(), 1);
+    assert_eq!(shop.redirected.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect was not followed");
+    assert_eq!(server.me("c1").await["balance"]["available"], 600, "the points came back");
 }
 
 #[tokio::test]
 async fn a_failing_shop_endpoint_spends_nothing_and_the_key_can_be_retried() {
-    let endpoint = coupon_shop(Shop::Fails).await;
-    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
+    let shop = coupon_shop(Shop::Fails).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
     server.load_program(json!({})).await;
     server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
     let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
@@ -268,8 +330,8 @@ async fn a_failing_shop_endpoint_spends_nothing_and_the_key_can_be_retried() {
 
 #[tokio::test]
 async fn a_shop_code_that_cannot_be_stored_returns_the_points() {
-    let endpoint = coupon_shop(Shop::SameCode).await;
-    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", endpoint)]).await;
+    let shop = coupon_shop(Shop::SameCode).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
     server.load_program(json!({})).await;
     server.webhook(paid("o1", "c1", server.now() - 60, 120_000, 1)).await;
     let (status, first) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
@@ -281,4 +343,188 @@ async fn a_shop_code_that_cannot_be_stored_returns_the_points() {
         (StatusCode::BAD_GATEWAY, Some("coupon_endpoint_failed"))
     );
     assert_eq!(server.me("c1").await["balance"]["available"], 700, "one debit of 500 stands");
+}
+
+/// The ledger entries of a shopper, as `(kind, points)`.
+async fn ledger_of(server: &Server, customer: &str) -> Vec<(String, i64)> {
+    sqlx::query_as("SELECT kind, points FROM ledger WHERE customer_id = ? ORDER BY id")
+        .bind(customer)
+        .fetch_all(&server.running.state.db)
+        .await
+        .expect("read the ledger")
+}
+
+#[tokio::test]
+async fn a_finished_redemption_replayed_after_its_key_expired_returns_its_code_and_never_refunds() {
+    // The outside review's critical finding: once the key had expired, the same request with the same key
+    // answered 502 and credited the cost back, while the code from the first answer still worked.
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 200_000, 1)).await; // 2000 points
+    let body = json!({"rewardId": "ten-off"});
+    let (status, first) = server.redeem("c1", Some("k1"), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(server.me("c1").await["balance"]["available"], 1500);
+
+    for days in [8, 400] {
+        server.running.state.advance_clock(days * 86_400);
+        let (status, replay) = server.redeem("c1", Some("k1"), body.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "after {days} more days: {replay}");
+        for field in ["id", "code", "rewardId", "cost", "reward", "createdAt"] {
+            assert_eq!(replay[field], first[field], "{field} after {days} more days");
+        }
+        assert_eq!(replay["balance"]["available"], 1500, "the balance as it is now");
+        let me = server.me("c1").await;
+        assert_eq!(me["balance"]["available"], 1500, "nothing refunded after {days} more days");
+        assert_eq!(me["codes"].as_array().map(Vec::len), Some(1), "no second redemption");
+        assert_eq!(me["codes"][0]["code"], first["code"]);
+    }
+    assert_eq!(
+        ledger_of(&server, "c1").await,
+        vec![("earn".to_owned(), 2000), ("redeem".to_owned(), 500)],
+        "one debit, no correcting entry"
+    );
+    // The same key with another body is still refused, however old the redemption.
+    let (status, other) = server.redeem("c1", Some("k1"), json!({"rewardId": "other"})).await;
+    assert_eq!(
+        (status, other["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused"))
+    );
+    // The code still works once, at checkout.
+    let code = first["code"].as_str().unwrap();
+    let (status, used) = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/v1/admin/discount-codes/{code}/consume"),
+            Some(json!({"orderId": "o2"})),
+            None,
+        )
+        .await;
+    assert_eq!((status, used["consumed"].as_bool()), (StatusCode::OK, Some(true)));
+    let (status, replay) = server.redeem("c1", Some("k1"), body).await;
+    assert_eq!(
+        (status, &replay["code"]),
+        (StatusCode::CREATED, &first["code"]),
+        "used or not, the same answer"
+    );
+    assert_eq!(server.me("c1").await["balance"]["available"], 1500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_taken_over_attempt_cannot_finish_or_refund_the_others_work() {
+    // An attempt that waits past the abandonment limit is taken over by its own retry. Before the claim was
+    // fenced, the first finished with a code and the retry then "resumed" it and refunded it.
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 200_000, 1)).await; // 2000 points
+    let body = json!({"rewardId": "ten-off"});
+    let lock = server.running.state.write_lock.lock().await;
+    let first = {
+        let (base, identity) = (server.base.clone(), server.identity("c1"));
+        let body = body.clone();
+        tokio::spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/v1/redemptions"))
+                .header("authorization", identity)
+                .header("idempotency-key", "k1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        })
+    };
+    // Let the first attempt claim the key and queue for the write lock.
+    for _ in 0..200 {
+        let claimed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'k1'")
+            .fetch_one(&server.running.state.db)
+            .await
+            .unwrap();
+        if claimed == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    server.running.state.advance_clock(120);
+    let second = {
+        let (base, identity) = (server.base.clone(), server.identity("c1"));
+        let body = body.clone();
+        tokio::spawn(async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/v1/redemptions"))
+                .header("authorization", identity)
+                .header("idempotency-key", "k1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(lock);
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    let answers = [&first, &second];
+    let created: Vec<&Value> =
+        answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).map(|(_, b)| b).collect();
+    assert_eq!(created.len(), 1, "exactly one attempt redeems: {first:?} {second:?}");
+    let other = answers.iter().find(|(s, _)| *s != StatusCode::CREATED).unwrap();
+    assert_eq!(
+        (other.0, other.1["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("idempotency_key_in_flight")),
+        "the attempt that lost its claim changes nothing"
+    );
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 1500, "one debit, no refund");
+    assert_eq!(me["codes"][0]["code"], created[0]["code"]);
+    assert_eq!(ledger_of(&server, "c1").await.len(), 2, "earn and one redeem, nothing else");
+    let (status, again) = server.redeem("c1", Some("k1"), body).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, created[0]), "the holder's answer is the key's");
+}
+
+#[tokio::test]
+async fn a_reservation_left_from_a_shop_mode_is_completed_with_the_servers_own_code() {
+    // Points reserved while the shop's coupon endpoint was configured, the process gone before the call ended,
+    // and the server restarted without the endpoint: the retry completes it with a code of the server's own,
+    // never calls an endpoint that is not configured, and never refunds.
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await; // 600 points
+    let db = &server.running.state.db;
+    let at = server.now() - 30;
+    sqlx::query("INSERT INTO ledger (customer_id, at, kind, points, source, reason, created_at) VALUES ('c1', ?, 'redeem', 500, 'purchase', 'x', ?)")
+        .bind(at)
+        .bind(at)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key, state) VALUES ('rdm_left', 'c1', 'ten-off', 500, 'pending:rdm_left', ?, 'k1', 'reserved')")
+        .bind(at)
+        .execute(db)
+        .await
+        .unwrap();
+    let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, body["id"].as_str()), (StatusCode::CREATED, Some("rdm_left")), "{body}");
+    assert!(body["code"].as_str().is_some_and(|c| c.starts_with("LOY-")), "{body}");
+    let me = server.me("c1").await;
+    assert_eq!(me["balance"]["available"], 100, "the one reserved debit stands, nothing refunded");
+    assert_eq!(me["codes"][0]["code"], body["code"]);
+}
+
+#[tokio::test]
+async fn a_shopper_named_like_an_admin_scope_shares_no_key_with_the_admin() {
+    // The admin's keys for shopper c1 were scoped `admin:c1`, the very scope of a shopper whose id is
+    // `admin:c1`: the admin's adjustment then met the shopper's redemption under the same key.
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "admin:c1", server.now() - 60, 60_000, 1)).await;
+    let (status, _) = server.redeem("admin:c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let adjustment = json!({"points": 50, "reason": "goodwill", "actor": "staff-1"});
+    let (status, body) = server
+        .admin(reqwest::Method::POST, "/v1/admin/customers/c1/adjustments", Some(adjustment), Some("k1"))
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(server.me("c1").await["balance"]["available"], 50);
+    assert_eq!(server.me("admin:c1").await["balance"]["available"], 100);
 }
