@@ -42,10 +42,16 @@ pub async fn open(url: &str) -> Result<SqlitePool, String> {
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    migrate_through(pool, i64::MAX).await?;
+    remint_referral_codes(pool).await
+}
+
+/// Applies the migrations up to `last` that are not applied yet (a test stops early to lay down old data).
+async fn migrate_through(pool: &SqlitePool, last: i64) -> Result<(), sqlx::Error> {
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
         .execute(pool)
         .await?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version <= last) {
         let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
             .bind(version)
             .fetch_optional(pool)
@@ -63,7 +69,7 @@ async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
             tracing::info!(version, "applied migration");
         }
     }
-    remint_referral_codes(pool).await
+    Ok(())
 }
 
 /// Gives a new code to every shopper whose code has no valid check character (codes minted before check
@@ -248,4 +254,115 @@ pub async fn append_qualifying(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Uses a discount code this server issued on an order: true when this call used it. A code is usable only while
+/// its redemption is finished with that very code and the code was not withdrawn (see migration 0009): so a code
+/// whose points were given back can never be used, whichever way it is presented (the admin call or an order).
+pub async fn use_discount_code<'c, E>(
+    db: E,
+    code: &str,
+    order_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    let used = sqlx::query(
+        "UPDATE discount_codes SET consumed_at = ?, consumed_order_id = ?
+         WHERE code = ? AND consumed_at IS NULL AND voided_at IS NULL AND EXISTS (
+             SELECT 1 FROM redemptions r
+             WHERE r.id = discount_codes.redemption_id AND r.state = 'done' AND r.code = discount_codes.code)",
+    )
+    .bind(now)
+    .bind(order_id)
+    .bind(code)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(used == 1)
+}
+
+/// Whether a discount code was withdrawn: never used, and either voided or no longer the code of a finished
+/// redemption (see [`use_discount_code`]). `None` when no code has this value. A code used before stays what it
+/// was, so that using it again for the same order still answers as before.
+pub async fn discount_code_withdrawn<'c, E>(db: E, code: &str) -> Result<Option<bool>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    sqlx::query_scalar(
+        "SELECT d.consumed_at IS NULL AND (d.voided_at IS NOT NULL OR r.id IS NULL) FROM discount_codes d
+         LEFT JOIN redemptions r ON r.id = d.redemption_id AND r.state = 'done' AND r.code = d.code
+         WHERE d.code = ?",
+    )
+    .bind(code)
+    .fetch_optional(db)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database at migration `last`, in memory (one connection, so every query sees the same database).
+    async fn at_migration(last: i64) -> SqlitePool {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        migrate_through(&pool, last).await.expect("migrations");
+        pool
+    }
+
+    #[tokio::test]
+    async fn the_fences_migration_withdraws_the_codes_the_replay_bug_left_usable() {
+        // The old code left two kinds of usable codes behind: one whose redemption was refunded after it had
+        // finished (`failed:` placeholder, points back), and a first code replaced by a second one on the same
+        // redemption. Both must be withdrawn; a finished redemption's own code, and a used code, stay as they are.
+        let pool = at_migration(8).await;
+        for sql in [
+            "INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key)
+             VALUES ('r_refunded', 'c1', 'ten-off', 500, 'failed:r_refunded', 1, NULL),
+                    ('r_twice', 'c1', 'ten-off', 500, 'SECOND', 1, 'k2'),
+                    ('r_good', 'c1', 'ten-off', 500, 'GOOD', 1, 'k3'),
+                    ('r_pending', 'c1', 'ten-off', 500, 'pending:r_pending', 1, 'k4')",
+            "INSERT INTO discount_codes (code, customer_id, redemption_id, reward, created_at, consumed_at)
+             VALUES ('REFUNDED', 'c1', 'r_refunded', '{}', 1, NULL), ('FIRST', 'c1', 'r_twice', '{}', 1, NULL),
+                    ('SECOND', 'c1', 'r_twice', '{}', 1, NULL), ('GOOD', 'c1', 'r_good', '{}', 1, NULL),
+                    ('USED', 'c1', 'r_refunded', '{}', 1, 5)",
+            "INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at)
+             VALUES ('admin:c1', 'k', 'h', 'done', 1), ('ADMIN:c9', 'k', 'h', 'done', 1), ('c1', 'k', 'h', 'done', 1)",
+        ] {
+            sqlx::raw_sql(sql).execute(&pool).await.expect("old rows");
+        }
+        migrate_through(&pool, 9).await.expect("migration 9");
+        let withdrawn: Vec<String> =
+            sqlx::query_scalar("SELECT code FROM discount_codes WHERE voided_at IS NOT NULL ORDER BY code")
+                .fetch_all(&pool)
+                .await
+                .expect("codes");
+        assert_eq!(withdrawn, ["FIRST", "REFUNDED"]);
+        let states: Vec<(String, String)> = sqlx::query_as("SELECT id, state FROM redemptions ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        let states: Vec<(&str, &str)> =
+            states.iter().map(|(id, state)| (id.as_str(), state.as_str())).collect();
+        assert_eq!(
+            states,
+            [("r_good", "done"), ("r_pending", "reserved"), ("r_refunded", "refunded"), ("r_twice", "done")]
+        );
+        for (code, withdrawn) in
+            [("REFUNDED", true), ("FIRST", true), ("SECOND", false), ("GOOD", false), ("USED", false)]
+        {
+            assert_eq!(discount_code_withdrawn(&pool, code).await.expect("query"), Some(withdrawn), "{code}");
+        }
+        let scopes: Vec<String> =
+            sqlx::query_scalar("SELECT customer_id FROM idempotency_keys ORDER BY customer_id")
+                .fetch_all(&pool)
+                .await
+                .expect("keys");
+        assert_eq!(scopes, ["ADMIN:c9", "admin\nc1", "c1"], "only the exact prefix `admin:` moves");
+    }
 }

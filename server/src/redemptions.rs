@@ -371,6 +371,29 @@ struct Earlier {
     code: String,
     state: String,
     created_at: i64,
+    /// The points it spent.
+    cost: i64,
+    /// The reward as redeemed (JSON), or none for a redemption made before the server kept it.
+    reward: Option<String>,
+}
+
+impl Earlier {
+    /// The reward this redemption paid for: as stored with it, or for a redemption made before rewards were
+    /// stored, as the program in effect then had it (or, failing that, the program now). Either way at the cost it spent, so a reservation that is
+    /// completed or refunded later gives what was paid for and returns what was spent, whatever the program
+    /// says by then (a price raised since must not refund more than was debited).
+    fn reward(&self, state: &AppState) -> Result<loyalty_core::Reward, ApiError> {
+        let mut reward = match &self.reward {
+            Some(json) => serde_json::from_str::<loyalty_core::Reward>(json).map_err(ApiError::internal)?,
+            None => [state.program_at(self.created_at), state.program_at(state.now())]
+                .into_iter()
+                .flatten()
+                .find_map(|version| version.program.reward(&self.reward_id).cloned())
+                .ok_or_else(|| ApiError::internal("a reserved redemption's reward is in no program"))?,
+        };
+        reward.cost = self.cost;
+        Ok(reward)
+    }
 }
 
 async fn redeem(
@@ -392,20 +415,26 @@ async fn redeem(
     // A redemption made under this key before: its answer expired with the key (kept 7 days), or an earlier
     // attempt was cut off during the shop's coupon call. The redemption remembers its key for ever, so a
     // repeat at any age gets that redemption and never spends, or refunds, again.
-    let earlier: Option<(String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, reward_id, code, state, created_at FROM redemptions WHERE customer_id = ? AND idempotency_key = ?",
+    let earlier = sqlx::query(
+        "SELECT id, reward_id, code, state, created_at, cost, reward FROM redemptions
+         WHERE customer_id = ? AND idempotency_key = ?",
     )
     .bind(customer)
     .bind(claim.key())
     .fetch_optional(&mut *tx)
-    .await?;
-    let earlier = earlier.map(|(id, reward_id, code, state, created_at)| Earlier {
-        id,
-        reward_id,
-        code,
-        state,
-        created_at,
-    });
+    .await?
+    .map(|row| {
+        Ok::<_, sqlx::Error>(Earlier {
+            id: row.try_get("id")?,
+            reward_id: row.try_get("reward_id")?,
+            code: row.try_get("code")?,
+            state: row.try_get("state")?,
+            created_at: row.try_get("created_at")?,
+            cost: row.try_get("cost")?,
+            reward: row.try_get("reward")?,
+        })
+    })
+    .transpose()?;
     if let Some(earlier) = earlier {
         if earlier.reward_id != request.reward_id {
             return Err(key_reused());
@@ -419,10 +448,7 @@ async fn redeem(
         if earlier.state != "reserved" {
             return Err(ApiError::internal(format!("a {} redemption kept its key", earlier.state)));
         }
-        let reward = program
-            .reward(&earlier.reward_id)
-            .cloned()
-            .ok_or_else(|| ApiError::internal("reserved reward left the program"))?;
+        let reward = earlier.reward(state)?;
         let ledger = db::ledger(&mut *tx, customer).await?;
         let available_after =
             loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?.available;
@@ -475,7 +501,8 @@ async fn redeem(
     let reason = reward.name.get(&program.locales[0]).map(String::as_str);
     db::append_ledger(&mut tx, NewEntry { customer, entry, reason, actor: None }, now).await?;
     sqlx::query(
-        "INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key, state, reward)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&made.id)
     .bind(customer)
@@ -485,6 +512,7 @@ async fn redeem(
     .bind(now)
     .bind(claim.key())
     .bind(if coupon_endpoint.is_some() { "reserved" } else { "done" })
+    .bind(serde_json::to_string(&made.reward).map_err(ApiError::internal)?)
     .execute(&mut *tx)
     .await?;
     if let Some(endpoint) = coupon_endpoint {
@@ -499,7 +527,8 @@ async fn redeem(
 }
 
 /// Gives a reserved redemption its code and stores the answer under the key, in the caller's transaction.
-/// A redemption that is no longer reserved (another attempt completed it) is a 409, and nothing changes.
+/// A redemption that is no longer reserved although this attempt holds its key cannot happen (only the key's
+/// holder changes it); should it, nothing changes and the error is a 500, never an answer stored under the key.
 async fn store_code(
     tx: &mut sqlx::SqliteConnection,
     customer: &str,
@@ -516,10 +545,16 @@ async fn store_code(
             .await?
             .rows_affected();
     if updated != 1 {
-        return Err(in_flight());
+        return Err(not_reserved(&made.id));
     }
     insert_code(&mut *tx, code, customer, &made.id, &made.reward, now).await?;
     claim.finish(tx, StatusCode::CREATED, made.answer(code)).await
+}
+
+/// The error for a redemption found not reserved by the attempt that holds its key: a server error (so the
+/// wrapper stores no answer under the key, and a repeat answers the redemption as it is).
+fn not_reserved(redemption: &str) -> ApiError {
+    ApiError::internal(format!("redemption {redemption} is not reserved although its key is held"))
 }
 
 /// Gets the code for a reserved redemption from the shop, or gives the points back. Either way the outcome
@@ -560,7 +595,7 @@ async fn complete_with_shop(
     .await?
     .rows_affected();
     if refunded != 1 {
-        return Err(in_flight());
+        return Err(not_reserved(&made.id));
     }
     let entry = LedgerEntry {
         at: now,
@@ -642,7 +677,17 @@ async fn shop_coupon(
     if !response.status().is_success() {
         return Err(failed(format!("status {}", response.status())));
     }
-    let answer: Value = response.json().await.map_err(|e| failed(e.without_url().to_string()))?;
+    // The answer is one short code: read at most 16 KB of it, so a shop (or whatever answers in its place)
+    // cannot make the server buffer an endless body for the length of the timeout.
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.without_url().to_string()))? {
+        if body.len() + chunk.len() > COUPON_ANSWER_LIMIT {
+            return Err(failed(format!("the answer is over {COUPON_ANSWER_LIMIT} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let answer: Value = serde_json::from_slice(&body).map_err(|_| failed("the answer is not JSON".into()))?;
     match answer.get("code").and_then(Value::as_str) {
         Some(code) if !code.is_empty() && code.len() <= 64 && code.chars().all(|c| c.is_ascii_graphic()) => {
             Ok(code.to_owned())
@@ -650,6 +695,9 @@ async fn shop_coupon(
         _ => Err(failed("the answer has no usable code".into())),
     }
 }
+
+/// The most of the shop's coupon answer the server reads.
+const COUPON_ANSWER_LIMIT: usize = 16 * 1024;
 
 /// The discount codes' alphabet: no look-alikes (0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -673,7 +721,19 @@ fn discount_code() -> String {
     format!("LOY-{}-{}", &chars[..5], &chars[5..])
 }
 
+/// A code that exists but may not be used: its redemption's points were given back (see migration 0009).
+fn withdrawn() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "code_withdrawn",
+        "this discount code was withdrawn: the points it was bought with were given back",
+    )
+}
+
 async fn code_view(state: &AppState, code: &str) -> Result<Value, ApiError> {
+    if db::discount_code_withdrawn(&state.db, code).await? == Some(true) {
+        return Err(withdrawn());
+    }
     let row = sqlx::query(
         "SELECT customer_id, reward, created_at, consumed_at, consumed_order_id FROM discount_codes WHERE code = ?",
     )
@@ -734,17 +794,11 @@ pub async fn consume_discount_code(
 
 /// Marks a code used by an order; the same order again is fine, another order is a conflict.
 pub async fn consume(state: &AppState, code: &str, order_id: &str, now: i64) -> Result<(), ApiError> {
-    let updated = sqlx::query(
-        "UPDATE discount_codes SET consumed_at = ?, consumed_order_id = ? WHERE code = ? AND consumed_at IS NULL",
-    )
-    .bind(now)
-    .bind(order_id)
-    .bind(code)
-    .execute(&state.db)
-    .await?
-    .rows_affected();
-    if updated == 1 {
+    if db::use_discount_code(&state.db, code, order_id, now).await? {
         return Ok(());
+    }
+    if db::discount_code_withdrawn(&state.db, code).await? == Some(true) {
+        return Err(withdrawn());
     }
     let used_by: Option<Option<String>> =
         sqlx::query_scalar("SELECT consumed_order_id FROM discount_codes WHERE code = ?")

@@ -447,18 +447,9 @@ async fn order_paid(
     }
     // Codes this server issued are used up by the order that names them (others are the shop's own).
     for code in &order.discount_codes {
-        let used = sqlx::query(
-            "UPDATE discount_codes SET consumed_at = ?, consumed_order_id = ? WHERE code = ? AND consumed_at IS NULL",
-        )
-        .bind(now)
-        .bind(&order.id)
-        .bind(code)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if used == 0 {
+        if !db::use_discount_code(&mut *tx, code, &order.id, now).await? {
             // The code itself is not logged: an unused code is worth money to whoever reads the log.
-            tracing::debug!("an order's discount code is not ours or already used");
+            tracing::debug!("an order's discount code is not ours, already used or withdrawn");
         }
     }
     if earned.points > 0 {

@@ -56,6 +56,9 @@ impl AppState {
                 .timeout(std::time::Duration::from_secs(5))
                 // A redirect would carry the signed body elsewhere (and could go from https to http).
                 .redirect(reqwest::redirect::Policy::none())
+                // Nor through a proxy from the environment (`http_proxy`): an `http://` loopback endpoint's signed
+                // body would cross the network in clear to it.
+                .no_proxy()
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
             write_lock: Arc::default(),

@@ -528,3 +528,137 @@ async fn a_shopper_named_like_an_admin_scope_shares_no_key_with_the_admin() {
     assert_eq!(server.me("c1").await["balance"]["available"], 50);
     assert_eq!(server.me("admin:c1").await["balance"]["available"], 100);
 }
+
+/// A reservation as an attempt cut off during the shop's coupon call leaves it: the debit in the ledger and the
+/// redemption `reserved` under key `k1`, made `at`; `reward` is the reward's JSON as stored with it, or none
+/// for a redemption made before the server kept it.
+async fn leave_reservation(server: &Server, cost: i64, at: i64, reward: Option<Value>) {
+    let db = &server.running.state.db;
+    sqlx::query("INSERT INTO ledger (customer_id, at, kind, points, source, reason, created_at) VALUES ('c1', ?, 'redeem', ?, 'purchase', 'x', ?)")
+        .bind(at)
+        .bind(cost)
+        .bind(at)
+        .execute(db)
+        .await
+        .expect("debit");
+    sqlx::query("INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, idempotency_key, state, reward) VALUES ('rdm_left', 'c1', 'ten-off', ?, 'pending:rdm_left', ?, 'k1', 'reserved', ?)")
+        .bind(cost)
+        .bind(at)
+        .bind(reward.map(|r| r.to_string()))
+        .execute(db)
+        .await
+        .expect("reservation");
+}
+
+#[tokio::test]
+async fn a_resumed_reservation_refunds_what_was_debited_and_gives_what_was_paid_for() {
+    // A reservation of "ten-off" at 500 points is left by an attempt cut off; then the merchant raises its
+    // cost to 5,000 and its value. Completing or refunding it later must use the reward as it was paid for:
+    // the refund read today's price and created 4,500 points.
+    for stored in [true, false] {
+        let shop = coupon_shop(Shop::Fails).await;
+        let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
+        server.load_program(json!({})).await;
+        server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await; // 600 points
+        let old = json!({"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "¥10 off"}, "kind": "amountOff", "cost": 500, "amountOff": 1000});
+        leave_reservation(&server, 500, server.now(), stored.then(|| old.clone())).await;
+        server.running.state.advance_clock(60);
+        let dearer = json!({"id": "ten-off", "name": {"zh-CN": "立减50元", "en": "¥50 off"}, "kind": "amountOff", "cost": 5000, "amountOff": 5000});
+        server.load_program(json!({"rewards": [dearer]})).await;
+        let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+        assert_eq!(shop.calls(), 1);
+        assert_eq!(
+            server.me("c1").await["balance"]["available"],
+            600,
+            "stored reward {stored}: 500 back, not 5,000"
+        );
+        assert_eq!(ledger_of(&server, "c1").await.last(), Some(&("adjust".to_owned(), 500)));
+    }
+    // Without the endpoint any more, the reservation is completed with the reward it paid for.
+    for stored in [true, false] {
+        let server = Server::start().await;
+        server.load_program(json!({})).await;
+        server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+        let old = json!({"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "¥10 off"}, "kind": "amountOff", "cost": 500, "amountOff": 1000});
+        leave_reservation(&server, 500, server.now(), stored.then_some(old)).await;
+        server.running.state.advance_clock(60);
+        let dearer = json!({"id": "ten-off", "name": {"zh-CN": "立减50元", "en": "¥50 off"}, "kind": "amountOff", "cost": 5000, "amountOff": 5000});
+        server.load_program(json!({"rewards": [dearer]})).await;
+        let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(
+            (body["cost"].as_i64(), body["reward"]["amountOff"].as_i64()),
+            (Some(500), Some(1000)),
+            "{body}"
+        );
+        let code = body["code"].as_str().expect("a code");
+        let (_, view) =
+            server.admin(reqwest::Method::GET, &format!("/v1/admin/discount-codes/{code}"), None, None).await;
+        assert_eq!(view["reward"]["amountOff"], 1000, "stored reward {stored}: {view}");
+        assert_eq!(server.me("c1").await["balance"]["available"], 100);
+    }
+}
+
+#[tokio::test]
+async fn a_code_whose_points_were_given_back_cannot_be_used() {
+    // What the replay bug left behind: a redemption refunded after it had finished, its code still issued. The
+    // code is withdrawn whichever way it comes: looked up, consumed by the shop, or named by an order.
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    let db = &server.running.state.db;
+    let now = server.now();
+    sqlx::query("INSERT INTO redemptions (id, customer_id, reward_id, cost, code, created_at, state) VALUES ('rdm_old', 'c1', 'ten-off', 500, 'failed:rdm_old', ?, 'refunded')")
+        .bind(now)
+        .execute(db)
+        .await
+        .expect("refunded redemption");
+    sqlx::query("INSERT INTO discount_codes (code, customer_id, redemption_id, reward, created_at) VALUES ('LOY-AAAAA-BBBBB', 'c1', 'rdm_old', '{}', ?)")
+        .bind(now)
+        .execute(db)
+        .await
+        .expect("its code");
+    let (status, body) =
+        server.admin(reqwest::Method::GET, "/v1/admin/discount-codes/LOY-AAAAA-BBBBB", None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::GONE, Some("code_withdrawn")),
+        "{body}"
+    );
+    let (status, body) = server
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/discount-codes/LOY-AAAAA-BBBBB/consume",
+            Some(json!({"orderId": "o2"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::GONE, Some("code_withdrawn")),
+        "{body}"
+    );
+    let mut order = paid("o3", "c1", server.now() - 10, 10_000, 1);
+    order["order"]["discountCodes"] = json!(["LOY-AAAAA-BBBBB"]);
+    let (status, _) = server.webhook(order).await;
+    assert!(status.is_success());
+    let consumed: Option<i64> =
+        sqlx::query_scalar("SELECT consumed_at FROM discount_codes WHERE code = 'LOY-AAAAA-BBBBB'")
+            .fetch_one(db)
+            .await
+            .expect("the code");
+    assert_eq!(consumed, None, "an order does not use a withdrawn code");
+    // A code a finished redemption holds works as before.
+    let (_, redeemed) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    let code = redeemed["code"].as_str().expect("a code");
+    let (status, _) = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/v1/admin/discount-codes/{code}/consume"),
+            Some(json!({"orderId": "o2"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
