@@ -81,7 +81,7 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+                toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?
             }
         };
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -136,11 +136,7 @@ impl Config {
             None => file.allowed_origins.unwrap_or_default(),
         };
         for origin in &allowed_origins {
-            if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.ends_with('/') {
-                return Err(format!(
-                    "allowed origin {origin:?} must look like https://shop.example (no path)"
-                ));
-            }
+            check_origin(origin)?;
         }
         let shop_id = var("LOYALTY_SHOP_ID").or(file.shop_id).unwrap_or_else(|| {
             if demo {
@@ -226,7 +222,8 @@ fn check_coupon_endpoint(url: &str) -> Result<(), String> {
         return refuse("must be an absolute URL");
     };
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return refuse("must not carry a user name or password");
+        // Not echoed: the URL holds a password.
+        return Err("LOYALTY_COUPON_ENDPOINT must not carry a user name or password".into());
     }
     let host = parsed.host_str().unwrap_or("");
     let loopback = host == "localhost"
@@ -236,6 +233,39 @@ fn check_coupon_endpoint(url: &str) -> Result<(), String> {
         "https" if !host.is_empty() => Ok(()),
         "http" if loopback => Ok(()),
         _ => refuse("must be an https:// URL (http only on loopback)"),
+    }
+}
+
+/// An allowed origin is compared byte for byte with the browser's `Origin` header, so it must be written as the
+/// browser writes one: scheme, lower-case host and a port only where it is not the scheme's default, nothing
+/// else. Anything else (a path, a wildcard, upper case, `:443`) could never match, and would fail silently.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let serialized = reqwest::Url::parse(origin)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "https" | "http"))
+        // A host name of letters, digits, hyphens and dots, or an IP address: no wildcard.
+        .filter(|url| {
+            url.host_str().is_some_and(|host| {
+                !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
+            })
+        })
+        .map(|url| url.origin().ascii_serialization());
+    match serialized {
+        Some(exact) if exact == origin => Ok(()),
+        Some(exact) => Err(format!(
+            "allowed origin {origin:?} must be written exactly as browsers send it: {exact:?} (no path, no default port, lower case)"
+        )),
+        None => Err(format!("allowed origin {origin:?} must look like https://shop.example (no path)")),
+    }
+}
+
+/// A config file's syntax error without the line it quotes (toml prints the offending line, which can be a
+/// secret's line, into the log): the file, the line number and what was wrong.
+fn toml_error(path: &std::path::Path, text: &str, error: &toml::de::Error) -> String {
+    let line = error.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+    match line {
+        Some(line) => format!("{} line {line}: {}", path.display(), error.message()),
+        None => format!("{}: {}", path.display(), error.message()),
     }
 }
 
@@ -353,6 +383,44 @@ mod tests {
     fn refuses_bad_origins() {
         let err =
             load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", "https://tea.example/")]).unwrap_err();
-        assert!(err.contains("must look like https://shop.example"), "{err}");
+        assert!(err.contains("\"https://tea.example\""), "{err}");
+        // Each of these can never equal a browser's Origin header, so it would refuse the shop silently.
+        for origin in [
+            "https://*.tea.example",
+            "https://tea.example/shop",
+            "HTTPS://TEA.EXAMPLE",
+            "https://tea.example:443",
+            "tea.example",
+            "ftp://tea.example",
+        ] {
+            let err = load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", origin)]).unwrap_err();
+            assert!(err.contains("allowed origin"), "{origin}: {err}");
+        }
+        for origin in ["https://tea.example", "http://localhost:5173", "https://shop.tea.example:8443"] {
+            assert!(load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", origin)]).is_ok(), "{origin}");
+        }
+    }
+
+    #[test]
+    fn config_file_errors_never_quote_a_secret() {
+        // toml's own message prints the offending line: a misspelt or unquoted secret went to the log whole.
+        let dir = tempfile::tempdir().expect("temp dir");
+        for text in [
+            "shop_secret = 0123456789abcdef0123456789abcdef\n",
+            "admin_key = \"0123456789abcdef0123456789abcdef\nwebhook_secret = 1\n",
+            "shop_secrte = \"0123456789abcdef0123456789abcdef\"\n",
+        ] {
+            let path = dir.path().join("loyalty.toml");
+            std::fs::write(&path, text).expect("write");
+            let err = Config::load(Some(&path), &|_| None).map(|_| ()).unwrap_err();
+            assert!(!err.contains("0123456789abcdef"), "{err}");
+            assert!(err.contains("loyalty.toml line 1"), "{err}");
+        }
+        let err = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_COUPON_ENDPOINT", "https://user:hunter2-secret@shop.example/c"),
+        ])
+        .unwrap_err();
+        assert!(err.contains("LOYALTY_COUPON_ENDPOINT") && !err.contains("hunter2"), "{err}");
     }
 }

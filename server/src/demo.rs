@@ -57,13 +57,26 @@ const AFFINITY: &[&[&str]] = &[
     &["winter-spice-blend", "chestnut-latte-kit", "ginger-black-tea"],
 ];
 
-/// Seeds the demo data if no program is stored yet.
+/// Seeds the demo data if no program is stored yet. Refuses a database that holds a real shop's data: demo
+/// mode signs anyone in as any shopper and pays orders for them, so pointed at a real database by mistake (a
+/// leftover `LOYALTY_DEMO=1`) it would hand out every shopper's points.
 pub async fn seed(state: &AppState) -> Result<(), ApiError> {
-    if state.program_at(i64::MAX).is_some() {
-        return Ok(());
-    }
     let program =
         Program::from_json(PROGRAM).map_err(|p| ApiError::internal(format!("demo program: {p}")))?;
+    let first: Option<String> = sqlx::query_scalar("SELECT body FROM program_versions ORDER BY id LIMIT 1")
+        .fetch_optional(&state.db)
+        .await?;
+    match first {
+        Some(body) if body == serde_json::to_string(&program).map_err(ApiError::internal)? => return Ok(()),
+        Some(_) => return Err(not_a_demo_database()),
+        None => {
+            let customers: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&state.db).await?;
+            if customers > 0 {
+                return Err(not_a_demo_database());
+            }
+        }
+    }
     let catalog = Vec::<CatalogProduct>::from_json_str(CATALOG)
         .map_err(|p| ApiError::internal(format!("demo catalog: {p}")))?;
     let now = state.now();
@@ -221,4 +234,14 @@ fn paid(id: String, customer_id: String, paid_at: i64, lines: Vec<CartLine>) -> 
         discount_codes: vec![],
     };
     OrderEvent { event: OrderEventKind::Paid, order, refund: None }
+}
+
+/// The refusal of demo mode on a database the demo did not make.
+fn not_a_demo_database() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "not_a_demo_database",
+        "demo mode refuses this database: it holds a shop's data that the demo did not write, and demo mode lets \
+         anyone sign in as any shopper; point LOYALTY_DATABASE_URL at a database of its own, or turn LOYALTY_DEMO off",
+    )
 }

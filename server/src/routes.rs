@@ -315,6 +315,13 @@ pub async fn order_webhook(
     let now = state.now();
     signed_by_shop(&state, &headers, &bytes)?;
     let event: OrderEvent = decode(&bytes)?;
+    // Points for an id no identity can name would be stranded: refuse it as the customer webhook does.
+    if !auth::is_customer_id(&event.order.customer_id) {
+        return Err(ApiError::invalid(
+            "invalid_body",
+            loyalty_core::Problems::one("order.customerId", "must be 1 to 128 bytes without newlines"),
+        ));
+    }
     let response = apply_order_event(&state, &event, now).await?;
     Ok((StatusCode::OK, Json(response)).into_response())
 }

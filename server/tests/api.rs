@@ -389,3 +389,49 @@ async fn writes_are_rate_limited_per_shopper_and_per_address() {
     assert_eq!(put("c1", "10.0.0.3").await.unwrap().status(), StatusCode::OK);
     assert_eq!(put("c1", "10.0.0.3").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn demo_mode_refuses_a_real_shops_database() {
+    // A leftover LOYALTY_DEMO=1 against a shop's database would open the routes that sign anyone in as any
+    // shopper and pay orders for them. The demo's own database starts again in demo mode; a shop's does not.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = |demo: bool, file: &str| {
+        let url = format!("sqlite://{}", dir.path().join(file).display());
+        let vars = [
+            ("LOYALTY_LISTEN", "127.0.0.1:0".to_owned()),
+            ("LOYALTY_DATABASE_URL", url),
+            ("LOYALTY_SHOP_ID", "tea-house".to_owned()),
+            ("LOYALTY_SHOP_SECRET", SHOP_SECRET.to_owned()),
+            ("LOYALTY_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+            ("LOYALTY_ADMIN_KEY", common::ADMIN_KEY.to_owned()),
+            ("LOYALTY_DEMO", if demo { "1" } else { "0" }.to_owned()),
+        ];
+        let config = loyalty_server::config::Config::load(None, &move |name| {
+            vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+        })
+        .expect("config");
+        loyalty_server::serve(config, std::future::pending())
+    };
+    let shop = start(false, "shop.db").await.expect("the shop's server");
+    let program = program(json!({}));
+    let program = loyalty_core::Program::from_json(&program.to_string()).expect("program");
+    loyalty_server::routes::store_program(&shop.state, &program, 0).await.expect("a program");
+    shop.task.abort();
+    let err = start(true, "shop.db").await.map(|_| ()).expect_err("demo mode on the shop's database");
+    assert!(err.contains("demo mode refuses this database"), "{err}");
+
+    let demo = start(true, "demo.db").await.expect("a demo");
+    demo.task.abort();
+    assert!(start(true, "demo.db").await.is_ok(), "the demo's own database starts again in demo mode");
+}
+
+#[tokio::test]
+async fn an_order_for_a_customer_id_no_identity_can_name_is_refused() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    for id in ["x".repeat(129), "c1\nc2".to_owned(), String::new()] {
+        let (status, body) = server.webhook(paid("o1", &id, server.now() - 60, 10_000, 1)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["problems"][0]["path"], "order.customerId", "{body}");
+    }
+}
