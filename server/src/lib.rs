@@ -140,6 +140,21 @@ async fn birthday_sweeps(state: AppState) {
     }
 }
 
+/// Finishes, every five minutes, the reservations nobody came back for (`redemptions::sweep_reservations`).
+async fn reservation_sweeps(state: AppState) {
+    let mut every_five_minutes = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every_five_minutes.tick().await;
+        match redemptions::sweep_reservations(&state).await {
+            Ok(0) => {}
+            Ok(finished) => tracing::info!(finished, "reservation sweep"),
+            Err(error) => {
+                tracing::warn!(code = error.code, message = %error.message, "reservation sweep failed")
+            }
+        }
+    }
+}
+
 /// Opens the database, seeds demo data in demo mode, and serves until `shutdown` resolves.
 pub async fn serve(
     config: config::Config,
@@ -155,6 +170,7 @@ pub async fn serve(
         demo::seed(&state).await.map_err(|e| format!("cannot seed the demo data: {}", e.message))?;
     }
     tokio::spawn(birthday_sweeps(state.clone()));
+    tokio::spawn(reservation_sweeps(state.clone()));
     let app = app(state.clone());
     // The peer's address reaches the write limits (`limits::writes`).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -106,6 +106,11 @@ async fn claim_key(
     .fetch_one(&state.db)
     .await?;
     if stored_hash != hash {
+        // The reservation sweep holds the key for a moment (`sweep_claim`): the shopper's own repeat is not a
+        // reuse of the key, and gets its answer once the sweep is done.
+        if stored_hash == SWEEP_HASH {
+            return Err(in_flight());
+        }
         return Err(key_reused());
     }
     match (key_state.as_str(), status, response) {
@@ -415,26 +420,7 @@ async fn redeem(
     // A redemption made under this key before: its answer expired with the key (kept 7 days), or an earlier
     // attempt was cut off during the shop's coupon call. The redemption remembers its key for ever, so a
     // repeat at any age gets that redemption and never spends, or refunds, again.
-    let earlier = sqlx::query(
-        "SELECT id, reward_id, code, state, created_at, cost, reward FROM redemptions
-         WHERE customer_id = ? AND idempotency_key = ?",
-    )
-    .bind(customer)
-    .bind(claim.key())
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|row| {
-        Ok::<_, sqlx::Error>(Earlier {
-            id: row.try_get("id")?,
-            reward_id: row.try_get("reward_id")?,
-            code: row.try_get("code")?,
-            state: row.try_get("state")?,
-            created_at: row.try_get("created_at")?,
-            cost: row.try_get("cost")?,
-            reward: row.try_get("reward")?,
-        })
-    })
-    .transpose()?;
+    let earlier = earlier_redemption(&mut tx, customer, claim.key()).await?;
     if let Some(earlier) = earlier {
         if earlier.reward_id != request.reward_id {
             return Err(key_reused());
@@ -448,26 +434,7 @@ async fn redeem(
         if earlier.state != "reserved" {
             return Err(ApiError::internal(format!("a {} redemption kept its key", earlier.state)));
         }
-        let reward = earlier.reward(state)?;
-        let ledger = db::ledger(&mut *tx, customer).await?;
-        let available_after =
-            loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?.available;
-        let made = Made { id: earlier.id, reward, created_at: earlier.created_at, available_after };
-        return match coupon_endpoint {
-            Some(endpoint) => {
-                drop(tx);
-                drop(write);
-                complete_with_shop(state, customer, made, claim, endpoint).await
-            }
-            // The shop's endpoint was configured when the points were reserved and is not any more: the
-            // server issues the code itself, as it does for every redemption in this mode.
-            None => {
-                let code = discount_code();
-                let finished = store_code(&mut tx, customer, &made, &claim, &code, now).await?;
-                tx.commit().await?;
-                Ok(finished)
-            }
-        };
+        return resume(state, tx, write, program, customer, earlier, claim).await;
     }
     let ledger = db::ledger(&mut *tx, customer).await?;
     let balance = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?;
@@ -524,6 +491,173 @@ async fn redeem(
     let finished = claim.finish(&mut tx, StatusCode::CREATED, made.answer(&code)).await?;
     tx.commit().await?;
     Ok(finished)
+}
+
+/// The redemption made before under this key, if any.
+async fn earlier_redemption(
+    tx: &mut sqlx::SqliteConnection,
+    customer: &str,
+    key: &str,
+) -> Result<Option<Earlier>, ApiError> {
+    sqlx::query(
+        "SELECT id, reward_id, code, state, created_at, cost, reward FROM redemptions
+         WHERE customer_id = ? AND idempotency_key = ?",
+    )
+    .bind(customer)
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|row| {
+        Ok::<_, sqlx::Error>(Earlier {
+            id: row.try_get("id")?,
+            reward_id: row.try_get("reward_id")?,
+            code: row.try_get("code")?,
+            state: row.try_get("state")?,
+            created_at: row.try_get("created_at")?,
+            cost: row.try_get("cost")?,
+            reward: row.try_get("reward")?,
+        })
+    })
+    .transpose()
+    .map_err(ApiError::from)
+}
+
+/// Finishes a reservation left by an earlier attempt (cut off during the shop's coupon call), under `claim`,
+/// which holds its key: with the shop's code, or the server's own when the endpoint is no longer configured,
+/// or (the shop failing) with the points given back. Takes the caller's transaction and write lock, and lets
+/// go of both before calling the shop.
+async fn resume(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    write: tokio::sync::MutexGuard<'_, ()>,
+    program: &loyalty_core::Program,
+    customer: &str,
+    earlier: Earlier,
+    claim: KeyClaim,
+) -> Result<Finished, ApiError> {
+    let now = state.now();
+    let reward = earlier.reward(state)?;
+    let ledger = db::ledger(&mut *tx, customer).await?;
+    let available_after = loyalty_core::balance(program, &ledger, now).map_err(ApiError::internal)?.available;
+    let made = Made { id: earlier.id, reward, created_at: earlier.created_at, available_after };
+    match state.config.coupon_endpoint.as_deref() {
+        Some(endpoint) => {
+            drop(tx);
+            drop(write);
+            complete_with_shop(state, customer, made, claim, endpoint).await
+        }
+        // The shop's endpoint was configured when the points were reserved and is not any more: the server
+        // issues the code itself, as it does for every redemption in this mode.
+        None => {
+            let code = discount_code();
+            let finished = store_code(&mut tx, customer, &made, &claim, &code, now).await?;
+            tx.commit().await?;
+            Ok(finished)
+        }
+    }
+}
+
+/// How old a reservation must be before the server finishes it without the shopper: far beyond any attempt's
+/// life (an attempt is taken over after 60 s; the shop's call times out after 5 s).
+pub const RESERVATION_SWEEP_AFTER_SECONDS: i64 = 15 * 60;
+
+/// Finishes the reservations nobody came back for: a shopper whose attempt was cut off (the process killed
+/// during the shop's coupon call) and who never repeats its key on that device would otherwise see the points
+/// gone and no code. Each is finished as a repeat of its key would finish it (the shop's code, the server's own,
+/// or the points back), under a claim of its key taken over from the dead attempt, so a live attempt or a repeat
+/// arriving meanwhile is fenced out. Returns how many were finished (a code or a refund).
+pub async fn sweep_reservations(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.now();
+    let left: Vec<(String, String)> = sqlx::query_as(
+        "SELECT customer_id, idempotency_key FROM redemptions
+         WHERE state = 'reserved' AND created_at < ? AND idempotency_key IS NOT NULL",
+    )
+    .bind(now - RESERVATION_SWEEP_AFTER_SECONDS)
+    .fetch_all(&state.db)
+    .await?;
+    let mut finished = 0;
+    for (customer, key) in left {
+        let scope = KeyScope::Shopper(&customer).stored();
+        let Some((claim, inserted)) = sweep_claim(state, scope, key, now).await? else {
+            continue; // an attempt holds the key right now: it finishes the reservation itself
+        };
+        let (scope, key, attempt) = (claim.scope.clone(), claim.key.clone(), claim.attempt.clone());
+        let outcome = async {
+            let version = state.program_now()?;
+            let write = state.write_lock.lock().await;
+            let mut tx = crate::db::begin_write(&state.db).await?;
+            claim.hold(&mut tx).await?;
+            match earlier_redemption(&mut tx, &customer, claim.key()).await? {
+                Some(earlier) if earlier.state == "reserved" => {
+                    resume(state, tx, write, &version.program, &customer, earlier, claim).await.map(Some)
+                }
+                _ => Ok(None),
+            }
+        }
+        .await;
+        // A key the sweep made for itself (the shopper's had expired) is removed again, so the shopper's own
+        // repeat, whatever its body's bytes, finds the redemption and gets its answer; so is the key after a
+        // server error (as a request's would be), so that a repeat runs again.
+        let release = inserted || outcome.as_ref().is_err_and(|e| e.status.is_server_error());
+        if release {
+            sqlx::query("DELETE FROM idempotency_keys WHERE customer_id = ? AND key = ? AND attempt = ?")
+                .bind(&scope)
+                .bind(&key)
+                .bind(&attempt)
+                .execute(&state.db)
+                .await?;
+        }
+        match outcome {
+            Ok(Some(_)) => finished += 1,
+            Ok(None) => {}
+            // A refund after the shop failed is an error to the shopper's request, and a finished sweep here.
+            Err(error) if error.code == "coupon_endpoint_failed" => finished += 1,
+            Err(error) => tracing::warn!(code = error.code, "finishing a left reservation failed"),
+        }
+    }
+    Ok(finished)
+}
+
+/// The request hash of a key the sweep made for itself (no request's hash is this: those are hex).
+const SWEEP_HASH: &str = "reservation-sweep";
+
+/// The sweep's claim of a left reservation's key: taken over from the dead attempt that holds it, or made anew
+/// when the key has expired (then `true`: the sweep removes it when done). `None` when a live attempt holds it.
+async fn sweep_claim(
+    state: &AppState,
+    scope: String,
+    key: String,
+    now: i64,
+) -> Result<Option<(KeyClaim, bool)>, ApiError> {
+    let attempt = crate::config::random_hex(16);
+    let taken = sqlx::query(
+        "UPDATE idempotency_keys SET created_at = ?, attempt = ?
+         WHERE customer_id = ? AND key = ? AND state = 'running' AND created_at < ?",
+    )
+    .bind(now)
+    .bind(&attempt)
+    .bind(&scope)
+    .bind(&key)
+    .bind(now - ABANDONED_AFTER_SECONDS)
+    .execute(&state.db)
+    .await?
+    .rows_affected();
+    if taken == 1 {
+        return Ok(Some((KeyClaim { scope, key, attempt }, false)));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at, attempt)
+         VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (customer_id, key) DO NOTHING",
+    )
+    .bind(&scope)
+    .bind(&key)
+    .bind(SWEEP_HASH)
+    .bind(now)
+    .bind(&attempt)
+    .execute(&state.db)
+    .await?
+    .rows_affected();
+    Ok((inserted == 1).then_some((KeyClaim { scope, key, attempt }, true)))
 }
 
 /// Gives a reserved redemption its code and stores the answer under the key, in the caller's transaction.

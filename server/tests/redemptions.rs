@@ -662,3 +662,83 @@ async fn a_code_whose_points_were_given_back_cannot_be_used() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A running key row for `k1` of shopper c1, as an attempt that died left it, made `at`.
+async fn leave_running_key(server: &Server, at: i64, attempt: &str) {
+    sqlx::query("INSERT INTO idempotency_keys (customer_id, key, request_hash, state, created_at, attempt) VALUES ('c1', 'k1', ?, 'running', ?, ?)")
+        .bind(common::request_hash(&json!({"rewardId": "ten-off"})))
+        .bind(at)
+        .bind(attempt)
+        .execute(&server.running.state.db)
+        .await
+        .expect("key row");
+}
+
+#[tokio::test]
+async fn a_reservation_nobody_comes_back_for_is_finished_by_the_sweep() {
+    use loyalty_server::redemptions::{sweep_reservations, RESERVATION_SWEEP_AFTER_SECONDS};
+    // The shop's code: the attempt died during the shop's call and its key expired with it (no key row); the
+    // shopper never repeats it. The sweep asks the shop once and stores the code; the shopper sees it, and a
+    // late repeat of the key answers it without another call.
+    let shop = coupon_shop(Shop::Works).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await; // 600 points
+    // (The reservation is made in the past rather than the clock moved on: the test shop checks signatures
+    // against its own clock.)
+    leave_reservation(&server, 500, server.now() - RESERVATION_SWEEP_AFTER_SECONDS + 30, None).await;
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 0, "too young to sweep");
+    assert_eq!(shop.calls(), 0);
+    sqlx::query("UPDATE redemptions SET created_at = created_at - 60")
+        .execute(&server.running.state.db)
+        .await
+        .expect("older");
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 1);
+    assert_eq!(shop.calls(), 1);
+    let me = server.me("c1").await;
+    assert_eq!(
+        (me["balance"]["available"].as_i64(), me["codes"][0]["code"].as_str()),
+        (Some(100), Some("SHOP-RDM_LEFT")),
+        "{me}"
+    );
+    let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some("SHOP-RDM_LEFT")), "{body}");
+    assert_eq!(shop.calls(), 1, "the repeat answers the stored redemption");
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 0, "nothing left");
+
+    // The shop down: the sweep gives the points back, once.
+    let shop = coupon_shop(Shop::Fails).await;
+    let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    let at = server.now() - RESERVATION_SWEEP_AFTER_SECONDS - 1;
+    leave_reservation(&server, 500, at, None).await;
+    leave_running_key(&server, at, "dead").await;
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 1);
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 0);
+    assert_eq!(server.me("c1").await["balance"]["available"], 600);
+    assert_eq!(ledger_of(&server, "c1").await.last(), Some(&("adjust".to_owned(), 500)));
+}
+
+#[tokio::test]
+async fn the_sweep_leaves_a_reservation_whose_attempt_is_alive() {
+    use loyalty_server::redemptions::{sweep_reservations, RESERVATION_SWEEP_AFTER_SECONDS};
+    // The server's own code (no endpoint any more); the key's attempt took the key over a moment ago and is
+    // still running: the sweep must not race it. Once that attempt is silent past the take-over time, the
+    // sweep finishes the reservation under the key, and the shopper's repeat gets that answer.
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    leave_reservation(&server, 500, server.now(), None).await;
+    server.running.state.advance_clock(RESERVATION_SWEEP_AFTER_SECONDS + 1);
+    leave_running_key(&server, server.now(), "alive").await;
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 0);
+    assert!(server.me("c1").await["codes"].as_array().is_some_and(Vec::is_empty));
+    server.running.state.advance_clock(61);
+    assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 1);
+    let me = server.me("c1").await;
+    let code = me["codes"][0]["code"].as_str().expect("a code").to_owned();
+    assert_eq!(me["balance"]["available"], 100);
+    let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some(code.as_str())), "{body}");
+}
