@@ -8,6 +8,9 @@ use std::path::PathBuf;
 /// Shortest secret accepted, in bytes: HMAC-SHA256 keys below 32 bytes are weak.
 pub const MIN_SECRET_LEN: usize = 32;
 
+/// Database connections open at once unless `LOYALTY_DB_MAX_CONNECTIONS` says otherwise.
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 8;
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -15,6 +18,9 @@ pub struct Config {
     pub listen: String,
     /// e.g. `sqlite://data/loyalty.db` (created with its folder if missing).
     pub database_url: String,
+    /// Most database connections open at once (default 8). No request holds more than one, so a small pool
+    /// makes requests wait their turn, never wait for each other.
+    pub db_max_connections: u32,
     /// The shop's id, part of every shopper digest.
     pub shop_id: String,
     /// Shopper-identity secrets: the current one, and the previous one during a rotation.
@@ -52,6 +58,7 @@ pub struct Config {
 struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
+    db_max_connections: Option<u32>,
     shop_id: Option<String>,
     shop_secret: Option<String>,
     shop_secret_previous: Option<String>,
@@ -190,6 +197,14 @@ impl Config {
                 return Err(format!("LOYALTY_CLIENT_ADDRESS_HEADER must be a header name, got {h:?}"));
             }
         }
+        let db_max_connections = number(
+            "LOYALTY_DB_MAX_CONNECTIONS",
+            i64::from(file.db_max_connections.unwrap_or(DEFAULT_DB_MAX_CONNECTIONS)),
+        )?;
+        let db_max_connections =
+            u32::try_from(db_max_connections).ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| {
+                format!("LOYALTY_DB_MAX_CONNECTIONS must be 1 to 1024, got {db_max_connections}")
+            })?;
         let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
         if let Some(url) = &coupon_endpoint {
             check_coupon_endpoint(url)?;
@@ -200,6 +215,7 @@ impl Config {
             database_url: var("LOYALTY_DATABASE_URL")
                 .or(file.database_url)
                 .unwrap_or_else(|| "sqlite://data/loyalty.db".into()),
+            db_max_connections,
             shop_id,
             shop_secrets,
             webhook_secret,

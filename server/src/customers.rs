@@ -476,9 +476,10 @@ pub(crate) fn gift_due(
 
 /// Gives a shopper the birthday gift if one is due (see [`loyalty_core::birthday_award`]); true when given.
 /// Cheap when nothing is due: one read, and a write transaction only to give the gift, re-checked inside it so
-/// two callers at once give it once.
+/// two callers at once give it once. It runs on the caller's connection: a read of `customers/me` that gives
+/// the gift must not take a second pooled connection while it holds one.
 pub(crate) async fn award_birthday(
-    state: &AppState,
+    conn: &mut sqlx::SqliteConnection,
     program: &Program,
     customer: &str,
     now: i64,
@@ -493,11 +494,11 @@ pub(crate) async fn award_birthday(
     let query = "SELECT c.birthday, c.birthday_set_at,
                     (SELECT MAX(at) FROM ledger l WHERE l.customer_id = c.id AND l.source = 'birthday')
                  FROM customers c WHERE c.id = ?";
-    let row = sqlx::query_as(query).bind(customer).fetch_optional(&state.db).await?;
+    let row = sqlx::query_as(query).bind(customer).fetch_optional(&mut *conn).await?;
     if due(row).is_none() {
         return Ok(false);
     }
-    let mut tx = crate::db::begin_write(&state.db).await?;
+    let mut tx = crate::db::begin_write_on(conn).await?;
     let Some(award) = due(sqlx::query_as(query).bind(customer).fetch_optional(&mut *tx).await?) else {
         return Ok(false);
     };
@@ -536,7 +537,9 @@ pub async fn award_birthdays(state: &AppState) -> Result<usize, ApiError> {
             .await?;
     let mut given = 0;
     for customer in customers {
-        given += usize::from(award_birthday(state, &program.program, &customer, now).await?);
+        // A connection per shopper, given back between them, so the sweep never starves the requests.
+        let mut conn = state.db.acquire().await?;
+        given += usize::from(award_birthday(&mut conn, &program.program, &customer, now).await?);
     }
     Ok(given)
 }

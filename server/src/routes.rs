@@ -191,7 +191,7 @@ pub async fn customers_me(
     // sweeps; whether one is due is seen in what this request already read, so most reads cost nothing more.
     let last_gift = ledger.iter().filter(|e| e.source == EarnSource::Birthday).map(|e| e.at).max();
     if crate::customers::gift_due(program, row.1.as_deref(), row.2, last_gift, now).is_some()
-        && crate::customers::award_birthday(&state, program, &customer, now).await?
+        && crate::customers::award_birthday(&mut conn, program, &customer, now).await?
     {
         ledger = db::ledger(&mut *conn, &customer).await?;
     }

@@ -205,6 +205,48 @@ async fn birthday_gifts_are_given_once_a_year_on_the_day() {
 }
 
 #[tokio::test]
+async fn reads_that_give_birthday_gifts_never_wait_for_each_other_on_a_small_pool() {
+    // Two connections for 32 shoppers reading at once, each due a gift: a read that held one connection
+    // while it waited for a second stalled the pool until the request timeout.
+    let server = Server::start_with_env(false, vec![("LOYALTY_DB_MAX_CONNECTIONS", "2".to_owned())]).await;
+    server.load_program(json!({"birthday": {"points": 200, "minDaysKnown": 30}})).await;
+    let day = 86_400;
+    let birthday = loyalty_core::MonthDay::of(server.now() + 40 * day).to_string();
+    let shoppers: Vec<String> = (0..32).map(|i| format!("due-{i}")).collect();
+    for shopper in &shoppers {
+        let (status, _) = server
+            .as_shopper(
+                reqwest::Method::PUT,
+                "/v1/customers/me/birthday",
+                shopper,
+                Some("b"),
+                json!({"birthday": birthday}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    server.running.state.advance_clock(40 * day);
+    let reads = shoppers.iter().map(|shopper| async {
+        let response = server.me_with(&server.identity(shopper)).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, body["balance"]["available"].as_i64())
+    });
+    let answers =
+        tokio::time::timeout(std::time::Duration::from_secs(10), futures::future::join_all(reads)).await;
+    let answers = answers.expect("every read answers within 10 s on a pool of 2 connections");
+    assert!(answers.iter().all(|a| *a == (StatusCode::OK, Some(200))), "{answers:?}");
+    let gifts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT customer_id, COUNT(*) FROM ledger WHERE source = 'birthday' GROUP BY customer_id ORDER BY customer_id",
+    )
+    .fetch_all(&server.running.state.db)
+    .await
+    .unwrap();
+    assert_eq!(gifts.len(), 32, "{gifts:?}");
+    assert!(gifts.iter().all(|(_, n)| *n == 1), "each gift given exactly once: {gifts:?}");
+}
+
+#[tokio::test]
 async fn referrals_are_captured_once_for_new_shoppers() {
     let server = Server::start().await;
     server.load_program(json!({})).await;
