@@ -413,9 +413,81 @@ pub async fn export(
             }))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Json(
-        json!({ "profile": profile, "ledger": ledger, "orders": orders, "redemptions": redemptions, "exportedAt": state.now() }),
-    ))
+    let qualifying_events: Vec<Value> = db::qualifying_events(&state.db, &customer)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "at": e.at, "source": db::wire_name(&e.source), "spend": e.spend, "points": e.points,
+                "orders": e.orders,
+            })
+        })
+        .collect();
+    let discount_codes: Vec<Value> = sqlx::query("SELECT code, reward, created_at, consumed_at, consumed_order_id FROM discount_codes WHERE customer_id = ? ORDER BY created_at, rowid")
+        .bind(&customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, ApiError> {
+            let reward: Value =
+                serde_json::from_str(&r.try_get::<String, _>("reward")?).map_err(ApiError::internal)?;
+            let used_at = r.try_get::<Option<i64>, _>("consumed_at")?;
+            Ok(json!({
+                "code": r.try_get::<String, _>("code")?, "reward": reward,
+                "createdAt": r.try_get::<i64, _>("created_at")?, "used": used_at.is_some(), "usedAt": used_at,
+                "orderId": r.try_get::<Option<String>, _>("consumed_order_id")?,
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    let referrals = referrals_export(&state, &customer, &profile).await?;
+    Ok(Json(json!({
+        "profile": profile, "ledger": ledger, "orders": orders, "redemptions": redemptions,
+        "qualifyingEvents": qualifying_events, "discountCodes": discount_codes, "referrals": referrals,
+        "exportedAt": state.now(),
+    })))
+}
+
+/// The shopper's referrals, both ways: who referred them and what their own order paid them; and, as a
+/// referrer, how many signed up with their code and what each reward paid. A friend's id and order are the
+/// friend's data, so the referrer's side names a reward as the ledger does (`referral-<n>`), never the friend.
+async fn referrals_export(state: &AppState, customer: &str, profile: &Value) -> Result<Value, ApiError> {
+    let reward_row = |r: &sqlx::sqlite::SqliteRow, points: &str| -> Result<Value, sqlx::Error> {
+        Ok(json!({
+            "points": r.try_get::<i64, _>(points)?, "status": r.try_get::<String, _>("status")?,
+            "refusal": r.try_get::<Option<String>, _>("refusal")?, "at": r.try_get::<i64, _>("created_at")?,
+            "reversedAt": r.try_get::<Option<i64>, _>("reversed_at")?,
+        }))
+    };
+    let as_friend = sqlx::query("SELECT order_id, friend_points, status, refusal, created_at, reversed_at FROM referral_rewards WHERE friend_id = ?")
+        .bind(customer)
+        .fetch_optional(&state.db)
+        .await?
+        .map(|r| -> Result<Value, sqlx::Error> {
+            let mut reward = reward_row(&r, "friend_points")?;
+            reward["orderId"] = json!(r.try_get::<String, _>("order_id")?);
+            Ok(reward)
+        })
+        .transpose()?;
+    let as_referrer: Vec<Value> = sqlx::query("SELECT rowid, referrer_points, status, refusal, created_at, reversed_at FROM referral_rewards WHERE referrer_id = ? ORDER BY created_at, rowid")
+        .bind(customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, sqlx::Error> {
+            let mut reward = reward_row(r, "referrer_points")?;
+            reward["reward"] = json!(format!("referral-{}", r.try_get::<i64, _>("rowid")?));
+            Ok(reward)
+        })
+        .collect::<Result<_, _>>()?;
+    let code = profile["referralCode"].as_str().unwrap_or_default();
+    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE referred_by = ?")
+        .bind(code)
+        .fetch_one(&state.db)
+        .await?;
+    Ok(json!({
+        "asFriend": { "referredBy": profile["referredBy"], "reward": as_friend },
+        "asReferrer": { "code": code, "invited": invited, "rewards": as_referrer },
+    }))
 }
 
 /// `DELETE /v1/admin/customers/{id}`: erasure (GDPR art. 17, PIPL art. 47). Personal data is deleted; the
@@ -446,6 +518,8 @@ pub async fn erase(
         "UPDATE orders SET customer_id = ? WHERE customer_id = ?",
         "UPDATE redemptions SET customer_id = ? WHERE customer_id = ?",
         "UPDATE discount_codes SET customer_id = ? WHERE customer_id = ?",
+        "UPDATE referral_rewards SET friend_id = ? WHERE friend_id = ?",
+        "UPDATE referral_rewards SET referrer_id = ? WHERE referrer_id = ?",
     ] {
         sqlx::query(sql).bind(&pseudonym).bind(&customer).execute(&mut *tx).await?;
     }

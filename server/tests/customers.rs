@@ -505,3 +505,135 @@ async fn adjustments_are_audited_and_data_can_be_exported_and_erased() {
     let (status, _) = server.admin(reqwest::Method::DELETE, "/v1/admin/customers/c1", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Every stored value, as text, of every column of every table (read from `sqlite_master`), that holds
+/// `needle`: `table.column = value` for each.
+async fn stored_anywhere(db: &sqlx::SqlitePool, needle: &str) -> Vec<String> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(db)
+            .await
+            .expect("the schema");
+    let mut found = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+            .bind(&table)
+            .fetch_all(db)
+            .await
+            .expect("the table's columns");
+        for column in columns {
+            // Names come from the schema itself, not from outside; a test may build this query.
+            let sql = format!(
+                "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?) > 0"
+            );
+            let values: Vec<Option<String>> =
+                sqlx::query_scalar(&sql).bind(needle).fetch_all(db).await.expect("the column");
+            found.extend(values.into_iter().map(|v| format!("{table}.{column} = {}", v.unwrap_or_default())));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() {
+    let server = Server::start().await;
+    let mut terms = referral_terms();
+    terms["birthday"] = json!({"points": 200, "minDaysKnown": 30});
+    server.load_program(terms).await;
+    let now = server.now();
+    let signed_up = |id: &str, code: Option<&str>| json!({"event": "created", "customer": {"id": id, "email": format!("{id}@example.com"), "signedUpAt": now, "referralCode": code}});
+    let zed = "zed-7q4w";
+    assert_eq!(server.customer_webhook(signed_up("ann", None)).await.0, StatusCode::OK);
+    let ann_code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    // Zed was referred by Ann, and referred Fay.
+    let (_, body) = server.customer_webhook(signed_up(zed, Some(&ann_code))).await;
+    assert_eq!(body["referral"]["referredBy"], ann_code.as_str(), "{body}");
+    let zed_code = server.me(zed).await["referral"]["code"].as_str().unwrap().to_owned();
+    server.customer_webhook(signed_up("fay", Some(&zed_code))).await;
+    let (_, body) = server.webhook(order("zed-1", zed, now - 60, 9000)).await;
+    assert_eq!(body["referral"]["friendPoints"], 100, "{body}");
+    let (_, body) = server.webhook(order("fay-1", "fay", now - 60, 9000)).await;
+    assert_eq!(body["referral"]["referrerPoints"], 500, "{body}");
+    // Points to spend, two codes (one used at checkout), a birthday: keys in both scopes.
+    let adjust = json!({"points": 2000, "reason": "welcome", "actor": "ming"});
+    let path = format!("/v1/admin/customers/{zed}/adjustments");
+    assert_eq!(
+        server.admin(reqwest::Method::POST, &path, Some(adjust), Some("a1")).await.0,
+        StatusCode::CREATED
+    );
+    let mut codes = Vec::new();
+    for key in ["r1", "r2"] {
+        let (status, body) = server
+            .as_shopper(
+                reqwest::Method::POST,
+                "/v1/redemptions",
+                zed,
+                Some(key),
+                json!({"rewardId": "ten-off"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        codes.push(body["code"].as_str().unwrap().to_owned());
+    }
+    let mut used = order("zed-2", zed, now - 30, 2000);
+    used["order"]["discountCodes"] = json!([codes[0]]);
+    server.webhook(used).await;
+    let (status, _) = server
+        .as_shopper(
+            reqwest::Method::PUT,
+            "/v1/customers/me/birthday",
+            zed,
+            Some("b1"),
+            json!({"birthday": "08-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, export) =
+        server.admin(reqwest::Method::GET, &format!("/v1/admin/customers/{zed}/export"), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let referrals = &export["referrals"];
+    assert_eq!(referrals["asFriend"]["referredBy"], ann_code.as_str(), "{export}");
+    assert_eq!(referrals["asFriend"]["reward"]["orderId"], "zed-1", "{export}");
+    assert_eq!(referrals["asFriend"]["reward"]["points"], 100, "{export}");
+    assert_eq!(referrals["asFriend"]["reward"]["status"], "rewarded", "{export}");
+    assert_eq!(referrals["asReferrer"]["code"], zed_code.as_str(), "{export}");
+    assert_eq!(referrals["asReferrer"]["invited"], 1, "{export}");
+    let as_referrer = referrals["asReferrer"]["rewards"].as_array().expect("rewards as referrer");
+    assert_eq!(as_referrer.len(), 1, "{export}");
+    assert_eq!(
+        (as_referrer[0]["points"].as_i64(), as_referrer[0]["status"].as_str()),
+        (Some(500), Some("rewarded"))
+    );
+    assert!(!as_referrer[0].to_string().contains("fay"), "a friend's id and order are theirs: {export}");
+    let sources: Vec<&str> = export["qualifyingEvents"]
+        .as_array()
+        .expect("qualifying events")
+        .iter()
+        .filter_map(|e| e["source"].as_str())
+        .collect();
+    assert_eq!(sources, ["purchase", "referral", "referral", "purchase"], "{export}");
+    let code_status: Vec<(String, bool)> = export["discountCodes"]
+        .as_array()
+        .expect("discount codes")
+        .iter()
+        .map(|c| (c["code"].as_str().unwrap_or("").to_owned(), c["used"].as_bool().unwrap_or(false)))
+        .collect();
+    assert_eq!(code_status, [(codes[0].clone(), true), (codes[1].clone(), false)], "{export}");
+    assert_eq!(export["discountCodes"][0]["orderId"], "zed-2", "{export}");
+
+    assert!(!stored_anywhere(&server.running.state.db, zed).await.is_empty(), "the scan finds the id before");
+    let (status, _) =
+        server.admin(reqwest::Method::DELETE, &format!("/v1/admin/customers/{zed}"), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        stored_anywhere(&server.running.state.db, zed).await,
+        Vec::<String>::new(),
+        "no table holds the id"
+    );
+    assert_eq!(stored_anywhere(&server.running.state.db, "zed-7q4w@example.com").await, Vec::<String>::new());
+    // What the others earned stays theirs.
+    let ann = server.me("ann").await;
+    assert_eq!(ann["referral"]["rewarded"], 1, "{ann}");
+    assert_eq!(server.me("fay").await["referral"]["code"].as_str().map(str::len), Some(8));
+}
