@@ -109,17 +109,22 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
         match entry.kind {
             LedgerKind::Earn | LedgerKind::Adjust if entry.points >= 0 => {
                 let is_purchase = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Purchase;
-                // A referral's reward hangs on the friend's order, which may still be returned: it waits
-                // out the same window.
-                let held =
-                    is_purchase || (entry.kind == LedgerKind::Earn && entry.source == EarnSource::Referral);
+                let is_referral = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Referral;
                 if entry.kind == LedgerKind::Earn {
                     lifetime_earned += entry.points;
                 }
                 if is_purchase {
                     state.last_purchase = Some(entry.at);
                 }
-                let available_at = if held { entry.at + pending_seconds } else { entry.at };
+                let available_at = if is_referral {
+                    // A referral's reward hangs on the friend's order: it waits out that order's return
+                    // window, whatever `pendingDays` says, because a refund inside it takes the reward back.
+                    crate::referral::referral_available_at(program, entry.at)
+                } else if is_purchase {
+                    entry.at + pending_seconds
+                } else {
+                    entry.at
+                };
                 let expires_at = match lifecycle.expiry.mode {
                     ExpiryMode::AfterEarning => Some(add_months(entry.at, months)),
                     _ => None,

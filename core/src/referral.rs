@@ -624,6 +624,17 @@ pub fn referral_reversed(program: &Program, paid_at: Timestamp, now: Timestamp, 
     })
 }
 
+/// When a referral reward earned at `at` (the friend's order's payment) can be spent: after `pendingDays`, and
+/// in any case not before the return window has closed, since until then a refund takes the reward back
+/// ([`referral_reversed`] counts the window's last second in). Spent before that, a reversed reward could only
+/// become a negative balance, which a referrer who never orders again need never pay back. Without referral
+/// terms in the program (they were removed since), the terms' default window of 30 days.
+pub fn referral_available_at(program: &Program, at: Timestamp) -> Timestamp {
+    let window = program.config().referral.as_ref().map_or(30, |terms| terms.return_window_days);
+    let pending_until = at + i64::from(program.lifecycle.pending_days) * DAY;
+    pending_until.max(at + i64::from(window) * DAY + 1)
+}
+
 /// True when two e-mail addresses reach the same mailbox as far as a shop can tell: case, surrounding
 /// spaces and a `+tag` are ignored, and so are dots in a Gmail address.
 pub fn same_person(a: &str, b: &str) -> bool {

@@ -712,7 +712,8 @@ fn purchase_points_wait_out_the_return_window() {
         order_id: None,
     };
     check_balance(&p, &[gift], NOW, 200, &[], &[], 0);
-    // A referral's reward hangs on the friend's order: it waits too, and its reversal takes it back whole.
+    // A referral's reward hangs on the friend's order: it waits out the referral return window (the terms'
+    // default 30 days here, longer than pendingDays), and its reversal takes it back whole.
     let referral = |kind, at| LedgerEntry {
         at,
         kind,
@@ -720,7 +721,7 @@ fn purchase_points_wait_out_the_return_window() {
         source: EarnSource::Referral,
         order_id: Some("referral-1".into()),
     };
-    check_balance(&p, &[referral(LedgerKind::Earn, NOW - DAY)], NOW, 0, &[(500, NOW + 13 * DAY)], &[], 0);
+    check_balance(&p, &[referral(LedgerKind::Earn, NOW - DAY)], NOW, 0, &[(500, NOW + 29 * DAY + 1)], &[], 0);
     let reversed = [referral(LedgerKind::Earn, NOW - DAY), referral(LedgerKind::Reverse, NOW)];
     check_balance(&p, &reversed, NOW, 0, &[], &[], 0);
 }

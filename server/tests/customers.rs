@@ -322,9 +322,16 @@ async fn a_friends_first_qualifying_order_rewards_both_once_within_the_cap() {
     // The same mailbox under another account is refused at sign-up.
     let (_, body) = server.customer_webhook(signed_up("ann2", "ann+2nd@example.com", Some(&code))).await;
     assert_eq!(body["referral"]["refused"], "own_referral_code", "{body}");
+    // Points held (available and pending): referral rewards stay pending through the return window.
     let points = |me: &Value| {
+        let pending: i64 = me["balance"]["pending"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["points"].as_i64())
+            .sum();
         (
-            me["balance"]["available"].as_i64(),
+            me["balance"]["available"].as_i64().map(|available| available + pending),
             me["referral"]["rewarded"].as_i64(),
             me["referral"]["pointsEarned"].as_i64(),
         )
@@ -636,4 +643,43 @@ async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() 
     let ann = server.me("ann").await;
     assert_eq!(ann["referral"]["rewarded"], 1, "{ann}");
     assert_eq!(server.me("fay").await["referral"]["code"].as_str().map(str::len), Some(8));
+}
+
+#[tokio::test]
+async fn a_referrers_reward_cannot_be_spent_until_the_friends_return_window_closes() {
+    // pendingDays is 0 (the default) and the terms' return window 30 days: the outside review redeemed the
+    // reward at once, then the friend refunded.
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    let friend = json!({"event": "created", "customer": {"id": "f1", "email": "f1@example.com", "signedUpAt": server.now(), "referralCode": code}});
+    assert_eq!(server.customer_webhook(friend).await.0, StatusCode::OK);
+    let paid = server.now();
+    let (_, body) = server.webhook(order("f1-a", "f1", paid, 6000)).await;
+    assert_eq!(body["referral"]["referrerPoints"], 500, "{body}");
+    let redeem = |key: &'static str| {
+        server.as_shopper(
+            reqwest::Method::POST,
+            "/v1/redemptions",
+            "ann",
+            Some(key),
+            json!({"rewardId": "ten-off"}),
+        )
+    };
+    let (status, body) = redeem("r1").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_enough_points")),
+        "{body}"
+    );
+    let ann = server.me("ann").await;
+    assert_eq!(ann["balance"]["available"], 0, "{ann}");
+    assert_eq!(ann["balance"]["pending"], json!([{"points": 500, "at": paid + 30 * 86_400 + 1}]), "{ann}");
+    // The friend's own purchase points follow pendingDays; their referral bonus waits like the referrer's.
+    let f1 = server.me("f1").await;
+    assert_eq!(f1["balance"]["available"], 60, "{f1}");
+    // Once the window has closed a refund no longer reverses the reward, and it can be spent.
+    server.running.state.advance_clock(30 * 86_400 + 1);
+    let (status, body) = redeem("r2").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
