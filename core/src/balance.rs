@@ -102,7 +102,7 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
     crate::sort::sort_by_key(&mut entries, |e| e.at);
 
     let mut state = State { lots: Vec::new(), debt: 0, expired: 0, last_purchase: None };
-    let mut lifetime_earned = 0;
+    let mut lifetime_earned: i64 = 0;
     for entry in entries {
         state.expire(program, entry.at);
         state.settle(entry.at);
@@ -111,7 +111,7 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
                 let is_purchase = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Purchase;
                 let is_referral = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Referral;
                 if entry.kind == LedgerKind::Earn {
-                    lifetime_earned += entry.points;
+                    lifetime_earned = lifetime_earned.saturating_add(entry.points);
                 }
                 if is_purchase {
                     state.last_purchase = Some(entry.at);
@@ -145,7 +145,13 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
     state.expire(program, now);
     state.settle(now);
 
-    let available_lots: i64 = state.lots.iter().filter(|l| l.available_at <= now).map(|l| l.remaining).sum();
+    // Each entry is in range, but enough of them pass i64: totals saturate rather than wrap (a wrapped total
+    // could even turn negative), here and wherever lots are added up.
+    let available_lots = state
+        .lots
+        .iter()
+        .filter(|l| l.available_at <= now)
+        .fold(0i64, |sum, l| sum.saturating_add(l.remaining));
     let mut pending: Vec<DatedPoints> = Vec::new();
     let mut expiring: Vec<DatedPoints> = Vec::new();
     let soon = now + i64::from(lifecycle.expiring_soon_days) * DAY;
@@ -173,7 +179,7 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
 
 fn push_dated(list: &mut Vec<DatedPoints>, points: i64, at: Timestamp) {
     match list.iter_mut().find(|d| d.at == at) {
-        Some(existing) => existing.points += points,
+        Some(existing) => existing.points = existing.points.saturating_add(points),
         None => list.push(DatedPoints { points, at }),
     }
 }
@@ -217,7 +223,7 @@ impl State {
         for lot in &mut self.lots {
             let lot_deadline = lot.expires_at.or(inactivity_deadline.filter(|d| lot.available_at <= *d));
             if lot_deadline.is_some_and(|d| d <= t) && lot.remaining > 0 {
-                self.expired += lot.remaining;
+                self.expired = self.expired.saturating_add(lot.remaining);
                 lot.remaining = 0;
             }
         }
@@ -244,7 +250,7 @@ impl State {
             }
         }
         left -= self.take_available(left, t);
-        self.debt += left;
+        self.debt = self.debt.saturating_add(left);
         self.lots.retain(|l| l.remaining > 0);
     }
 

@@ -945,3 +945,19 @@ fn no_birthday_gift_without_one_in_the_program() {
         ],
     );
 }
+
+#[test]
+fn a_ledger_whose_total_passes_the_largest_point_count_saturates_instead_of_overflowing() {
+    // Each entry is within range (at most MAX_AMOUNT points), but 10,000 of them pass i64: the sums wrapped
+    // (or panicked in a debug build) where they now stop at i64::MAX.
+    let p = program(json!({}));
+    let ledger: Vec<LedgerEntry> =
+        (0..10_000).map(|i| earn(NOW - 1_000 * DAY + i, MAX_AMOUNT, &format!("o{i}"))).collect();
+    let b = balance(&p, &ledger, NOW).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((b.available, b.lifetime_earned), (i64::MAX, i64::MAX));
+    // The same held back as pending.
+    let pending = program(json!({"lifecycle": {"pendingDays": 1}}));
+    let ledger: Vec<LedgerEntry> = (0..10_000).map(|i| earn(NOW, MAX_AMOUNT, &format!("o{i}"))).collect();
+    let b = balance(&pending, &ledger, NOW).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((b.available, b.pending), (0, vec![DatedPoints { points: i64::MAX, at: NOW + DAY }]));
+}

@@ -85,10 +85,10 @@ pub fn verify_shopper(header: &str, rules: &IdentityRules<'_>, now: i64) -> Resu
     if !bool::from(valid) {
         return Err(ApiError::unauthorized("identity: the digest does not match"));
     }
-    if timestamp > now + rules.skew {
+    if timestamp > now.saturating_add(rules.skew) {
         return Err(ApiError::unauthorized("identity: the timestamp is in the future"));
     }
-    if now - timestamp > rules.max_age + rules.skew {
+    if now.saturating_sub(timestamp) > rules.max_age.saturating_add(rules.skew) {
         return Err(ApiError::unauthorized("identity: expired; the shop's page must sign a fresh one"));
     }
     Ok(customer_id)
@@ -130,7 +130,8 @@ pub fn verify_webhook(
     m.update(b".");
     m.update(body);
     m.verify_slice(&signature).map_err(|_| ApiError::unauthorized("the webhook signature does not match"))?;
-    if (now - timestamp).abs() > skew {
+    // Saturating: a signed timestamp at the ends of i64 would overflow the difference.
+    if now.saturating_sub(timestamp).saturating_abs() > skew {
         return Err(ApiError::unauthorized("the webhook signature is too old or from the future"));
     }
     Ok(())
@@ -204,6 +205,14 @@ mod tests {
         assert!(verify_webhook(Some(&header), SECRET, body, NOW + 301, 300).is_err(), "too old");
         assert!(verify_webhook(None, SECRET, body, NOW, 300).is_err());
         assert!(verify_webhook(Some("t=1"), SECRET, body, NOW, 300).is_err());
+        // Signed but at the ends of i64: refused as too old or from the future, never an overflow.
+        for t in [i64::MIN, i64::MAX] {
+            let header = webhook_signature(SECRET, t, body);
+            assert!(verify_webhook(Some(&header), SECRET, body, NOW, 300).is_err(), "{t}");
+            let secrets = [SECRET.to_vec()];
+            let rules = IdentityRules { shop_id: "tea", secrets: &secrets, max_age: 3600, skew: 300 };
+            assert!(verify_shopper(&shopper_header(SECRET, "tea", "c1", t), &rules, NOW).is_err(), "{t}");
+        }
         assert!(verify_admin(Some("Bearer k"), "k").is_ok());
         assert!(verify_admin(Some("Bearer kk"), "k").is_err());
         assert!(verify_admin(None, "k").is_err());

@@ -288,6 +288,9 @@ loyalty_core::wire_struct! {
     }
 }
 
+/// The largest manual adjustment either way, in points.
+const MAX_ADJUSTMENT: i64 = 100_000_000;
+
 /// `POST /v1/admin/customers/{id}/adjustments`: a manual correction, with reason and actor kept.
 pub async fn adjust(
     State(state): State<AppState>,
@@ -308,10 +311,16 @@ pub async fn adjust(
             async move {
                 let request: AdjustmentRequest = decode(bytes)?;
                 let mut problems = Vec::new();
-                if request.points == 0 || request.points.abs() > 100_000_000 {
+                // A range, not `abs()`: `i64::MIN` has no positive counterpart, and its `abs()` overflows (it
+                // wrapped to itself and passed, and the entry broke every later read of the balance).
+                let range = -MAX_ADJUSTMENT..=MAX_ADJUSTMENT;
+                if request.points == 0 || !range.contains(&request.points) {
                     problems.push(loyalty_core::Problem {
                         path: "points".into(),
-                        message: "must be non-zero and at most 100000000 either way".into(),
+                        message: format!(
+                            "must be non-zero and at most {MAX_ADJUSTMENT} either way, got {}",
+                            request.points
+                        ),
                     });
                 }
                 for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {

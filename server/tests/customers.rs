@@ -683,3 +683,22 @@ async fn a_referrers_reward_cannot_be_spent_until_the_friends_return_window_clos
     let (status, body) = redeem("r2").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+#[tokio::test]
+async fn adjustments_past_the_range_are_refused_naming_points_and_the_balance_still_reads() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    let path = "/v1/admin/customers/c1/adjustments";
+    // -9223372036854775808 has no positive counterpart in i64: its `abs()` wrapped to itself, which passed the
+    // range check, and the entry broke every later read of the balance (500).
+    for (key, points) in [("a1", i64::MIN), ("a2", i64::MAX), ("a3", -100_000_001), ("a4", 100_000_001)] {
+        let body = json!({"points": points, "reason": "typo", "actor": "ming"});
+        let (status, answer) = server.admin(reqwest::Method::POST, path, Some(body), Some(key)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{points}: {answer}");
+        assert_eq!(answer["error"]["problems"][0]["path"], "points", "{points}: {answer}");
+    }
+    let body = json!({"points": -100_000_000, "reason": "the largest correction", "actor": "ming"});
+    let (status, answer) = server.admin(reqwest::Method::POST, path, Some(body), Some("a5")).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(server.me("c1").await["balance"]["available"], -100_000_000);
+}
