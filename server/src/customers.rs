@@ -210,6 +210,9 @@ loyalty_core::wire_struct! {
         pub signed_up_at: Option<i64>,
         /// A referral code the shop captured at sign-up.
         pub referral_code: Option<String>,
+        /// When the shop last changed this customer, Unix seconds: the event's own time, which orders
+        /// events (one not newer than the last applied changes nothing).
+        pub updated_at: Option<i64>,
     }
 }
 
@@ -225,8 +228,8 @@ loyalty_core::wire_struct! {
     }
 }
 
-/// `POST /v1/webhooks/customers`: created or updated. An upsert, so replays change nothing; a referral code
-/// captured at sign-up completes the attribution here.
+/// `POST /v1/webhooks/customers`: created or updated. An upsert ordered by the event's `updatedAt`, so replays
+/// and late deliveries change nothing; a referral code captured at sign-up completes the attribution here.
 pub async fn customer_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -246,12 +249,43 @@ pub async fn customer_webhook(
     let _write = state.write_lock.lock().await;
     let mut tx = crate::db::begin_write(&state.db).await?;
     ensure_customer(&mut tx, &c.id, now).await?;
-    sqlx::query("UPDATE customers SET email = COALESCE(?, email), signed_up_at = COALESCE(signed_up_at, ?) WHERE id = ?")
-        .bind(&c.email)
-        .bind(c.signed_up_at)
+    let last: Option<i64> = sqlx::query_scalar("SELECT shop_updated_at FROM customers WHERE id = ?")
         .bind(&c.id)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+    match (c.updated_at, last) {
+        // Not newer than the event last applied: a replay or a late delivery. Answered, and nothing changes
+        // (an old e-mail coming back would undo the self-referral check that relies on the current one).
+        (Some(at), Some(last)) if at <= last => {
+            tx.commit().await?;
+            return Ok(Json(json!({ "customerId": c.id, "referral": Value::Null, "ignored": "stale" })));
+        }
+        // A timed event newer than anything applied sets what it carries.
+        (Some(at), _) => {
+            sqlx::query(
+                "UPDATE customers SET email = COALESCE(?, email), signed_up_at = COALESCE(signed_up_at, ?),
+                 shop_updated_at = ? WHERE id = ?",
+            )
+            .bind(&c.email)
+            .bind(c.signed_up_at)
+            .bind(at)
+            .bind(&c.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // An event without a time cannot be ordered: it fills in only what is not known yet.
+        (None, _) => {
+            sqlx::query(
+                "UPDATE customers SET email = COALESCE(email, ?), signed_up_at = COALESCE(signed_up_at, ?)
+                 WHERE id = ?",
+            )
+            .bind(&c.email)
+            .bind(c.signed_up_at)
+            .bind(&c.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     let mut referral = Value::Null;
     if let Some(code) = &c.referral_code {
         let attached = match loyalty_core::ReferralCode::parse(code) {
@@ -367,7 +401,7 @@ pub async fn export(
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     crate::routes::admin(&state, &headers)?;
-    let row = sqlx::query("SELECT id, email, signed_up_at, birthday, referral_code, referred_by, created_at FROM customers WHERE id = ?")
+    let row = sqlx::query("SELECT id, email, signed_up_at, birthday, referral_code, referred_by, created_at, shop_updated_at FROM customers WHERE id = ?")
         .bind(&customer)
         .fetch_optional(&state.db)
         .await?
@@ -380,6 +414,7 @@ pub async fn export(
         "referralCode": row.try_get::<String, _>("referral_code")?,
         "referredBy": row.try_get::<Option<String>, _>("referred_by")?,
         "createdAt": row.try_get::<i64, _>("created_at")?,
+        "updatedAt": row.try_get::<Option<i64>, _>("shop_updated_at")?,
     });
     let ledger: Vec<Value> = sqlx::query("SELECT at, kind, points, source, order_id, reason, actor FROM ledger WHERE customer_id = ? ORDER BY at, id")
         .bind(&customer)

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_referral_rewards.sql")),
     (8, include_str!("../migrations/0008_catalog_added.sql")),
     (9, include_str!("../migrations/0009_redemption_fences.sql")),
+    (10, include_str!("../migrations/0010_customer_event_order.sql")),
 ];
 
 /// Opens (creating if needed) and migrates the database, with at most `max_connections` connections.

@@ -702,3 +702,42 @@ async fn adjustments_past_the_range_are_refused_naming_points_and_the_balance_st
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(server.me("c1").await["balance"]["available"], -100_000_000);
 }
+
+#[tokio::test]
+async fn a_replayed_older_customer_event_changes_nothing() {
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("bob").await["referral"]["code"].as_str().unwrap().to_owned();
+    server
+        .customer_webhook(json!({"event": "updated", "customer": {"id": "bob", "email": "bob@gmail.com", "updatedAt": 100}}))
+        .await;
+    let (status, _) = server
+        .as_shopper(reqwest::Method::POST, "/v1/referrals/capture", "alt", Some("k"), json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let updated = |email: &str, at: Option<i64>| json!({"event": "updated", "customer": {"id": "alt", "email": email, "updatedAt": at}});
+    let email = || async {
+        let (_, export) =
+            server.admin(reqwest::Method::GET, "/v1/admin/customers/alt/export", None, None).await;
+        export["profile"]["email"].as_str().unwrap_or_default().to_owned()
+    };
+    server.customer_webhook(updated("alt@example.com", Some(1_000))).await;
+    // The shop learns the account is Bob's own mailbox: the self-referral check relies on this e-mail.
+    let (status, body) = server.customer_webhook(updated("B.o.b+alt@gmail.com", Some(2_000))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(email().await, "B.o.b+alt@gmail.com");
+    // An older event replayed, one of the same time, and one that says no time: each answers 200 and changes
+    // nothing (an e-mail already stored is changed only by a newer timed event).
+    for (stale, at) in
+        [("alt@example.com", Some(1_000)), ("other@example.com", Some(2_000)), ("x@example.com", None)]
+    {
+        let (status, body) = server.customer_webhook(updated(stale, at)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(email().await, "B.o.b+alt@gmail.com", "{stale} at {at:?} changed the e-mail: {body}");
+    }
+    let (_, body) = server.webhook(order("alt-1", "alt", server.now(), 9000)).await;
+    assert_eq!(body["referral"]["refused"], "selfReferral", "{body}");
+    // A newer event still applies.
+    server.customer_webhook(updated("alt@example.org", Some(3_000))).await;
+    assert_eq!(email().await, "alt@example.org");
+}
