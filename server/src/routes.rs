@@ -120,14 +120,14 @@ pub(crate) fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Optio
 
 /// Refuses a request without the admin key.
 pub(crate) fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    auth::verify_admin(header_str(headers, header::AUTHORIZATION), &state.config.admin_key)
+    auth::verify_admin(header_str(headers, header::AUTHORIZATION), &state.config.admin_keys)
 }
 
 /// Refuses a webhook whose body is not signed with the webhook secret (within the clock skew).
 pub(crate) fn signed_by_shop(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
     auth::verify_webhook(
         header_str(headers, header::HeaderName::from_static(auth::SIGNATURE_HEADER)),
-        &state.config.webhook_secret,
+        &state.config.webhook_secrets,
         body,
         state.now(),
         state.config.clock_skew,
