@@ -635,6 +635,22 @@ pub fn referral_available_at(program: &Program, at: Timestamp) -> Timestamp {
     pending_until.max(at + i64::from(window) * DAY + 1)
 }
 
+/// Whether a landing's code may be attributed, at `now`, to an account the shop made at `account_made_at`:
+/// only to an account made at most `attributionDays` before. A landing counts for `attributionDays` (the
+/// widget forgets it then), so the capture comes at most that long after the landing, and an account made
+/// since counts as new, which an old account without orders does not. The server does not know the landing's
+/// time (a client could claim any), so it measures from the capture: an account made a little before the
+/// landing may be refused, never an old one accepted. An account whose creation time the shop never reported
+/// is not known to be new, and is refused.
+pub fn referral_capture_allowed(
+    program: &Program,
+    account_made_at: Option<Timestamp>,
+    now: Timestamp,
+) -> bool {
+    let days = program.config().referral.as_ref().map_or(30, |terms| terms.attribution_days);
+    account_made_at.is_some_and(|made| now.saturating_sub(made) <= i64::from(days) * DAY)
+}
+
 /// True when two e-mail addresses reach the same mailbox as far as a shop can tell: case, surrounding
 /// spaces and a `+tag` are ignored, and so are dots in a Gmail address.
 pub fn same_person(a: &str, b: &str) -> bool {

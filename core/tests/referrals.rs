@@ -2,9 +2,9 @@
 //! intents, landing capture and what a friend's order pays.
 
 use loyalty_core::{
-    balance, landing_code, referral_available_at, referral_link, referral_reversed, referral_reward,
-    same_person, share_intent, EarnSource, LedgerEntry, LedgerKind, Program, ReferralCode, ReferralRefusal,
-    ReferralReward, ReferredOrder, ShareChannel, CODE_ALPHABET, CODE_LENGTH,
+    balance, landing_code, referral_available_at, referral_capture_allowed, referral_link, referral_reversed,
+    referral_reward, same_person, share_intent, EarnSource, LedgerEntry, LedgerKind, Program, ReferralCode,
+    ReferralRefusal, ReferralReward, ReferredOrder, ShareChannel, CODE_ALPHABET, CODE_LENGTH,
 };
 use proptest::prelude::*;
 
@@ -387,4 +387,24 @@ proptest! {
         prop_assert_eq!(b.available, if reversible || held_by_pending { 0 } else { points });
         prop_assert_eq!(b.available + b.pending.iter().map(|d| d.points).sum::<i64>(), points);
     }
+}
+
+#[test]
+fn a_landing_counts_only_for_an_account_made_within_attribution_days() {
+    let p = program(TERMS); // attributionDays 30, the default
+    let now = 1_700_000_000;
+    let day = 86_400;
+    for (made, counts) in [
+        (Some(now), true),
+        (Some(now - 30 * day), true),
+        (Some(now - 30 * day - 1), false),
+        (Some(now - 3_650 * day), false),
+        (Some(now + 60), true), // the shop's clock a little ahead
+        (None, false),          // the shop never said: not known to be new
+    ] {
+        assert_eq!(referral_capture_allowed(&p, made, now), counts, "{made:?}");
+    }
+    let week = program(&TERMS.replace("\"capDays\": 30", "\"capDays\": 30, \"attributionDays\": 7"));
+    assert!(!referral_capture_allowed(&week, Some(now - 8 * day), now));
+    assert!(referral_capture_allowed(&week, Some(now - 7 * day), now));
 }

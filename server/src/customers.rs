@@ -115,7 +115,8 @@ pub async fn capture_referral(
                 let _write = state.write_lock.lock().await;
                 let mut tx = crate::db::begin_write(&state.db).await?;
                 ensure_customer(&mut tx, customer, now).await?;
-                attach_referral(&mut tx, customer, &code).await?;
+                let version = state.program_at(now);
+                attach_referral(&mut tx, version.as_ref().map(|v| &*v.program), customer, &code, now).await?;
                 let finished = claim.finish(&mut tx, StatusCode::OK, json!({ "referredBy": code })).await?;
                 tx.commit().await?;
                 Ok(finished)
@@ -125,11 +126,14 @@ pub async fn capture_referral(
     .await
 }
 
-/// Links `customer` to the referrer owning `code`, with the rules every path shares.
+/// Links `customer` to the referrer owning `code`, with the rules every path shares, under the program in
+/// effect at `now` (none: no terms to attribute under).
 async fn attach_referral(
     tx: &mut sqlx::SqliteConnection,
+    program: Option<&Program>,
     customer: &str,
     code: &str,
+    now: i64,
 ) -> Result<(), ApiError> {
     let owner: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT id, email FROM customers WHERE referral_code = ?")
@@ -177,6 +181,29 @@ async fn attach_referral(
             "not_a_new_customer",
             "referrals count for shoppers without orders",
         ));
+    }
+    // First touch is for new accounts: an old account that never ordered is not one (the rule is core's).
+    let program = program.ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "no_program", "no loyalty program is active to refer under")
+    })?;
+    let made: Option<i64> = sqlx::query_scalar("SELECT signed_up_at FROM customers WHERE id = ?")
+        .bind(customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !loyalty_core::referral_capture_allowed(program, made, now) {
+        let days = program.config().referral.as_ref().map_or(30, |t| t.attribution_days);
+        return Err(match made {
+            None => ApiError::new(
+                StatusCode::CONFLICT,
+                "account_age_unknown",
+                "the shop has not reported when this account was made (signedUpAt in the customer webhook), so it is not known to be new",
+            ),
+            Some(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_a_new_customer",
+                format!("referrals count for accounts the shop made at most attributionDays ({days}) days before"),
+            ),
+        });
     }
     sqlx::query("UPDATE customers SET referred_by = ? WHERE id = ?")
         .bind(code)
@@ -289,7 +316,11 @@ pub async fn customer_webhook(
     let mut referral = Value::Null;
     if let Some(code) = &c.referral_code {
         let attached = match loyalty_core::ReferralCode::parse(code) {
-            Ok(code) => attach_referral(&mut tx, &c.id, code.as_str()).await.map(|()| code.to_string()),
+            Ok(code) => {
+                let version = state.program_at(now);
+                let program = version.as_ref().map(|v| &*v.program);
+                attach_referral(&mut tx, program, &c.id, code.as_str(), now).await.map(|()| code.to_string())
+            }
             Err(message) => Err(ApiError::invalid(
                 "invalid_referral_code",
                 Problems::one("customer.referralCode", message),

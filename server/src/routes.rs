@@ -604,6 +604,15 @@ pub async fn demo_identity(
         return Err(ApiError::bad_request("customer must be a non-empty id without newlines"));
     }
     let now = state.now();
+    // The demo plays the shop, which knows when an account was made: a new demo shopper's account is made by
+    // this first sign-in (what a shop reports as `signedUpAt`; a referral landing needs it).
+    let mut conn = state.db.acquire().await?;
+    ensure_customer(&mut conn, &query.customer, now).await?;
+    sqlx::query("UPDATE customers SET signed_up_at = COALESCE(signed_up_at, created_at) WHERE id = ?")
+        .bind(&query.customer)
+        .execute(&mut *conn)
+        .await?;
+    drop(conn);
     let config = &state.config;
     Ok(Json(json!({
         "customerId": query.customer,

@@ -260,6 +260,9 @@ async fn referrals_are_captured_once_for_new_shoppers() {
             json!({"code": code}),
         )
     };
+    // The shop reports when the friend's account was made: only a new account's landing counts.
+    let made = json!({"event": "created", "customer": {"id": "friend", "signedUpAt": server.now()}});
+    assert_eq!(server.customer_webhook(made).await.0, StatusCode::OK);
     let (status, body) = capture("referrer", "k", code.clone()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("own_referral_code")));
     let unknown = loyalty_core::ReferralCode::from_random(1).to_string();
@@ -403,6 +406,8 @@ async fn a_friend_who_turns_out_to_be_the_referrer_earns_nothing() {
     let customer =
         |id: &str, email: &str| json!({"event": "updated", "customer": {"id": id, "email": email}});
     server.customer_webhook(customer("bob", "bob@gmail.com")).await;
+    let made = json!({"event": "created", "customer": {"id": "bob-alt", "signedUpAt": server.now()}});
+    server.customer_webhook(made).await;
     // Captured before the shop knew the friend's e-mail, which turns out to be Bob's own mailbox.
     let (status, _) = server
         .as_shopper(
@@ -711,6 +716,9 @@ async fn a_replayed_older_customer_event_changes_nothing() {
     server
         .customer_webhook(json!({"event": "updated", "customer": {"id": "bob", "email": "bob@gmail.com", "updatedAt": 100}}))
         .await;
+    server
+        .customer_webhook(json!({"event": "created", "customer": {"id": "alt", "signedUpAt": server.now(), "updatedAt": 500}}))
+        .await;
     let (status, _) = server
         .as_shopper(reqwest::Method::POST, "/v1/referrals/capture", "alt", Some("k"), json!({"code": code}))
         .await;
@@ -740,4 +748,50 @@ async fn a_replayed_older_customer_event_changes_nothing() {
     // A newer event still applies.
     server.customer_webhook(updated("alt@example.org", Some(3_000))).await;
     assert_eq!(email().await, "alt@example.org");
+}
+
+#[tokio::test]
+async fn a_landing_is_captured_only_for_an_account_made_within_attribution_days() {
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    let day = 86_400;
+    let now = server.now();
+    let signed_up = |id: &str, at: Option<i64>| json!({"event": "created", "customer": {"id": id, "email": format!("{id}@example.com"), "signedUpAt": at}});
+    // attributionDays is 30 (the default): an account the shop made 29 days ago is new, one of 31 days is not.
+    server.customer_webhook(signed_up("fresh", Some(now - 29 * day))).await;
+    server.customer_webhook(signed_up("old", Some(now - 31 * day))).await;
+    let capture = |customer: &'static str| {
+        server.as_shopper(
+            reqwest::Method::POST,
+            "/v1/referrals/capture",
+            customer,
+            Some("k"),
+            json!({"code": code}),
+        )
+    };
+    let (status, body) = capture("fresh").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = capture("old").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_a_new_customer")),
+        "an old account without orders is not new: {body}"
+    );
+    // Without a creation time from the shop the server cannot tell: it refuses.
+    let (status, body) = capture("unknown").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("account_age_unknown")),
+        "{body}"
+    );
+    // The same through the shop's customer webhook.
+    let with_code = |id: &str, at: Option<i64>| json!({"event": "created", "customer": {"id": id, "signedUpAt": at, "referralCode": code}});
+    let (_, body) = server.customer_webhook(with_code("old-2", Some(now - 400 * day))).await;
+    assert_eq!(body["referral"]["refused"], "not_a_new_customer", "{body}");
+    let (_, body) = server.customer_webhook(with_code("no-date", None)).await;
+    assert_eq!(body["referral"]["refused"], "account_age_unknown", "{body}");
+    let (_, body) = server.customer_webhook(with_code("new-2", Some(now))).await;
+    assert_eq!(body["referral"]["referredBy"], code.as_str(), "{body}");
+    assert_eq!(server.me("ann").await["referral"]["invited"], 2);
 }
