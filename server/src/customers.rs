@@ -267,11 +267,20 @@ pub async fn customer_webhook(
     crate::routes::signed_by_shop(&state, &headers, &bytes)?;
     let event: CustomerEvent = decode(&bytes)?;
     let c = &event.customer;
+    let mut problems = Problems::default();
     if c.id.is_empty() || c.id.len() > 128 || c.id.contains('\n') {
-        return Err(ApiError::invalid(
-            "invalid_body",
-            Problems::one("customer.id", "must be 1 to 128 bytes without newlines"),
-        ));
+        problems.push("customer.id", "must be 1 to 128 bytes without newlines");
+    }
+    // Times order events and say whether an account is new: one in the future (milliseconds, or a wrong clock)
+    // would put every later event before it, or keep an account new for ever.
+    let latest = now.saturating_add(state.config.clock_skew);
+    for (field, at) in [("customer.updatedAt", c.updated_at), ("customer.signedUpAt", c.signed_up_at)] {
+        if at.is_some_and(|at| at > latest) {
+            problems.push(field, "must be Unix seconds, not in the future");
+        }
+    }
+    if !problems.0.is_empty() {
+        return Err(ApiError::invalid("invalid_body", problems));
     }
     let _write = state.write_lock.lock().await;
     let mut tx = crate::db::begin_write(&state.db).await?;

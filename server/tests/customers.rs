@@ -795,3 +795,27 @@ async fn a_landing_is_captured_only_for_an_account_made_within_attribution_days(
     assert_eq!(body["referral"]["referredBy"], code.as_str(), "{body}");
     assert_eq!(server.me("ann").await["referral"]["invited"], 2);
 }
+
+#[tokio::test]
+async fn customer_events_from_the_future_are_refused_by_field() {
+    // A time in milliseconds, or a wrong clock, would order every later event before it (an e-mail frozen for
+    // ever) or keep an account "new" for ever.
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let later = server.now() + 3_600;
+    for (field, customer) in [
+        ("customer.updatedAt", json!({"id": "c1", "email": "c1@example.com", "updatedAt": later})),
+        ("customer.signedUpAt", json!({"id": "c1", "signedUpAt": later})),
+        ("customer.updatedAt", json!({"id": "c1", "updatedAt": server.now() * 1_000})),
+    ] {
+        let (status, body) = server.customer_webhook(json!({"event": "updated", "customer": customer})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["problems"][0]["path"], field, "{body}");
+    }
+    let (status, _) = server.admin(reqwest::Method::GET, "/v1/admin/customers/c1/export", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was recorded");
+    // Within the clock skew is fine.
+    let soon = json!({"id": "c1", "updatedAt": server.now() + 60, "signedUpAt": server.now() + 60});
+    let (status, body) = server.customer_webhook(json!({"event": "created", "customer": soon})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
