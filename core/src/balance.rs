@@ -102,24 +102,29 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
     crate::sort::sort_by_key(&mut entries, |e| e.at);
 
     let mut state = State { lots: Vec::new(), debt: 0, expired: 0, last_purchase: None };
-    let mut lifetime_earned = 0;
+    let mut lifetime_earned: i64 = 0;
     for entry in entries {
         state.expire(program, entry.at);
         state.settle(entry.at);
         match entry.kind {
             LedgerKind::Earn | LedgerKind::Adjust if entry.points >= 0 => {
                 let is_purchase = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Purchase;
-                // A referral's reward hangs on the friend's order, which may still be returned: it waits
-                // out the same window.
-                let held =
-                    is_purchase || (entry.kind == LedgerKind::Earn && entry.source == EarnSource::Referral);
+                let is_referral = entry.kind == LedgerKind::Earn && entry.source == EarnSource::Referral;
                 if entry.kind == LedgerKind::Earn {
-                    lifetime_earned += entry.points;
+                    lifetime_earned = lifetime_earned.saturating_add(entry.points);
                 }
                 if is_purchase {
                     state.last_purchase = Some(entry.at);
                 }
-                let available_at = if held { entry.at + pending_seconds } else { entry.at };
+                let available_at = if is_referral {
+                    // A referral's reward hangs on the friend's order: it waits out that order's return
+                    // window, whatever `pendingDays` says, because a refund inside it takes the reward back.
+                    crate::referral::referral_available_at(program, entry.at)
+                } else if is_purchase {
+                    entry.at + pending_seconds
+                } else {
+                    entry.at
+                };
                 let expires_at = match lifecycle.expiry.mode {
                     ExpiryMode::AfterEarning => Some(add_months(entry.at, months)),
                     _ => None,
@@ -140,7 +145,13 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
     state.expire(program, now);
     state.settle(now);
 
-    let available_lots: i64 = state.lots.iter().filter(|l| l.available_at <= now).map(|l| l.remaining).sum();
+    // Each entry is in range, but enough of them pass i64: totals saturate rather than wrap (a wrapped total
+    // could even turn negative), here and wherever lots are added up.
+    let available_lots = state
+        .lots
+        .iter()
+        .filter(|l| l.available_at <= now)
+        .fold(0i64, |sum, l| sum.saturating_add(l.remaining));
     let mut pending: Vec<DatedPoints> = Vec::new();
     let mut expiring: Vec<DatedPoints> = Vec::new();
     let soon = now + i64::from(lifecycle.expiring_soon_days) * DAY;
@@ -168,7 +179,7 @@ pub fn balance(program: &Program, ledger: &[LedgerEntry], now: Timestamp) -> Res
 
 fn push_dated(list: &mut Vec<DatedPoints>, points: i64, at: Timestamp) {
     match list.iter_mut().find(|d| d.at == at) {
-        Some(existing) => existing.points += points,
+        Some(existing) => existing.points = existing.points.saturating_add(points),
         None => list.push(DatedPoints { points, at }),
     }
 }
@@ -212,7 +223,7 @@ impl State {
         for lot in &mut self.lots {
             let lot_deadline = lot.expires_at.or(inactivity_deadline.filter(|d| lot.available_at <= *d));
             if lot_deadline.is_some_and(|d| d <= t) && lot.remaining > 0 {
-                self.expired += lot.remaining;
+                self.expired = self.expired.saturating_add(lot.remaining);
                 lot.remaining = 0;
             }
         }
@@ -239,7 +250,7 @@ impl State {
             }
         }
         left -= self.take_available(left, t);
-        self.debt += left;
+        self.debt = self.debt.saturating_add(left);
         self.lots.retain(|l| l.remaining > 0);
     }
 

@@ -624,6 +624,33 @@ pub fn referral_reversed(program: &Program, paid_at: Timestamp, now: Timestamp, 
     })
 }
 
+/// When a referral reward earned at `at` (the friend's order's payment) can be spent: after `pendingDays`, and
+/// in any case not before the return window has closed, since until then a refund takes the reward back
+/// ([`referral_reversed`] counts the window's last second in). Spent before that, a reversed reward could only
+/// become a negative balance, which a referrer who never orders again need never pay back. Without referral
+/// terms in the program (they were removed since), the terms' default window of 30 days.
+pub fn referral_available_at(program: &Program, at: Timestamp) -> Timestamp {
+    let window = program.config().referral.as_ref().map_or(30, |terms| terms.return_window_days);
+    let pending_until = at + i64::from(program.lifecycle.pending_days) * DAY;
+    pending_until.max(at + i64::from(window) * DAY + 1)
+}
+
+/// Whether a landing's code may be attributed, at `now`, to an account the shop made at `account_made_at`:
+/// only to an account made at most `attributionDays` before. A landing counts for `attributionDays` (the
+/// widget forgets it then), so the capture comes at most that long after the landing, and an account made
+/// since counts as new, which an old account without orders does not. The server does not know the landing's
+/// time (a client could claim any), so it measures from the capture: an account made a little before the
+/// landing may be refused, never an old one accepted. An account whose creation time the shop never reported
+/// is not known to be new, and is refused.
+pub fn referral_capture_allowed(
+    program: &Program,
+    account_made_at: Option<Timestamp>,
+    now: Timestamp,
+) -> bool {
+    let days = program.config().referral.as_ref().map_or(30, |terms| terms.attribution_days);
+    account_made_at.is_some_and(|made| now.saturating_sub(made) <= i64::from(days) * DAY)
+}
+
 /// True when two e-mail addresses reach the same mailbox as far as a shop can tell: case, surrounding
 /// spaces and a `+tag` are ignored, and so are dots in a Gmail address.
 pub fn same_person(a: &str, b: &str) -> bool {

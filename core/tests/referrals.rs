@@ -2,8 +2,9 @@
 //! intents, landing capture and what a friend's order pays.
 
 use loyalty_core::{
-    landing_code, referral_link, referral_reversed, referral_reward, same_person, share_intent, Program,
-    ReferralCode, ReferralRefusal, ReferralReward, ReferredOrder, ShareChannel, CODE_ALPHABET, CODE_LENGTH,
+    balance, landing_code, referral_available_at, referral_capture_allowed, referral_link, referral_reversed,
+    referral_reward, same_person, share_intent, EarnSource, LedgerEntry, LedgerKind, Program, ReferralCode,
+    ReferralRefusal, ReferralReward, ReferredOrder, ShareChannel, CODE_ALPHABET, CODE_LENGTH,
 };
 use proptest::prelude::*;
 
@@ -320,4 +321,90 @@ fn the_same_person_is_recognised_by_mailbox() {
     ] {
         assert_eq!(same_person(a, b), same, "{a} / {b}");
     }
+}
+
+/// A program with the given `pendingDays` and referral return window.
+fn program_with_windows(pending_days: u32, return_window_days: u32) -> Program {
+    let terms =
+        TERMS.replace("\"returnWindowDays\": 30", &format!("\"returnWindowDays\": {return_window_days}"));
+    let json = format!(
+        r#"{{"version": 1, "currency": "CNY", "locales": ["zh-CN", "en"],
+            "name": {{"zh-CN": "会员俱乐部", "en": "Members club"}},
+            "earn": {{"rate": {{"points": 1, "perAmount": 100}}}},
+            "lifecycle": {{"pendingDays": {pending_days}}},
+            "referral": {terms}}}"#
+    );
+    Program::from_json(&json).unwrap_or_else(|p| panic!("{p}"))
+}
+
+fn referral_earned(points: i64, at: i64) -> LedgerEntry {
+    LedgerEntry {
+        at,
+        kind: LedgerKind::Earn,
+        points,
+        source: EarnSource::Referral,
+        order_id: Some("referral-1".into()),
+    }
+}
+
+#[test]
+fn a_referral_reward_waits_out_the_return_window_even_with_no_pending_days() {
+    // The outside review's scenario: pendingDays 0 (the default), a 30-day return window. The referrer could
+    // spend the reward at once, then the friend refunded and the reward could not be taken back.
+    let p = program_with_windows(0, 30);
+    let paid = 1_700_000_000;
+    let day = 86_400;
+    let ledger = [referral_earned(500, paid)];
+    let at = |now: i64| {
+        let b = balance(&p, &ledger, now).unwrap_or_else(|e| panic!("{e}"));
+        (b.available, b.pending.iter().map(|d| d.points).sum::<i64>())
+    };
+    assert_eq!(at(paid), (0, 500), "pending on the day");
+    assert_eq!(at(paid + 30 * day), (0, 500), "a refund now still reverses it");
+    assert!(referral_reversed(&p, paid, paid + 30 * day, 0));
+    assert_eq!(at(paid + 30 * day + 1), (500, 0), "spendable once no refund can reverse it");
+    assert_eq!(referral_available_at(&p, paid), paid + 30 * day + 1);
+    // A longer pendingDays still wins.
+    let longer = program_with_windows(45, 30);
+    assert_eq!(referral_available_at(&longer, paid), paid + 45 * day);
+}
+
+proptest! {
+    #[test]
+    fn a_referral_reward_is_never_spendable_while_a_refund_could_reverse_it(
+        pending_days in 0u32..=365,
+        window_days in 0u32..=366,
+        points in 1i64..1_000_000,
+        after in 0i64..800 * 86_400,
+    ) {
+        let p = program_with_windows(pending_days, window_days);
+        let paid = 1_700_000_000;
+        let now = paid + after;
+        let b = balance(&p, &[referral_earned(points, paid)], now).unwrap_or_else(|e| panic!("{e}"));
+        let reversible = referral_reversed(&p, paid, now, 0);
+        prop_assert!(!(reversible && b.available > 0), "{b:?} at {after} s while a refund reverses it");
+        let held_by_pending = after < i64::from(pending_days) * 86_400;
+        prop_assert_eq!(b.available, if reversible || held_by_pending { 0 } else { points });
+        prop_assert_eq!(b.available + b.pending.iter().map(|d| d.points).sum::<i64>(), points);
+    }
+}
+
+#[test]
+fn a_landing_counts_only_for_an_account_made_within_attribution_days() {
+    let p = program(TERMS); // attributionDays 30, the default
+    let now = 1_700_000_000;
+    let day = 86_400;
+    for (made, counts) in [
+        (Some(now), true),
+        (Some(now - 30 * day), true),
+        (Some(now - 30 * day - 1), false),
+        (Some(now - 3_650 * day), false),
+        (Some(now + 60), true), // the shop's clock a little ahead
+        (None, false),          // the shop never said: not known to be new
+    ] {
+        assert_eq!(referral_capture_allowed(&p, made, now), counts, "{made:?}");
+    }
+    let week = program(&TERMS.replace("\"capDays\": 30", "\"capDays\": 30, \"attributionDays\": 7"));
+    assert!(!referral_capture_allowed(&week, Some(now - 8 * day), now));
+    assert!(referral_capture_allowed(&week, Some(now - 7 * day), now));
 }

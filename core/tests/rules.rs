@@ -712,7 +712,8 @@ fn purchase_points_wait_out_the_return_window() {
         order_id: None,
     };
     check_balance(&p, &[gift], NOW, 200, &[], &[], 0);
-    // A referral's reward hangs on the friend's order: it waits too, and its reversal takes it back whole.
+    // A referral's reward hangs on the friend's order: it waits out the referral return window (the terms'
+    // default 30 days here, longer than pendingDays), and its reversal takes it back whole.
     let referral = |kind, at| LedgerEntry {
         at,
         kind,
@@ -720,7 +721,7 @@ fn purchase_points_wait_out_the_return_window() {
         source: EarnSource::Referral,
         order_id: Some("referral-1".into()),
     };
-    check_balance(&p, &[referral(LedgerKind::Earn, NOW - DAY)], NOW, 0, &[(500, NOW + 13 * DAY)], &[], 0);
+    check_balance(&p, &[referral(LedgerKind::Earn, NOW - DAY)], NOW, 0, &[(500, NOW + 29 * DAY + 1)], &[], 0);
     let reversed = [referral(LedgerKind::Earn, NOW - DAY), referral(LedgerKind::Reverse, NOW)];
     check_balance(&p, &reversed, NOW, 0, &[], &[], 0);
 }
@@ -943,4 +944,20 @@ fn no_birthday_gift_without_one_in_the_program() {
             "birthday.minDaysKnown: must be between 0 and 366, got 400",
         ],
     );
+}
+
+#[test]
+fn a_ledger_whose_total_passes_the_largest_point_count_saturates_instead_of_overflowing() {
+    // Each entry is within range (at most MAX_AMOUNT points), but 10,000 of them pass i64: the sums wrapped
+    // (or panicked in a debug build) where they now stop at i64::MAX.
+    let p = program(json!({}));
+    let ledger: Vec<LedgerEntry> =
+        (0..10_000).map(|i| earn(NOW - 1_000 * DAY + i, MAX_AMOUNT, &format!("o{i}"))).collect();
+    let b = balance(&p, &ledger, NOW).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((b.available, b.lifetime_earned), (i64::MAX, i64::MAX));
+    // The same held back as pending.
+    let pending = program(json!({"lifecycle": {"pendingDays": 1}}));
+    let ledger: Vec<LedgerEntry> = (0..10_000).map(|i| earn(NOW, MAX_AMOUNT, &format!("o{i}"))).collect();
+    let b = balance(&pending, &ledger, NOW).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((b.available, b.pending), (0, vec![DatedPoints { points: i64::MAX, at: NOW + DAY }]));
 }

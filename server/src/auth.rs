@@ -85,10 +85,10 @@ pub fn verify_shopper(header: &str, rules: &IdentityRules<'_>, now: i64) -> Resu
     if !bool::from(valid) {
         return Err(ApiError::unauthorized("identity: the digest does not match"));
     }
-    if timestamp > now + rules.skew {
+    if timestamp > now.saturating_add(rules.skew) {
         return Err(ApiError::unauthorized("identity: the timestamp is in the future"));
     }
-    if now - timestamp > rules.max_age + rules.skew {
+    if now.saturating_sub(timestamp) > rules.max_age.saturating_add(rules.skew) {
         return Err(ApiError::unauthorized("identity: expired; the shop's page must sign a fresh one"));
     }
     Ok(customer_id)
@@ -103,10 +103,11 @@ pub fn webhook_signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={}", hex::encode(m.finalize().into_bytes()))
 }
 
-/// Checks a webhook's signature header against its body at `now`.
+/// Checks a webhook's signature header against its body at `now`, under any of `secrets` (the current one and
+/// the previous one during a rotation).
 pub fn verify_webhook(
     header: Option<&str>,
-    secret: &[u8],
+    secrets: &[Vec<u8>],
     body: &[u8],
     now: i64,
     skew: i64,
@@ -125,12 +126,20 @@ pub fn verify_webhook(
     let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
         return Err(ApiError::unauthorized(format!("{SIGNATURE_HEADER} must be t=<unix seconds>,v1=<hex>")));
     };
-    let mut m = mac(secret);
-    m.update(timestamp.to_string().as_bytes());
-    m.update(b".");
-    m.update(body);
-    m.verify_slice(&signature).map_err(|_| ApiError::unauthorized("the webhook signature does not match"))?;
-    if (now - timestamp).abs() > skew {
+    // Check every secret (no early exit) so timing does not tell which one matched.
+    let mut valid = subtle::Choice::from(0);
+    for secret in secrets {
+        let mut m = mac(secret);
+        m.update(timestamp.to_string().as_bytes());
+        m.update(b".");
+        m.update(body);
+        valid |= m.finalize().into_bytes().as_slice().ct_eq(&signature);
+    }
+    if !bool::from(valid) {
+        return Err(ApiError::unauthorized("the webhook signature does not match"));
+    }
+    // Saturating: a signed timestamp at the ends of i64 would overflow the difference.
+    if now.saturating_sub(timestamp).saturating_abs() > skew {
         return Err(ApiError::unauthorized("the webhook signature is too old or from the future"));
     }
     Ok(())
@@ -142,12 +151,17 @@ pub fn is_customer_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && !id.contains('\n')
 }
 
-/// Checks an admin bearer key in constant time. The digests of the two are compared, not the keys: comparing
-/// slices of different lengths returns at once, which would tell the key's length.
-pub fn verify_admin(header: Option<&str>, key: &str) -> Result<(), ApiError> {
+/// Checks an admin bearer key in constant time against each of `keys` (the current one and the previous one
+/// during a rotation). The digests are compared, not the keys: comparing slices of different lengths returns at
+/// once, which would tell a key's length.
+pub fn verify_admin(header: Option<&str>, keys: &[String]) -> Result<(), ApiError> {
     use sha2::Digest;
-    let given = header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
-    if bool::from(sha2::Sha256::digest(given).ct_eq(&sha2::Sha256::digest(key))) {
+    let given = sha2::Sha256::digest(header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or(""));
+    let mut valid = subtle::Choice::from(0);
+    for key in keys {
+        valid |= given.ct_eq(&sha2::Sha256::digest(key));
+    }
+    if bool::from(valid) {
         Ok(())
     } else {
         Err(ApiError::unauthorized("the admin API needs Authorization: Bearer <admin key>"))
@@ -206,14 +220,34 @@ mod tests {
     fn webhook_signatures() {
         let body = br#"{"id":"e1"}"#;
         let header = webhook_signature(SECRET, NOW, body);
-        assert!(verify_webhook(Some(&header), SECRET, body, NOW + 10, 300).is_ok());
-        assert!(verify_webhook(Some(&header), SECRET, b"{\"id\":\"e2\"}", NOW, 300).is_err(), "body changed");
-        assert!(verify_webhook(Some(&header), OLD, body, NOW, 300).is_err(), "other secret");
-        assert!(verify_webhook(Some(&header), SECRET, body, NOW + 301, 300).is_err(), "too old");
-        assert!(verify_webhook(None, SECRET, body, NOW, 300).is_err());
-        assert!(verify_webhook(Some("t=1"), SECRET, body, NOW, 300).is_err());
-        assert!(verify_admin(Some("Bearer k"), "k").is_ok());
-        assert!(verify_admin(Some("Bearer kk"), "k").is_err());
-        assert!(verify_admin(None, "k").is_err());
+        assert!(verify_webhook(Some(&header), &[SECRET.to_vec()], body, NOW + 10, 300).is_ok());
+        assert!(
+            verify_webhook(Some(&header), &[SECRET.to_vec()], b"{\"id\":\"e2\"}", NOW, 300).is_err(),
+            "body changed"
+        );
+        assert!(verify_webhook(Some(&header), &[OLD.to_vec()], body, NOW, 300).is_err(), "other secret");
+        assert!(verify_webhook(Some(&header), &[SECRET.to_vec()], body, NOW + 301, 300).is_err(), "too old");
+        assert!(verify_webhook(None, &[SECRET.to_vec()], body, NOW, 300).is_err());
+        assert!(verify_webhook(Some("t=1"), &[SECRET.to_vec()], body, NOW, 300).is_err());
+        // Signed but at the ends of i64: refused as too old or from the future, never an overflow.
+        for t in [i64::MIN, i64::MAX] {
+            let header = webhook_signature(SECRET, t, body);
+            assert!(verify_webhook(Some(&header), &[SECRET.to_vec()], body, NOW, 300).is_err(), "{t}");
+            let secrets = [SECRET.to_vec()];
+            let rules = IdentityRules { shop_id: "tea", secrets: &secrets, max_age: 3600, skew: 300 };
+            assert!(verify_shopper(&shopper_header(SECRET, "tea", "c1", t), &rules, NOW).is_err(), "{t}");
+        }
+        // During a rotation either secret signs.
+        let both = [SECRET.to_vec(), OLD.to_vec()];
+        let old = webhook_signature(OLD, NOW, body);
+        assert!(verify_webhook(Some(&old), &both, body, NOW, 300).is_ok(), "previous secret");
+        assert!(verify_webhook(Some(&header), &both, body, NOW, 300).is_ok(), "current secret");
+        let keys = ["k".to_owned()];
+        assert!(verify_admin(Some("Bearer k"), &keys).is_ok());
+        assert!(verify_admin(Some("Bearer kk"), &keys).is_err());
+        assert!(verify_admin(None, &keys).is_err());
+        let rotating = ["k".to_owned(), "old".to_owned()];
+        assert!(verify_admin(Some("Bearer old"), &rotating).is_ok(), "previous key");
+        assert!(verify_admin(Some("Bearer ol"), &rotating).is_err());
     }
 }

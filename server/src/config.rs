@@ -8,6 +8,9 @@ use std::path::PathBuf;
 /// Shortest secret accepted, in bytes: HMAC-SHA256 keys below 32 bytes are weak.
 pub const MIN_SECRET_LEN: usize = 32;
 
+/// Database connections open at once unless `LOYALTY_DB_MAX_CONNECTIONS` says otherwise.
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 8;
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -15,14 +18,19 @@ pub struct Config {
     pub listen: String,
     /// e.g. `sqlite://data/loyalty.db` (created with its folder if missing).
     pub database_url: String,
+    /// Most database connections open at once (default 8). No request holds more than one, so a small pool
+    /// makes requests wait their turn, never wait for each other.
+    pub db_max_connections: u32,
     /// The shop's id, part of every shopper digest.
     pub shop_id: String,
     /// Shopper-identity secrets: the current one, and the previous one during a rotation.
     pub shop_secrets: Vec<Vec<u8>>,
-    /// Signs order and customer webhooks (server to server).
-    pub webhook_secret: Vec<u8>,
-    /// Bearer key for the admin API (server to server).
-    pub admin_key: String,
+    /// Webhook secrets (server to server): the current one, which also signs calls to the shop's coupon
+    /// endpoint, and the previous one during a rotation; a webhook signed with either is accepted.
+    pub webhook_secrets: Vec<Vec<u8>>,
+    /// Bearer keys for the admin API (server to server): the current one, and the previous one during a
+    /// rotation.
+    pub admin_keys: Vec<String>,
     /// Origins allowed to call from the browser (CORS).
     pub allowed_origins: Vec<String>,
     /// How long a shopper digest stays valid, seconds (default 3600).
@@ -52,11 +60,14 @@ pub struct Config {
 struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
+    db_max_connections: Option<u32>,
     shop_id: Option<String>,
     shop_secret: Option<String>,
     shop_secret_previous: Option<String>,
     webhook_secret: Option<String>,
+    webhook_secret_previous: Option<String>,
     admin_key: Option<String>,
+    admin_key_previous: Option<String>,
     allowed_origins: Option<Vec<String>>,
     identity_max_age_seconds: Option<i64>,
     clock_skew_seconds: Option<i64>,
@@ -126,11 +137,37 @@ impl Config {
         {
             shop_secrets.push(previous);
         }
-        let webhook_secret =
-            required("LOYALTY_WEBHOOK_SECRET", secret("LOYALTY_WEBHOOK_SECRET", file.webhook_secret)?)?;
-        let admin_key = required("LOYALTY_ADMIN_KEY", secret("LOYALTY_ADMIN_KEY", file.admin_key)?)?;
-        let admin_key =
-            String::from_utf8(admin_key).map_err(|_| "LOYALTY_ADMIN_KEY must be text".to_owned())?;
+        // The webhook secret and the admin key rotate like the shop secret: a previous value is accepted while
+        // it is set (never in demo mode, whose secrets are throwaway).
+        let mut webhook_secrets =
+            vec![required("LOYALTY_WEBHOOK_SECRET", secret("LOYALTY_WEBHOOK_SECRET", file.webhook_secret)?)?];
+        if let Some(previous) =
+            secret("LOYALTY_WEBHOOK_SECRET_PREVIOUS", file.webhook_secret_previous)?.filter(|_| !demo)
+        {
+            webhook_secrets.push(previous);
+        }
+        let mut admin_keys =
+            vec![required("LOYALTY_ADMIN_KEY", secret("LOYALTY_ADMIN_KEY", file.admin_key)?)?];
+        if let Some(previous) =
+            secret("LOYALTY_ADMIN_KEY_PREVIOUS", file.admin_key_previous)?.filter(|_| !demo)
+        {
+            admin_keys.push(previous);
+        }
+        let settings = [
+            (["LOYALTY_SHOP_SECRET", "LOYALTY_SHOP_SECRET_PREVIOUS"], &shop_secrets),
+            (["LOYALTY_WEBHOOK_SECRET", "LOYALTY_WEBHOOK_SECRET_PREVIOUS"], &webhook_secrets),
+            (["LOYALTY_ADMIN_KEY", "LOYALTY_ADMIN_KEY_PREVIOUS"], &admin_keys),
+        ];
+        let named: Vec<(&str, &[u8])> = settings
+            .iter()
+            .flat_map(|(names, values)| names.iter().copied().zip(values.iter().map(Vec::as_slice)))
+            .collect();
+        refuse_shared_secrets(&named)?;
+        let admin_keys = admin_keys
+            .into_iter()
+            .zip(["LOYALTY_ADMIN_KEY", "LOYALTY_ADMIN_KEY_PREVIOUS"])
+            .map(|(key, name)| String::from_utf8(key).map_err(|_| format!("{name} must be text")))
+            .collect::<Result<Vec<_>, _>>()?;
         let allowed_origins = match var("LOYALTY_ALLOWED_ORIGINS") {
             Some(list) => list.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
             None => file.allowed_origins.unwrap_or_default(),
@@ -186,6 +223,14 @@ impl Config {
                 return Err(format!("LOYALTY_CLIENT_ADDRESS_HEADER must be a header name, got {h:?}"));
             }
         }
+        let db_max_connections = number(
+            "LOYALTY_DB_MAX_CONNECTIONS",
+            i64::from(file.db_max_connections.unwrap_or(DEFAULT_DB_MAX_CONNECTIONS)),
+        )?;
+        let db_max_connections =
+            u32::try_from(db_max_connections).ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| {
+                format!("LOYALTY_DB_MAX_CONNECTIONS must be 1 to 1024, got {db_max_connections}")
+            })?;
         let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
         if let Some(url) = &coupon_endpoint {
             check_coupon_endpoint(url)?;
@@ -196,10 +241,11 @@ impl Config {
             database_url: var("LOYALTY_DATABASE_URL")
                 .or(file.database_url)
                 .unwrap_or_else(|| "sqlite://data/loyalty.db".into()),
+            db_max_connections,
             shop_id,
             shop_secrets,
-            webhook_secret,
-            admin_key,
+            webhook_secrets,
+            admin_keys,
             allowed_origins,
             identity_max_age,
             clock_skew,
@@ -211,6 +257,21 @@ impl Config {
             pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),
         })
     }
+}
+
+/// Refuses two settings of different kinds holding the same secret (the shop secret, the webhook secret and
+/// the admin key, each with its previous value): whoever holds one, such as a shop's page template that signs
+/// identities, would also hold the power of the other (signing webhooks, the admin API). Naming both settings.
+fn refuse_shared_secrets(secrets: &[(&str, &[u8])]) -> Result<(), String> {
+    let kind = |name: &str| name.trim_end_matches("_PREVIOUS").to_owned();
+    for (i, (a, first)) in secrets.iter().enumerate() {
+        for (b, second) in &secrets[i + 1..] {
+            if kind(a) != kind(b) && first == second {
+                return Err(format!("{a} and {b} must differ: each secret must be its own"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The shop's coupon endpoint gets signed requests: an `https://` URL, or `http://` on a loopback host, with
@@ -288,6 +349,8 @@ mod tests {
     }
 
     const S: &str = "0123456789abcdef0123456789abcdef";
+    const W: &str = "webhook-0123456789abcdef01234567";
+    const A: &str = "admin-key-0123456789abcdef012345";
 
     #[test]
     fn refuses_missing_and_weak_secrets_outside_demo_mode() {
@@ -298,13 +361,13 @@ mod tests {
         let weak = load(&[("LOYALTY_SHOP_SECRET", "short")]).unwrap_err();
         assert!(weak.starts_with("LOYALTY_SHOP_SECRET is too weak: 5 bytes"), "{weak}");
         let no_shop =
-            load(&[("LOYALTY_SHOP_SECRET", S), ("LOYALTY_WEBHOOK_SECRET", S), ("LOYALTY_ADMIN_KEY", S)]);
+            load(&[("LOYALTY_SHOP_SECRET", S), ("LOYALTY_WEBHOOK_SECRET", W), ("LOYALTY_ADMIN_KEY", A)]);
         assert_eq!(no_shop.unwrap_err(), "LOYALTY_SHOP_ID is not set (or contains a newline)");
         let ok = load(&[
             ("LOYALTY_SHOP_SECRET", S),
             ("LOYALTY_SHOP_SECRET_PREVIOUS", "fedcba9876543210fedcba9876543210"),
-            ("LOYALTY_WEBHOOK_SECRET", S),
-            ("LOYALTY_ADMIN_KEY", S),
+            ("LOYALTY_WEBHOOK_SECRET", W),
+            ("LOYALTY_ADMIN_KEY", A),
             ("LOYALTY_SHOP_ID", "tea-house"),
             ("LOYALTY_ALLOWED_ORIGINS", "https://tea.example, https://www.tea.example"),
         ])
@@ -324,8 +387,49 @@ mod tests {
         let demo = load(&[("LOYALTY_DEMO", "1")]).unwrap();
         assert!(demo.demo);
         assert_eq!(demo.shop_secrets[0].len(), 64);
-        assert_ne!(demo.shop_secrets[0], demo.webhook_secret);
+        assert_ne!(demo.shop_secrets[0], demo.webhook_secrets[0]);
         assert_eq!(demo.shop_id, "demo-shop");
+    }
+
+    #[test]
+    fn refuses_equal_secrets_naming_the_settings() {
+        let base = [
+            ("LOYALTY_SHOP_ID", "tea-house"),
+            ("LOYALTY_SHOP_SECRET", S),
+            ("LOYALTY_WEBHOOK_SECRET", W),
+            ("LOYALTY_ADMIN_KEY", A),
+        ];
+        let with = |name: &'static str, value: &'static str| {
+            let mut vars: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != name).collect();
+            vars.push((name, value));
+            load(&vars)
+        };
+        assert!(load(&base).is_ok());
+        for (name, value, message) in [
+            ("LOYALTY_WEBHOOK_SECRET", S, "LOYALTY_SHOP_SECRET and LOYALTY_WEBHOOK_SECRET"),
+            ("LOYALTY_ADMIN_KEY", S, "LOYALTY_SHOP_SECRET and LOYALTY_ADMIN_KEY"),
+            ("LOYALTY_ADMIN_KEY", W, "LOYALTY_WEBHOOK_SECRET and LOYALTY_ADMIN_KEY"),
+            ("LOYALTY_SHOP_SECRET_PREVIOUS", A, "LOYALTY_SHOP_SECRET_PREVIOUS and LOYALTY_ADMIN_KEY"),
+            ("LOYALTY_WEBHOOK_SECRET_PREVIOUS", S, "LOYALTY_SHOP_SECRET and LOYALTY_WEBHOOK_SECRET_PREVIOUS"),
+            ("LOYALTY_ADMIN_KEY_PREVIOUS", W, "LOYALTY_WEBHOOK_SECRET and LOYALTY_ADMIN_KEY_PREVIOUS"),
+        ] {
+            let err = with(name, value).unwrap_err();
+            assert_eq!(err, format!("{message} must differ: each secret must be its own"), "{name}");
+        }
+        // A previous value of the same setting may equal nothing else; rotation keeps both.
+        let rotating = load(&[
+            ("LOYALTY_SHOP_ID", "tea-house"),
+            ("LOYALTY_SHOP_SECRET", S),
+            ("LOYALTY_WEBHOOK_SECRET", W),
+            ("LOYALTY_WEBHOOK_SECRET_PREVIOUS", "fedcba9876543210fedcba9876543210"),
+            ("LOYALTY_ADMIN_KEY", A),
+            ("LOYALTY_ADMIN_KEY_PREVIOUS", "0000111122223333444455556666777788"),
+        ])
+        .unwrap();
+        assert_eq!(rotating.webhook_secrets.len(), 2);
+        assert_eq!(rotating.admin_keys.len(), 2);
+        let weak = with("LOYALTY_ADMIN_KEY_PREVIOUS", "short").unwrap_err();
+        assert!(weak.starts_with("LOYALTY_ADMIN_KEY_PREVIOUS is too weak"), "{weak}");
     }
 
     #[test]
@@ -364,7 +468,7 @@ mod tests {
         std::fs::write(
             &path,
             format!(
-                "shop_id = \"tea-house\"\nshop_secret = \"{S}\"\nwebhook_secret = \"{S}\"\nadmin_key = \"{S}\"\n\
+                "shop_id = \"tea-house\"\nshop_secret = \"{S}\"\nwebhook_secret = \"{W}\"\nadmin_key = \"{A}\"\n\
                  listen = \"0.0.0.0:9000\"\nallowed_origins = [\"https://tea.example\"]\n"
             ),
         )

@@ -115,7 +115,8 @@ pub async fn capture_referral(
                 let _write = state.write_lock.lock().await;
                 let mut tx = crate::db::begin_write(&state.db).await?;
                 ensure_customer(&mut tx, customer, now).await?;
-                attach_referral(&mut tx, customer, &code).await?;
+                let version = state.program_at(now);
+                attach_referral(&mut tx, version.as_ref().map(|v| &*v.program), customer, &code, now).await?;
                 let finished = claim.finish(&mut tx, StatusCode::OK, json!({ "referredBy": code })).await?;
                 tx.commit().await?;
                 Ok(finished)
@@ -125,11 +126,14 @@ pub async fn capture_referral(
     .await
 }
 
-/// Links `customer` to the referrer owning `code`, with the rules every path shares.
+/// Links `customer` to the referrer owning `code`, with the rules every path shares, under the program in
+/// effect at `now` (none: no terms to attribute under).
 async fn attach_referral(
     tx: &mut sqlx::SqliteConnection,
+    program: Option<&Program>,
     customer: &str,
     code: &str,
+    now: i64,
 ) -> Result<(), ApiError> {
     let owner: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT id, email FROM customers WHERE referral_code = ?")
@@ -178,6 +182,29 @@ async fn attach_referral(
             "referrals count for shoppers without orders",
         ));
     }
+    // First touch is for new accounts: an old account that never ordered is not one (the rule is core's).
+    let program = program.ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "no_program", "no loyalty program is active to refer under")
+    })?;
+    let made: Option<i64> = sqlx::query_scalar("SELECT signed_up_at FROM customers WHERE id = ?")
+        .bind(customer)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !loyalty_core::referral_capture_allowed(program, made, now) {
+        let days = program.config().referral.as_ref().map_or(30, |t| t.attribution_days);
+        return Err(match made {
+            None => ApiError::new(
+                StatusCode::CONFLICT,
+                "account_age_unknown",
+                "the shop has not reported when this account was made (signedUpAt in the customer webhook), so it is not known to be new",
+            ),
+            Some(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_a_new_customer",
+                format!("referrals count for accounts the shop made at most attributionDays ({days}) days before"),
+            ),
+        });
+    }
     sqlx::query("UPDATE customers SET referred_by = ? WHERE id = ?")
         .bind(code)
         .bind(customer)
@@ -210,6 +237,9 @@ loyalty_core::wire_struct! {
         pub signed_up_at: Option<i64>,
         /// A referral code the shop captured at sign-up.
         pub referral_code: Option<String>,
+        /// When the shop last changed this customer, Unix seconds: the event's own time, which orders
+        /// events (one not newer than the last applied changes nothing).
+        pub updated_at: Option<i64>,
     }
 }
 
@@ -225,8 +255,8 @@ loyalty_core::wire_struct! {
     }
 }
 
-/// `POST /v1/webhooks/customers`: created or updated. An upsert, so replays change nothing; a referral code
-/// captured at sign-up completes the attribution here.
+/// `POST /v1/webhooks/customers`: created or updated. An upsert ordered by the event's `updatedAt`, so replays
+/// and late deliveries change nothing; a referral code captured at sign-up completes the attribution here.
 pub async fn customer_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -237,25 +267,69 @@ pub async fn customer_webhook(
     crate::routes::signed_by_shop(&state, &headers, &bytes)?;
     let event: CustomerEvent = decode(&bytes)?;
     let c = &event.customer;
+    let mut problems = Problems::default();
     if c.id.is_empty() || c.id.len() > 128 || c.id.contains('\n') {
-        return Err(ApiError::invalid(
-            "invalid_body",
-            Problems::one("customer.id", "must be 1 to 128 bytes without newlines"),
-        ));
+        problems.push("customer.id", "must be 1 to 128 bytes without newlines");
+    }
+    // Times order events and say whether an account is new: one in the future (milliseconds, or a wrong clock)
+    // would put every later event before it, or keep an account new for ever.
+    let latest = now.saturating_add(state.config.clock_skew);
+    for (field, at) in [("customer.updatedAt", c.updated_at), ("customer.signedUpAt", c.signed_up_at)] {
+        if at.is_some_and(|at| at > latest) {
+            problems.push(field, "must be Unix seconds, not in the future");
+        }
+    }
+    if !problems.0.is_empty() {
+        return Err(ApiError::invalid("invalid_body", problems));
     }
     let _write = state.write_lock.lock().await;
     let mut tx = crate::db::begin_write(&state.db).await?;
     ensure_customer(&mut tx, &c.id, now).await?;
-    sqlx::query("UPDATE customers SET email = COALESCE(?, email), signed_up_at = COALESCE(signed_up_at, ?) WHERE id = ?")
-        .bind(&c.email)
-        .bind(c.signed_up_at)
+    let last: Option<i64> = sqlx::query_scalar("SELECT shop_updated_at FROM customers WHERE id = ?")
         .bind(&c.id)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+    match (c.updated_at, last) {
+        // Not newer than the event last applied: a replay or a late delivery. Answered, and nothing changes
+        // (an old e-mail coming back would undo the self-referral check that relies on the current one).
+        (Some(at), Some(last)) if at <= last => {
+            tx.commit().await?;
+            return Ok(Json(json!({ "customerId": c.id, "referral": Value::Null, "ignored": "stale" })));
+        }
+        // A timed event newer than anything applied sets what it carries.
+        (Some(at), _) => {
+            sqlx::query(
+                "UPDATE customers SET email = COALESCE(?, email), signed_up_at = COALESCE(signed_up_at, ?),
+                 shop_updated_at = ? WHERE id = ?",
+            )
+            .bind(&c.email)
+            .bind(c.signed_up_at)
+            .bind(at)
+            .bind(&c.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // An event without a time cannot be ordered: it fills in only what is not known yet.
+        (None, _) => {
+            sqlx::query(
+                "UPDATE customers SET email = COALESCE(email, ?), signed_up_at = COALESCE(signed_up_at, ?)
+                 WHERE id = ?",
+            )
+            .bind(&c.email)
+            .bind(c.signed_up_at)
+            .bind(&c.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     let mut referral = Value::Null;
     if let Some(code) = &c.referral_code {
         let attached = match loyalty_core::ReferralCode::parse(code) {
-            Ok(code) => attach_referral(&mut tx, &c.id, code.as_str()).await.map(|()| code.to_string()),
+            Ok(code) => {
+                let version = state.program_at(now);
+                let program = version.as_ref().map(|v| &*v.program);
+                attach_referral(&mut tx, program, &c.id, code.as_str(), now).await.map(|()| code.to_string())
+            }
             Err(message) => Err(ApiError::invalid(
                 "invalid_referral_code",
                 Problems::one("customer.referralCode", message),
@@ -288,6 +362,9 @@ loyalty_core::wire_struct! {
     }
 }
 
+/// The largest manual adjustment either way, in points.
+const MAX_ADJUSTMENT: i64 = 100_000_000;
+
 /// `POST /v1/admin/customers/{id}/adjustments`: a manual correction, with reason and actor kept.
 pub async fn adjust(
     State(state): State<AppState>,
@@ -308,10 +385,16 @@ pub async fn adjust(
             async move {
                 let request: AdjustmentRequest = decode(bytes)?;
                 let mut problems = Vec::new();
-                if request.points == 0 || request.points.abs() > 100_000_000 {
+                // A range, not `abs()`: `i64::MIN` has no positive counterpart, and its `abs()` overflows (it
+                // wrapped to itself and passed, and the entry broke every later read of the balance).
+                let range = -MAX_ADJUSTMENT..=MAX_ADJUSTMENT;
+                if request.points == 0 || !range.contains(&request.points) {
                     problems.push(loyalty_core::Problem {
                         path: "points".into(),
-                        message: "must be non-zero and at most 100000000 either way".into(),
+                        message: format!(
+                            "must be non-zero and at most {MAX_ADJUSTMENT} either way, got {}",
+                            request.points
+                        ),
                     });
                 }
                 for (field, value) in [("reason", &request.reason), ("actor", &request.actor)] {
@@ -358,7 +441,7 @@ pub async fn export(
     Path(customer): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     crate::routes::admin(&state, &headers)?;
-    let row = sqlx::query("SELECT id, email, signed_up_at, birthday, referral_code, referred_by, created_at FROM customers WHERE id = ?")
+    let row = sqlx::query("SELECT id, email, signed_up_at, birthday, referral_code, referred_by, created_at, shop_updated_at FROM customers WHERE id = ?")
         .bind(&customer)
         .fetch_optional(&state.db)
         .await?
@@ -371,6 +454,7 @@ pub async fn export(
         "referralCode": row.try_get::<String, _>("referral_code")?,
         "referredBy": row.try_get::<Option<String>, _>("referred_by")?,
         "createdAt": row.try_get::<i64, _>("created_at")?,
+        "updatedAt": row.try_get::<Option<i64>, _>("shop_updated_at")?,
     });
     let ledger: Vec<Value> = sqlx::query("SELECT at, kind, points, source, order_id, reason, actor FROM ledger WHERE customer_id = ? ORDER BY at, id")
         .bind(&customer)
@@ -413,9 +497,81 @@ pub async fn export(
             }))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Json(
-        json!({ "profile": profile, "ledger": ledger, "orders": orders, "redemptions": redemptions, "exportedAt": state.now() }),
-    ))
+    let qualifying_events: Vec<Value> = db::qualifying_events(&state.db, &customer)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "at": e.at, "source": db::wire_name(&e.source), "spend": e.spend, "points": e.points,
+                "orders": e.orders,
+            })
+        })
+        .collect();
+    let discount_codes: Vec<Value> = sqlx::query("SELECT code, reward, created_at, consumed_at, consumed_order_id FROM discount_codes WHERE customer_id = ? ORDER BY created_at, rowid")
+        .bind(&customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, ApiError> {
+            let reward: Value =
+                serde_json::from_str(&r.try_get::<String, _>("reward")?).map_err(ApiError::internal)?;
+            let used_at = r.try_get::<Option<i64>, _>("consumed_at")?;
+            Ok(json!({
+                "code": r.try_get::<String, _>("code")?, "reward": reward,
+                "createdAt": r.try_get::<i64, _>("created_at")?, "used": used_at.is_some(), "usedAt": used_at,
+                "orderId": r.try_get::<Option<String>, _>("consumed_order_id")?,
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    let referrals = referrals_export(&state, &customer, &profile).await?;
+    Ok(Json(json!({
+        "profile": profile, "ledger": ledger, "orders": orders, "redemptions": redemptions,
+        "qualifyingEvents": qualifying_events, "discountCodes": discount_codes, "referrals": referrals,
+        "exportedAt": state.now(),
+    })))
+}
+
+/// The shopper's referrals, both ways: who referred them and what their own order paid them; and, as a
+/// referrer, how many signed up with their code and what each reward paid. A friend's id and order are the
+/// friend's data, so the referrer's side names a reward as the ledger does (`referral-<n>`), never the friend.
+async fn referrals_export(state: &AppState, customer: &str, profile: &Value) -> Result<Value, ApiError> {
+    let reward_row = |r: &sqlx::sqlite::SqliteRow, points: &str| -> Result<Value, sqlx::Error> {
+        Ok(json!({
+            "points": r.try_get::<i64, _>(points)?, "status": r.try_get::<String, _>("status")?,
+            "refusal": r.try_get::<Option<String>, _>("refusal")?, "at": r.try_get::<i64, _>("created_at")?,
+            "reversedAt": r.try_get::<Option<i64>, _>("reversed_at")?,
+        }))
+    };
+    let as_friend = sqlx::query("SELECT order_id, friend_points, status, refusal, created_at, reversed_at FROM referral_rewards WHERE friend_id = ?")
+        .bind(customer)
+        .fetch_optional(&state.db)
+        .await?
+        .map(|r| -> Result<Value, sqlx::Error> {
+            let mut reward = reward_row(&r, "friend_points")?;
+            reward["orderId"] = json!(r.try_get::<String, _>("order_id")?);
+            Ok(reward)
+        })
+        .transpose()?;
+    let as_referrer: Vec<Value> = sqlx::query("SELECT rowid, referrer_points, status, refusal, created_at, reversed_at FROM referral_rewards WHERE referrer_id = ? ORDER BY created_at, rowid")
+        .bind(customer)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .map(|r| -> Result<Value, sqlx::Error> {
+            let mut reward = reward_row(r, "referrer_points")?;
+            reward["reward"] = json!(format!("referral-{}", r.try_get::<i64, _>("rowid")?));
+            Ok(reward)
+        })
+        .collect::<Result<_, _>>()?;
+    let code = profile["referralCode"].as_str().unwrap_or_default();
+    let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE referred_by = ?")
+        .bind(code)
+        .fetch_one(&state.db)
+        .await?;
+    Ok(json!({
+        "asFriend": { "referredBy": profile["referredBy"], "reward": as_friend },
+        "asReferrer": { "code": code, "invited": invited, "rewards": as_referrer },
+    }))
 }
 
 /// `DELETE /v1/admin/customers/{id}`: erasure (GDPR art. 17, PIPL art. 47). Personal data is deleted; the
@@ -446,6 +602,8 @@ pub async fn erase(
         "UPDATE orders SET customer_id = ? WHERE customer_id = ?",
         "UPDATE redemptions SET customer_id = ? WHERE customer_id = ?",
         "UPDATE discount_codes SET customer_id = ? WHERE customer_id = ?",
+        "UPDATE referral_rewards SET friend_id = ? WHERE friend_id = ?",
+        "UPDATE referral_rewards SET referrer_id = ? WHERE referrer_id = ?",
     ] {
         sqlx::query(sql).bind(&pseudonym).bind(&customer).execute(&mut *tx).await?;
     }
@@ -476,9 +634,10 @@ pub(crate) fn gift_due(
 
 /// Gives a shopper the birthday gift if one is due (see [`loyalty_core::birthday_award`]); true when given.
 /// Cheap when nothing is due: one read, and a write transaction only to give the gift, re-checked inside it so
-/// two callers at once give it once.
+/// two callers at once give it once. It runs on the caller's connection: a read of `customers/me` that gives
+/// the gift must not take a second pooled connection while it holds one.
 pub(crate) async fn award_birthday(
-    state: &AppState,
+    conn: &mut sqlx::SqliteConnection,
     program: &Program,
     customer: &str,
     now: i64,
@@ -493,11 +652,11 @@ pub(crate) async fn award_birthday(
     let query = "SELECT c.birthday, c.birthday_set_at,
                     (SELECT MAX(at) FROM ledger l WHERE l.customer_id = c.id AND l.source = 'birthday')
                  FROM customers c WHERE c.id = ?";
-    let row = sqlx::query_as(query).bind(customer).fetch_optional(&state.db).await?;
+    let row = sqlx::query_as(query).bind(customer).fetch_optional(&mut *conn).await?;
     if due(row).is_none() {
         return Ok(false);
     }
-    let mut tx = crate::db::begin_write(&state.db).await?;
+    let mut tx = crate::db::begin_write_on(conn).await?;
     let Some(award) = due(sqlx::query_as(query).bind(customer).fetch_optional(&mut *tx).await?) else {
         return Ok(false);
     };
@@ -536,7 +695,9 @@ pub async fn award_birthdays(state: &AppState) -> Result<usize, ApiError> {
             .await?;
     let mut given = 0;
     for customer in customers {
-        given += usize::from(award_birthday(state, &program.program, &customer, now).await?);
+        // A connection per shopper, given back between them, so the sweep never starves the requests.
+        let mut conn = state.db.acquire().await?;
+        given += usize::from(award_birthday(&mut conn, &program.program, &customer, now).await?);
     }
     Ok(given)
 }

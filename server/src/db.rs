@@ -18,10 +18,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_referral_rewards.sql")),
     (8, include_str!("../migrations/0008_catalog_added.sql")),
     (9, include_str!("../migrations/0009_redemption_fences.sql")),
+    (10, include_str!("../migrations/0010_customer_event_order.sql")),
 ];
 
-/// Opens (creating if needed) and migrates the database.
-pub async fn open(url: &str) -> Result<SqlitePool, String> {
+/// Opens (creating if needed) and migrates the database, with at most `max_connections` connections.
+pub async fn open(url: &str, max_connections: u32) -> Result<SqlitePool, String> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| format!("database url {url:?}: {e}"))?
         .create_if_missing(true)
@@ -33,7 +34,7 @@ pub async fn open(url: &str) -> Result<SqlitePool, String> {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(max_connections)
         .connect_with(options)
         .await
         .map_err(|e| format!("cannot open the database {url:?}: {e}"))?;
@@ -115,6 +116,14 @@ pub fn new_referral_code() -> String {
 /// with "database is locked" when another connection wrote in between.
 pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// [`begin_write`] on a connection the caller already holds: a request that holds a pooled connection never
+/// asks the pool for a second one (with every connection held by such requests, each would wait for ever).
+pub async fn begin_write_on(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
+    sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await
 }
 
 /// The text stored for a ledger kind or earn source: their wire names.

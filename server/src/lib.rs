@@ -160,7 +160,7 @@ pub async fn serve(
     config: config::Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, String> {
-    let db = db::open(&config.database_url).await?;
+    let db = db::open(&config.database_url, config.db_max_connections).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -798,7 +798,8 @@ async fn shop_coupon(
     let body =
         serde_json::to_vec(&json!({ "redemptionId": redemption, "customerId": customer, "reward": reward }))
             .map_err(ApiError::internal)?;
-    let signature = crate::auth::webhook_signature(&state.config.webhook_secret, state.now(), &body);
+    // Signed with the current webhook secret (`Config` always holds one, first).
+    let signature = crate::auth::webhook_signature(&state.config.webhook_secrets[0], state.now(), &body);
     let response = state
         .http
         .post(endpoint)

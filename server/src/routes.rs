@@ -120,14 +120,14 @@ pub(crate) fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Optio
 
 /// Refuses a request without the admin key.
 pub(crate) fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    auth::verify_admin(header_str(headers, header::AUTHORIZATION), &state.config.admin_key)
+    auth::verify_admin(header_str(headers, header::AUTHORIZATION), &state.config.admin_keys)
 }
 
 /// Refuses a webhook whose body is not signed with the webhook secret (within the clock skew).
 pub(crate) fn signed_by_shop(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
     auth::verify_webhook(
         header_str(headers, header::HeaderName::from_static(auth::SIGNATURE_HEADER)),
-        &state.config.webhook_secret,
+        &state.config.webhook_secrets,
         body,
         state.now(),
         state.config.clock_skew,
@@ -191,7 +191,7 @@ pub async fn customers_me(
     // sweeps; whether one is due is seen in what this request already read, so most reads cost nothing more.
     let last_gift = ledger.iter().filter(|e| e.source == EarnSource::Birthday).map(|e| e.at).max();
     if crate::customers::gift_due(program, row.1.as_deref(), row.2, last_gift, now).is_some()
-        && crate::customers::award_birthday(&state, program, &customer, now).await?
+        && crate::customers::award_birthday(&mut conn, program, &customer, now).await?
     {
         ledger = db::ledger(&mut *conn, &customer).await?;
     }
@@ -602,6 +602,15 @@ pub async fn demo_identity(
         return Err(ApiError::bad_request("customer must be a non-empty id without newlines"));
     }
     let now = state.now();
+    // The demo plays the shop, which knows when an account was made: a new demo shopper's account is made by
+    // this first sign-in (what a shop reports as `signedUpAt`; a referral landing needs it).
+    let mut conn = state.db.acquire().await?;
+    ensure_customer(&mut conn, &query.customer, now).await?;
+    sqlx::query("UPDATE customers SET signed_up_at = COALESCE(signed_up_at, created_at) WHERE id = ?")
+        .bind(&query.customer)
+        .execute(&mut *conn)
+        .await?;
+    drop(conn);
     let config = &state.config;
     Ok(Json(json!({
         "customerId": query.customer,

@@ -205,6 +205,48 @@ async fn birthday_gifts_are_given_once_a_year_on_the_day() {
 }
 
 #[tokio::test]
+async fn reads_that_give_birthday_gifts_never_wait_for_each_other_on_a_small_pool() {
+    // Two connections for 32 shoppers reading at once, each due a gift: a read that held one connection
+    // while it waited for a second stalled the pool until the request timeout.
+    let server = Server::start_with_env(false, vec![("LOYALTY_DB_MAX_CONNECTIONS", "2".to_owned())]).await;
+    server.load_program(json!({"birthday": {"points": 200, "minDaysKnown": 30}})).await;
+    let day = 86_400;
+    let birthday = loyalty_core::MonthDay::of(server.now() + 40 * day).to_string();
+    let shoppers: Vec<String> = (0..32).map(|i| format!("due-{i}")).collect();
+    for shopper in &shoppers {
+        let (status, _) = server
+            .as_shopper(
+                reqwest::Method::PUT,
+                "/v1/customers/me/birthday",
+                shopper,
+                Some("b"),
+                json!({"birthday": birthday}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    server.running.state.advance_clock(40 * day);
+    let reads = shoppers.iter().map(|shopper| async {
+        let response = server.me_with(&server.identity(shopper)).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, body["balance"]["available"].as_i64())
+    });
+    let answers =
+        tokio::time::timeout(std::time::Duration::from_secs(10), futures::future::join_all(reads)).await;
+    let answers = answers.expect("every read answers within 10 s on a pool of 2 connections");
+    assert!(answers.iter().all(|a| *a == (StatusCode::OK, Some(200))), "{answers:?}");
+    let gifts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT customer_id, COUNT(*) FROM ledger WHERE source = 'birthday' GROUP BY customer_id ORDER BY customer_id",
+    )
+    .fetch_all(&server.running.state.db)
+    .await
+    .unwrap();
+    assert_eq!(gifts.len(), 32, "{gifts:?}");
+    assert!(gifts.iter().all(|(_, n)| *n == 1), "each gift given exactly once: {gifts:?}");
+}
+
+#[tokio::test]
 async fn referrals_are_captured_once_for_new_shoppers() {
     let server = Server::start().await;
     server.load_program(json!({})).await;
@@ -218,6 +260,9 @@ async fn referrals_are_captured_once_for_new_shoppers() {
             json!({"code": code}),
         )
     };
+    // The shop reports when the friend's account was made: only a new account's landing counts.
+    let made = json!({"event": "created", "customer": {"id": "friend", "signedUpAt": server.now()}});
+    assert_eq!(server.customer_webhook(made).await.0, StatusCode::OK);
     let (status, body) = capture("referrer", "k", code.clone()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("own_referral_code")));
     let unknown = loyalty_core::ReferralCode::from_random(1).to_string();
@@ -280,9 +325,16 @@ async fn a_friends_first_qualifying_order_rewards_both_once_within_the_cap() {
     // The same mailbox under another account is refused at sign-up.
     let (_, body) = server.customer_webhook(signed_up("ann2", "ann+2nd@example.com", Some(&code))).await;
     assert_eq!(body["referral"]["refused"], "own_referral_code", "{body}");
+    // Points held (available and pending): referral rewards stay pending through the return window.
     let points = |me: &Value| {
+        let pending: i64 = me["balance"]["pending"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["points"].as_i64())
+            .sum();
         (
-            me["balance"]["available"].as_i64(),
+            me["balance"]["available"].as_i64().map(|available| available + pending),
             me["referral"]["rewarded"].as_i64(),
             me["referral"]["pointsEarned"].as_i64(),
         )
@@ -354,6 +406,8 @@ async fn a_friend_who_turns_out_to_be_the_referrer_earns_nothing() {
     let customer =
         |id: &str, email: &str| json!({"event": "updated", "customer": {"id": id, "email": email}});
     server.customer_webhook(customer("bob", "bob@gmail.com")).await;
+    let made = json!({"event": "created", "customer": {"id": "bob-alt", "signedUpAt": server.now()}});
+    server.customer_webhook(made).await;
     // Captured before the shop knew the friend's e-mail, which turns out to be Bob's own mailbox.
     let (status, _) = server
         .as_shopper(
@@ -462,4 +516,306 @@ async fn adjustments_are_audited_and_data_can_be_exported_and_erased() {
     assert_eq!(kept, 2);
     let (status, _) = server.admin(reqwest::Method::DELETE, "/v1/admin/customers/c1", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Every stored value, as text, of every column of every table (read from `sqlite_master`), that holds
+/// `needle`: `table.column = value` for each.
+async fn stored_anywhere(db: &sqlx::SqlitePool, needle: &str) -> Vec<String> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(db)
+            .await
+            .expect("the schema");
+    let mut found = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+            .bind(&table)
+            .fetch_all(db)
+            .await
+            .expect("the table's columns");
+        for column in columns {
+            // Names come from the schema itself, not from outside; a test may build this query.
+            let sql = format!(
+                "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?) > 0"
+            );
+            let values: Vec<Option<String>> =
+                sqlx::query_scalar(&sql).bind(needle).fetch_all(db).await.expect("the column");
+            found.extend(values.into_iter().map(|v| format!("{table}.{column} = {}", v.unwrap_or_default())));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() {
+    let server = Server::start().await;
+    let mut terms = referral_terms();
+    terms["birthday"] = json!({"points": 200, "minDaysKnown": 30});
+    server.load_program(terms).await;
+    let now = server.now();
+    let signed_up = |id: &str, code: Option<&str>| json!({"event": "created", "customer": {"id": id, "email": format!("{id}@example.com"), "signedUpAt": now, "referralCode": code}});
+    let zed = "zed-7q4w";
+    assert_eq!(server.customer_webhook(signed_up("ann", None)).await.0, StatusCode::OK);
+    let ann_code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    // Zed was referred by Ann, and referred Fay.
+    let (_, body) = server.customer_webhook(signed_up(zed, Some(&ann_code))).await;
+    assert_eq!(body["referral"]["referredBy"], ann_code.as_str(), "{body}");
+    let zed_code = server.me(zed).await["referral"]["code"].as_str().unwrap().to_owned();
+    server.customer_webhook(signed_up("fay", Some(&zed_code))).await;
+    let (_, body) = server.webhook(order("zed-1", zed, now - 60, 9000)).await;
+    assert_eq!(body["referral"]["friendPoints"], 100, "{body}");
+    let (_, body) = server.webhook(order("fay-1", "fay", now - 60, 9000)).await;
+    assert_eq!(body["referral"]["referrerPoints"], 500, "{body}");
+    // Points to spend, two codes (one used at checkout), a birthday: keys in both scopes.
+    let adjust = json!({"points": 2000, "reason": "welcome", "actor": "ming"});
+    let path = format!("/v1/admin/customers/{zed}/adjustments");
+    assert_eq!(
+        server.admin(reqwest::Method::POST, &path, Some(adjust), Some("a1")).await.0,
+        StatusCode::CREATED
+    );
+    let mut codes = Vec::new();
+    for key in ["r1", "r2"] {
+        let (status, body) = server
+            .as_shopper(
+                reqwest::Method::POST,
+                "/v1/redemptions",
+                zed,
+                Some(key),
+                json!({"rewardId": "ten-off"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        codes.push(body["code"].as_str().unwrap().to_owned());
+    }
+    let mut used = order("zed-2", zed, now - 30, 2000);
+    used["order"]["discountCodes"] = json!([codes[0]]);
+    server.webhook(used).await;
+    let (status, _) = server
+        .as_shopper(
+            reqwest::Method::PUT,
+            "/v1/customers/me/birthday",
+            zed,
+            Some("b1"),
+            json!({"birthday": "08-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, export) =
+        server.admin(reqwest::Method::GET, &format!("/v1/admin/customers/{zed}/export"), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let referrals = &export["referrals"];
+    assert_eq!(referrals["asFriend"]["referredBy"], ann_code.as_str(), "{export}");
+    assert_eq!(referrals["asFriend"]["reward"]["orderId"], "zed-1", "{export}");
+    assert_eq!(referrals["asFriend"]["reward"]["points"], 100, "{export}");
+    assert_eq!(referrals["asFriend"]["reward"]["status"], "rewarded", "{export}");
+    assert_eq!(referrals["asReferrer"]["code"], zed_code.as_str(), "{export}");
+    assert_eq!(referrals["asReferrer"]["invited"], 1, "{export}");
+    let as_referrer = referrals["asReferrer"]["rewards"].as_array().expect("rewards as referrer");
+    assert_eq!(as_referrer.len(), 1, "{export}");
+    assert_eq!(
+        (as_referrer[0]["points"].as_i64(), as_referrer[0]["status"].as_str()),
+        (Some(500), Some("rewarded"))
+    );
+    assert!(!as_referrer[0].to_string().contains("fay"), "a friend's id and order are theirs: {export}");
+    let sources: Vec<&str> = export["qualifyingEvents"]
+        .as_array()
+        .expect("qualifying events")
+        .iter()
+        .filter_map(|e| e["source"].as_str())
+        .collect();
+    assert_eq!(sources, ["purchase", "referral", "referral", "purchase"], "{export}");
+    let code_status: Vec<(String, bool)> = export["discountCodes"]
+        .as_array()
+        .expect("discount codes")
+        .iter()
+        .map(|c| (c["code"].as_str().unwrap_or("").to_owned(), c["used"].as_bool().unwrap_or(false)))
+        .collect();
+    assert_eq!(code_status, [(codes[0].clone(), true), (codes[1].clone(), false)], "{export}");
+    assert_eq!(export["discountCodes"][0]["orderId"], "zed-2", "{export}");
+
+    assert!(!stored_anywhere(&server.running.state.db, zed).await.is_empty(), "the scan finds the id before");
+    let (status, _) =
+        server.admin(reqwest::Method::DELETE, &format!("/v1/admin/customers/{zed}"), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        stored_anywhere(&server.running.state.db, zed).await,
+        Vec::<String>::new(),
+        "no table holds the id"
+    );
+    assert_eq!(stored_anywhere(&server.running.state.db, "zed-7q4w@example.com").await, Vec::<String>::new());
+    // What the others earned stays theirs.
+    let ann = server.me("ann").await;
+    assert_eq!(ann["referral"]["rewarded"], 1, "{ann}");
+    assert_eq!(server.me("fay").await["referral"]["code"].as_str().map(str::len), Some(8));
+}
+
+#[tokio::test]
+async fn a_referrers_reward_cannot_be_spent_until_the_friends_return_window_closes() {
+    // pendingDays is 0 (the default) and the terms' return window 30 days: the outside review redeemed the
+    // reward at once, then the friend refunded.
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    let friend = json!({"event": "created", "customer": {"id": "f1", "email": "f1@example.com", "signedUpAt": server.now(), "referralCode": code}});
+    assert_eq!(server.customer_webhook(friend).await.0, StatusCode::OK);
+    let paid = server.now();
+    let (_, body) = server.webhook(order("f1-a", "f1", paid, 6000)).await;
+    assert_eq!(body["referral"]["referrerPoints"], 500, "{body}");
+    let redeem = |key: &'static str| {
+        server.as_shopper(
+            reqwest::Method::POST,
+            "/v1/redemptions",
+            "ann",
+            Some(key),
+            json!({"rewardId": "ten-off"}),
+        )
+    };
+    let (status, body) = redeem("r1").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_enough_points")),
+        "{body}"
+    );
+    let ann = server.me("ann").await;
+    assert_eq!(ann["balance"]["available"], 0, "{ann}");
+    assert_eq!(ann["balance"]["pending"], json!([{"points": 500, "at": paid + 30 * 86_400 + 1}]), "{ann}");
+    // The friend's own purchase points follow pendingDays; their referral bonus waits like the referrer's.
+    let f1 = server.me("f1").await;
+    assert_eq!(f1["balance"]["available"], 60, "{f1}");
+    // Once the window has closed a refund no longer reverses the reward, and it can be spent.
+    server.running.state.advance_clock(30 * 86_400 + 1);
+    let (status, body) = redeem("r2").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn adjustments_past_the_range_are_refused_naming_points_and_the_balance_still_reads() {
+    let server = Server::start().await;
+    server.load_program(json!({})).await;
+    let path = "/v1/admin/customers/c1/adjustments";
+    // -9223372036854775808 has no positive counterpart in i64: its `abs()` wrapped to itself, which passed the
+    // range check, and the entry broke every later read of the balance (500).
+    for (key, points) in [("a1", i64::MIN), ("a2", i64::MAX), ("a3", -100_000_001), ("a4", 100_000_001)] {
+        let body = json!({"points": points, "reason": "typo", "actor": "ming"});
+        let (status, answer) = server.admin(reqwest::Method::POST, path, Some(body), Some(key)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{points}: {answer}");
+        assert_eq!(answer["error"]["problems"][0]["path"], "points", "{points}: {answer}");
+    }
+    let body = json!({"points": -100_000_000, "reason": "the largest correction", "actor": "ming"});
+    let (status, answer) = server.admin(reqwest::Method::POST, path, Some(body), Some("a5")).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(server.me("c1").await["balance"]["available"], -100_000_000);
+}
+
+#[tokio::test]
+async fn a_replayed_older_customer_event_changes_nothing() {
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("bob").await["referral"]["code"].as_str().unwrap().to_owned();
+    server
+        .customer_webhook(json!({"event": "updated", "customer": {"id": "bob", "email": "bob@gmail.com", "updatedAt": 100}}))
+        .await;
+    server
+        .customer_webhook(json!({"event": "created", "customer": {"id": "alt", "signedUpAt": server.now(), "updatedAt": 500}}))
+        .await;
+    let (status, _) = server
+        .as_shopper(reqwest::Method::POST, "/v1/referrals/capture", "alt", Some("k"), json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let updated = |email: &str, at: Option<i64>| json!({"event": "updated", "customer": {"id": "alt", "email": email, "updatedAt": at}});
+    let email = || async {
+        let (_, export) =
+            server.admin(reqwest::Method::GET, "/v1/admin/customers/alt/export", None, None).await;
+        export["profile"]["email"].as_str().unwrap_or_default().to_owned()
+    };
+    server.customer_webhook(updated("alt@example.com", Some(1_000))).await;
+    // The shop learns the account is Bob's own mailbox: the self-referral check relies on this e-mail.
+    let (status, body) = server.customer_webhook(updated("B.o.b+alt@gmail.com", Some(2_000))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(email().await, "B.o.b+alt@gmail.com");
+    // An older event replayed, one of the same time, and one that says no time: each answers 200 and changes
+    // nothing (an e-mail already stored is changed only by a newer timed event).
+    for (stale, at) in
+        [("alt@example.com", Some(1_000)), ("other@example.com", Some(2_000)), ("x@example.com", None)]
+    {
+        let (status, body) = server.customer_webhook(updated(stale, at)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(email().await, "B.o.b+alt@gmail.com", "{stale} at {at:?} changed the e-mail: {body}");
+    }
+    let (_, body) = server.webhook(order("alt-1", "alt", server.now(), 9000)).await;
+    assert_eq!(body["referral"]["refused"], "selfReferral", "{body}");
+    // A newer event still applies.
+    server.customer_webhook(updated("alt@example.org", Some(3_000))).await;
+    assert_eq!(email().await, "alt@example.org");
+}
+
+#[tokio::test]
+async fn a_landing_is_captured_only_for_an_account_made_within_attribution_days() {
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().unwrap().to_owned();
+    let day = 86_400;
+    let now = server.now();
+    let signed_up = |id: &str, at: Option<i64>| json!({"event": "created", "customer": {"id": id, "email": format!("{id}@example.com"), "signedUpAt": at}});
+    // attributionDays is 30 (the default): an account the shop made 29 days ago is new, one of 31 days is not.
+    server.customer_webhook(signed_up("fresh", Some(now - 29 * day))).await;
+    server.customer_webhook(signed_up("old", Some(now - 31 * day))).await;
+    let capture = |customer: &'static str| {
+        server.as_shopper(
+            reqwest::Method::POST,
+            "/v1/referrals/capture",
+            customer,
+            Some("k"),
+            json!({"code": code}),
+        )
+    };
+    let (status, body) = capture("fresh").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = capture("old").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_a_new_customer")),
+        "an old account without orders is not new: {body}"
+    );
+    // Without a creation time from the shop the server cannot tell: it refuses.
+    let (status, body) = capture("unknown").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("account_age_unknown")),
+        "{body}"
+    );
+    // The same through the shop's customer webhook.
+    let with_code = |id: &str, at: Option<i64>| json!({"event": "created", "customer": {"id": id, "signedUpAt": at, "referralCode": code}});
+    let (_, body) = server.customer_webhook(with_code("old-2", Some(now - 400 * day))).await;
+    assert_eq!(body["referral"]["refused"], "not_a_new_customer", "{body}");
+    let (_, body) = server.customer_webhook(with_code("no-date", None)).await;
+    assert_eq!(body["referral"]["refused"], "account_age_unknown", "{body}");
+    let (_, body) = server.customer_webhook(with_code("new-2", Some(now))).await;
+    assert_eq!(body["referral"]["referredBy"], code.as_str(), "{body}");
+    assert_eq!(server.me("ann").await["referral"]["invited"], 2);
+}
+
+#[tokio::test]
+async fn customer_events_from_the_future_are_refused_by_field() {
+    // A time in milliseconds, or a wrong clock, would order every later event before it (an e-mail frozen for
+    // ever) or keep an account "new" for ever.
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let later = server.now() + 3_600;
+    for (field, customer) in [
+        ("customer.updatedAt", json!({"id": "c1", "email": "c1@example.com", "updatedAt": later})),
+        ("customer.signedUpAt", json!({"id": "c1", "signedUpAt": later})),
+        ("customer.updatedAt", json!({"id": "c1", "updatedAt": server.now() * 1_000})),
+    ] {
+        let (status, body) = server.customer_webhook(json!({"event": "updated", "customer": customer})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["problems"][0]["path"], field, "{body}");
+    }
+    let (status, _) = server.admin(reqwest::Method::GET, "/v1/admin/customers/c1/export", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was recorded");
+    // Within the clock skew is fine.
+    let soon = json!({"id": "c1", "updatedAt": server.now() + 60, "signedUpAt": server.now() + 60});
+    let (status, body) = server.customer_webhook(json!({"event": "created", "customer": soon})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

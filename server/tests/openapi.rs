@@ -325,6 +325,18 @@ async fn every_operation_answers_as_documented() {
     .await; // 409
 
     let referrer = server.me("friend").await["referral"]["code"].as_str().expect("code").to_owned();
+    // A landing counts for an account the shop reports as new (`signedUpAt`).
+    let made = serde_json::to_vec(&json!({"event": "created", "customer": {"id": "new", "signedUpAt": now}}))
+        .expect("json");
+    let response = server
+        .client
+        .post(server.url("/v1/webhooks/customers"))
+        .header("loyalty-signature", webhook_signature(WEBHOOK_SECRET.as_bytes(), server.now(), &made))
+        .body(made)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
     let new = Some(server.identity("new"));
     c.call(
         Method::POST,

@@ -234,7 +234,7 @@ async fn coupon_shop(behaviour: Shop) -> CouponShop {
                     as i64;
             if loyalty_server::auth::verify_webhook(
                 signature.as_deref(),
-                common::WEBHOOK_SECRET.as_bytes(),
+                &[common::WEBHOOK_SECRET.as_bytes().to_vec()],
                 &body,
                 now,
                 300,

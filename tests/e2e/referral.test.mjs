@@ -124,8 +124,12 @@ test("a friend lands with A's link, signs up and orders; both are rewarded and A
   const order = await (await paid).json();
   assert.deepEqual(order.referral, { referrerPoints: 500, friendPoints: 100, refused: null });
   assert.equal(await friend.textContent("#order-result"), "已下单，获得 168 积分");
-  // The order's 168 points and the friend's 100 are pending for the program's 7 days, like any purchase.
-  await friend.waitForFunction(() => document.querySelector("loyalty-panel").shadowRoot.querySelector(".pending")?.textContent.startsWith("268 积分"));
+  // The order's 168 points are pending for the program's 7 days, like any purchase; the friend's 100 wait out
+  // the referral's 30-day return window (a refund inside it takes them back), so they come later.
+  await friend.waitForFunction(() => {
+    const pending = [...document.querySelector("loyalty-panel").shadowRoot.querySelectorAll(".pending")];
+    return pending.length === 2 && pending[0].textContent.startsWith("168 积分") && pending[1].textContent.startsWith("100 积分");
+  });
   assert.match(await panel(friend, ".activity-list").textContent(), /邀请奖励/);
   assert.deepEqual(friend.messages, []);
   await friend.context().close();
