@@ -8,6 +8,13 @@ use std::path::PathBuf;
 /// Shortest secret accepted, in bytes: HMAC-SHA256 keys below 32 bytes are weak.
 pub const MIN_SECRET_LEN: usize = 32;
 
+/// Default of `LOYALTY_HEADER_TIMEOUT_SECONDS`: a browser sends its headers in one go, so 10 s is ample on a
+/// slow mobile link, and it also closes a keep-alive connection left idle that long.
+pub const DEFAULT_HEADER_TIMEOUT_SECONDS: i64 = 10;
+
+/// Default of `LOYALTY_REQUEST_TIMEOUT_SECONDS`.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: i64 = 15;
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -31,6 +38,11 @@ pub struct Config {
     pub clock_skew: i64,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// How long a connection may take to send a request's headers, and stay idle between requests (default
+    /// 10 s): a client that opens connections and dawdles would otherwise hold each one forever.
+    pub header_timeout: std::time::Duration,
+    /// How long a request may take once its headers are in, body and answer included (default 15 s).
+    pub request_timeout: std::time::Duration,
     /// The shopper's writes allowed per minute, per shopper and per client address.
     pub write_limits: crate::limits::WriteLimits,
     /// Behind a proxy: the header whose last entry is the client's address (e.g. `x-forwarded-for`).
@@ -61,6 +73,8 @@ struct FileConfig {
     identity_max_age_seconds: Option<i64>,
     clock_skew_seconds: Option<i64>,
     max_body_bytes: Option<usize>,
+    header_timeout_seconds: Option<i64>,
+    request_timeout_seconds: Option<i64>,
     writes_per_minute_per_shopper: Option<u32>,
     writes_per_minute_per_address: Option<u32>,
     client_address_header: Option<String>,
@@ -164,6 +178,26 @@ impl Config {
             }
             None => file.max_body_bytes.unwrap_or(1 << 20),
         };
+        // Whole seconds from 1 to an hour: 0 would close every connection at once, and a bound far past an
+        // hour is no bound against a client that holds connections open.
+        let seconds = |name: &str, given: Option<i64>, default: i64| -> Result<std::time::Duration, String> {
+            let n = number(name, given.unwrap_or(default))?;
+            u64::try_from(n)
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| format!("{name} must be from 1 to 3600 seconds, got {n}"))
+        };
+        let header_timeout = seconds(
+            "LOYALTY_HEADER_TIMEOUT_SECONDS",
+            file.header_timeout_seconds,
+            DEFAULT_HEADER_TIMEOUT_SECONDS,
+        )?;
+        let request_timeout = seconds(
+            "LOYALTY_REQUEST_TIMEOUT_SECONDS",
+            file.request_timeout_seconds,
+            DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        )?;
         let per_minute = |name: &str, given: Option<u32>, default: u32| -> Result<u32, String> {
             let n = number(name, i64::from(given.unwrap_or(default)))?;
             u32::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be at least 1"))
@@ -208,6 +242,8 @@ impl Config {
             identity_max_age,
             clock_skew,
             max_body_bytes,
+            header_timeout,
+            request_timeout,
             write_limits,
             client_address_header,
             demo,
@@ -354,5 +390,40 @@ mod tests {
         let err =
             load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", "https://tea.example/")]).unwrap_err();
         assert!(err.contains("must look like https://shop.example"), "{err}");
+    }
+
+    #[test]
+    fn timeouts_are_whole_seconds_from_one_to_an_hour() {
+        let demo = load(&[("LOYALTY_DEMO", "1")]).unwrap();
+        assert_eq!(
+            (demo.header_timeout.as_secs(), demo.request_timeout.as_secs()),
+            (DEFAULT_HEADER_TIMEOUT_SECONDS as u64, DEFAULT_REQUEST_TIMEOUT_SECONDS as u64)
+        );
+        let short = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_HEADER_TIMEOUT_SECONDS", "1"),
+            ("LOYALTY_REQUEST_TIMEOUT_SECONDS", "2"),
+        ])
+        .unwrap();
+        assert_eq!((short.header_timeout.as_secs(), short.request_timeout.as_secs()), (1, 2));
+        for (name, value, expected) in [
+            (
+                "LOYALTY_HEADER_TIMEOUT_SECONDS",
+                "0",
+                "LOYALTY_HEADER_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 0",
+            ),
+            (
+                "LOYALTY_REQUEST_TIMEOUT_SECONDS",
+                "3601",
+                "LOYALTY_REQUEST_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 3601",
+            ),
+            (
+                "LOYALTY_HEADER_TIMEOUT_SECONDS",
+                "1.5",
+                "LOYALTY_HEADER_TIMEOUT_SECONDS must be a whole number, got \"1.5\"",
+            ),
+        ] {
+            assert_eq!(load(&[("LOYALTY_DEMO", "1"), (name, value)]).unwrap_err(), expected);
+        }
     }
 }

@@ -1,0 +1,121 @@
+//! Integration tests of the server's HTTP edge over raw sockets and real HTTP: how long a connection may
+//! dawdle (headers, idle keep-alive, a slow body), the write limits' buckets, and the headers every answer
+//! carries.
+
+mod common;
+
+use common::Server;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A server whose header and request timeouts are 1 s, so the tests wait seconds, not minutes.
+async fn impatient_server() -> Server {
+    Server::start_with_env(
+        false,
+        vec![
+            ("LOYALTY_HEADER_TIMEOUT_SECONDS", "1".to_owned()),
+            ("LOYALTY_REQUEST_TIMEOUT_SECONDS", "1".to_owned()),
+        ],
+    )
+    .await
+}
+
+/// Writes `sent` on a fresh connection, then reads until the server closes it; what was read, and how long
+/// the connection lasted. Panics if it is still open after `bound` (generous: the timeouts are 1 s).
+async fn held_for(server: &Server, sent: &[u8], bound: Duration) -> (String, Duration) {
+    let mut stream = TcpStream::connect(server.running.addr).await.expect("connect");
+    let start = Instant::now();
+    stream.write_all(sent).await.expect("write");
+    let mut read = Vec::new();
+    let closed = tokio::time::timeout(bound, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                // A reset counts as closed, like an orderly end.
+                Ok(0) | Err(_) => break,
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&read).into_owned();
+    assert!(closed.is_ok(), "the connection was still open after {bound:?}; read so far: {text:?}");
+    (text, start.elapsed())
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let server = impatient_server().await;
+    let (_, lasted) =
+        held_for(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", Duration::from_secs(10)).await;
+    assert!(lasted >= Duration::from_millis(900), "not before the timeout: {lasted:?}");
+    // A connection that sends nothing at all is closed the same way.
+    held_for(&server, b"", Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let server = impatient_server().await;
+    let (answer, _) =
+        held_for(&server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_times_out() {
+    let server = impatient_server().await;
+    let sent = b"POST /v1/webhooks/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                 Content-Length: 100\r\n\r\n{\"event\":";
+    let mut stream = TcpStream::connect(server.running.addr).await.expect("connect");
+    stream.write_all(sent).await.expect("write");
+    let mut buf = [0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer within 10 s")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections() {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        Server::start_until(false, vec![("LOYALTY_REQUEST_TIMEOUT_SECONDS", "5".to_owned())], async {
+            let _ = stopped.await;
+        })
+        .await;
+    // An idle keep-alive connection (its request answered), and a request whose body is half sent.
+    let mut idle = TcpStream::connect(server.running.addr).await.expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    let mut buf = [0u8; 4096];
+    let n = idle.read(&mut buf).await.expect("read");
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let mut busy = TcpStream::connect(server.running.addr).await.expect("connect");
+    let body = br#"{"event":"paid"}"#;
+    let head = format!(
+        "POST /v1/webhooks/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    busy.write_all(head.as_bytes()).await.expect("write");
+    busy.write_all(&body[..4]).await.expect("write");
+    // Let the server read the headers and start the request before it is told to stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).expect("the server listens for shutdown");
+    // The idle connection is closed at once...
+    let closed = tokio::time::timeout(Duration::from_secs(3), idle.read(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0) | Err(_))), "the idle connection was not closed: {closed:?}");
+    // ...the request in flight still gets its answer (an unsigned webhook: 401)...
+    busy.write_all(&body[4..]).await.expect("write");
+    let n = tokio::time::timeout(Duration::from_secs(5), busy.read(&mut buf))
+        .await
+        .expect("an answer")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    // ...and then the server stops, and takes no new connection.
+    let task = tokio::time::timeout(Duration::from_secs(5), server.running.task).await;
+    assert!(matches!(task, Ok(Ok(Ok(())))), "the server did not stop cleanly: {task:?}");
+    assert!(TcpStream::connect(server.running.addr).await.is_err());
+}
