@@ -45,8 +45,11 @@ pub struct Config {
     pub request_timeout: std::time::Duration,
     /// The shopper's writes allowed per minute, per shopper and per client address.
     pub write_limits: crate::limits::WriteLimits,
-    /// Behind a proxy: the header whose last entry is the client's address (e.g. `x-forwarded-for`).
+    /// Behind a proxy: the header whose entries are the forwarded hops (e.g. `x-forwarded-for`), believed
+    /// only from `trusted_proxies`.
     pub client_address_header: Option<String>,
+    /// The proxies (addresses and networks) whose `client_address_header` is believed.
+    pub trusted_proxies: Vec<crate::limits::AddressRange>,
     /// Demo mode: demo data, the demo sign-in route, and the demo shop's static files.
     pub demo: bool,
     /// When set, redemptions ask the shop's own endpoint to create the coupon (see README) instead of
@@ -77,7 +80,9 @@ struct FileConfig {
     request_timeout_seconds: Option<i64>,
     writes_per_minute_per_shopper: Option<u32>,
     writes_per_minute_per_address: Option<u32>,
+    anonymous_writes_per_minute_per_address: Option<u32>,
     client_address_header: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
     demo: Option<bool>,
     coupon_endpoint: Option<String>,
     static_dir: Option<PathBuf>,
@@ -214,6 +219,11 @@ impl Config {
                 file.writes_per_minute_per_address,
                 defaults.per_address,
             )?,
+            anonymous_per_address: per_minute(
+                "LOYALTY_ANONYMOUS_WRITES_PER_MINUTE_PER_ADDRESS",
+                file.anonymous_writes_per_minute_per_address,
+                defaults.anonymous_per_address,
+            )?,
         };
         let client_address_header = var("LOYALTY_CLIENT_ADDRESS_HEADER")
             .or(file.client_address_header)
@@ -223,6 +233,34 @@ impl Config {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(format!("LOYALTY_CLIENT_ADDRESS_HEADER must be a header name, got {h:?}"));
             }
+        }
+        let trusted_proxies = match var("LOYALTY_TRUSTED_PROXIES") {
+            Some(list) => list.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        }
+        .iter()
+        .map(|range| {
+            crate::limits::AddressRange::parse(range).map_err(|e| format!("LOYALTY_TRUSTED_PROXIES: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+        // Each without the other does nothing: say so at start rather than limit every shopper behind the
+        // proxy as one address, or believe a header no proxy is named to write.
+        match (&client_address_header, trusted_proxies.is_empty()) {
+            (Some(_), true) => {
+                return Err(
+                    "LOYALTY_CLIENT_ADDRESS_HEADER is set but LOYALTY_TRUSTED_PROXIES is not: name the \
+                            proxies (addresses or networks) whose header is believed"
+                        .into(),
+                )
+            }
+            (None, false) => {
+                return Err(
+                    "LOYALTY_TRUSTED_PROXIES is set but LOYALTY_CLIENT_ADDRESS_HEADER is not: name the \
+                            header the proxies write the client's address in (e.g. x-forwarded-for)"
+                        .into(),
+                )
+            }
+            _ => {}
         }
         let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
         if let Some(url) = &coupon_endpoint {
@@ -246,6 +284,7 @@ impl Config {
             request_timeout,
             write_limits,
             client_address_header,
+            trusted_proxies,
             demo,
             static_dir: var("LOYALTY_STATIC_DIR").map(PathBuf::from).or(file.static_dir),
             pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),
@@ -425,5 +464,40 @@ mod tests {
         ] {
             assert_eq!(load(&[("LOYALTY_DEMO", "1"), (name, value)]).unwrap_err(), expected);
         }
+    }
+
+    #[test]
+    fn the_client_address_header_needs_trusted_proxies() {
+        let err =
+            load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_CLIENT_ADDRESS_HEADER", "x-forwarded-for")]).unwrap_err();
+        assert!(
+            err.starts_with("LOYALTY_CLIENT_ADDRESS_HEADER is set but LOYALTY_TRUSTED_PROXIES is not"),
+            "{err}"
+        );
+        let err = load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap_err();
+        assert!(
+            err.starts_with("LOYALTY_TRUSTED_PROXIES is set but LOYALTY_CLIENT_ADDRESS_HEADER is not"),
+            "{err}"
+        );
+        let err = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "x-forwarded-for"),
+            ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "LOYALTY_TRUSTED_PROXIES: \"proxy.example\": must be an IP address or a network like 10.0.0.0/8"
+        );
+        let ok = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
+            ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("LOYALTY_ANONYMOUS_WRITES_PER_MINUTE_PER_ADDRESS", "7"),
+        ])
+        .unwrap();
+        assert_eq!(ok.client_address_header.as_deref(), Some("x-forwarded-for"));
+        assert_eq!(ok.trusted_proxies.len(), 2);
+        assert_eq!(ok.write_limits.anonymous_per_address, 7);
     }
 }

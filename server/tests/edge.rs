@@ -119,3 +119,37 @@ async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections(
     assert!(matches!(task, Ok(Ok(Ok(())))), "the server did not stop cleanly: {task:?}");
     assert!(TcpStream::connect(server.running.addr).await.is_err());
 }
+
+#[tokio::test]
+async fn a_flood_of_anonymous_writes_leaves_the_shoppers_at_that_address_alone() {
+    let server = Server::start().await;
+    server.load_program(serde_json::json!({})).await;
+    let (status, _) = server.webhook(common::paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    // 130 writes from this address with no identity or a forged one: each a 401 until their own bucket is
+    // empty, then a 429; none of them spends the signed-in shoppers' bucket of 120.
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for i in 0..130 {
+        let mut request = server
+            .client
+            .post(server.url("/v1/redemptions"))
+            .header("idempotency-key", format!("flood-{i}"))
+            .json(&serde_json::json!({"rewardId": "ten-off"}));
+        if i % 2 == 0 {
+            request = request.header("authorization", "LoyaltyShopper forged");
+        }
+        *statuses.entry(request.send().await.expect("request").status().as_u16()).or_default() += 1;
+    }
+    assert_eq!(statuses.get(&401), Some(&30), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&100), "{statuses:?}");
+    let (status, body) = server
+        .as_shopper(
+            reqwest::Method::POST,
+            "/v1/redemptions",
+            "c1",
+            Some("real-1"),
+            serde_json::json!({"rewardId": "ten-off"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+}
