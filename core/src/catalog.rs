@@ -175,6 +175,17 @@ pub fn neighbours(
 /// The default number of products a widget downloads for recommendations.
 pub const CANDIDATES: usize = 2_000;
 
+/// The most popular products a catalog request may ask for (`limit`), and so the largest `catalogLimit` a
+/// widget accepts: one number for both, so a widget is never configured to ask for what the server refuses.
+///
+/// Why 5,000: a product page ranks tens of products out of a candidate set that already holds the page's own
+/// products and what goes with them, so more popular products add little once there are a few thousand.
+/// 2,000 products are about 0.7 MB of JSON, so 5,000 are about 1.75 MB, the most that fits the widget's
+/// default `maxResponseBytes` (2 MB) in the products format it reads, with room for long titles. 10,000
+/// (3.5 MB) would need every shop to raise that limit, and lets any anonymous caller ask the server for
+/// twice the work per request. A shop's own UI over a whole large catalog reads it server to server.
+pub const MAX_CATALOG_LIMIT: usize = 5_000;
+
 /// The products a widget downloads to rank: the `limit` most popular in stock (ties by id), plus the products
 /// named in `near` (the page's products, in stock or not: they are where a list starts from) and their
 /// neighbours in stock, so no shopper downloads a whole large catalog and a product page still finds what

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod catalog_answers;
 pub mod config;
 pub mod customers;
 pub mod db;
