@@ -36,13 +36,24 @@ pub const API_VERSION: &str = "1";
 /// request tracing.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
-    let mut api = Router::new()
+    // Public answers, each with its own caching (the program and catalog: public, with ETags).
+    let public = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/v1/program", get(routes::get_program))
         .route("/v1/catalog", get(catalog::get_catalog))
-        .route("/v1/customers/me", get(routes::customers_me))
         .route("/v1/webhooks/orders", post(routes::order_webhook))
-        .route("/v1/webhooks/customers", post(customers::customer_webhook))
+        .route("/v1/webhooks/customers", post(customers::customer_webhook));
+    // The shopper's writes, rate-limited per shopper and per address.
+    let writes = Router::new()
+        .route("/v1/customers/me/birthday", put(customers::put_birthday))
+        .route("/v1/referrals/capture", post(customers::capture_referral))
+        .route("/v1/redemptions", post(redemptions::create_redemption))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), limits::writes));
+    // Answers about one shopper (their state, codes, export) or holding a credential: never kept by a browser's
+    // or a proxy's cache, where the next person on that device or behind that proxy could be handed them.
+    let mut private = Router::new()
+        .route("/v1/customers/me", get(routes::customers_me))
+        .merge(writes)
         .route("/v1/admin/program", put(routes::put_program))
         .route("/v1/admin/catalog", put(catalog::put_catalog))
         .route("/v1/admin/customers/{id}", axum::routing::delete(customers::erase))
@@ -50,18 +61,18 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/customers/{id}/adjustments", post(customers::adjust))
         .route("/v1/admin/discount-codes/{code}", get(redemptions::get_discount_code))
         .route("/v1/admin/discount-codes/{code}/consume", post(redemptions::consume_discount_code));
-    // The shopper's writes, rate-limited per shopper and per address.
-    let writes = Router::new()
-        .route("/v1/customers/me/birthday", put(customers::put_birthday))
-        .route("/v1/referrals/capture", post(customers::capture_referral))
-        .route("/v1/redemptions", post(redemptions::create_redemption))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), limits::writes));
-    api = api.merge(writes);
     if config.demo {
-        api = api
+        private = private
             .route("/demo/identity", get(routes::demo_identity))
-            .route("/demo/orders", post(demo::place_order))
-            .route("/demo/products", get(catalog::demo_products));
+            .route("/demo/orders", post(demo::place_order));
+    }
+    let private = private.layer(SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
+    let mut api = public.merge(private);
+    if config.demo {
+        api = api.route("/demo/products", get(catalog::demo_products));
     }
     let origins: Vec<HeaderValue> =
         config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
@@ -106,10 +117,12 @@ pub fn app(state: AppState) -> Router {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir));
     }
     // The strict policy a shop can use with the widget: only 'wasm-unsafe-eval' added to a self-only policy.
+    // On every answer, pages included: no other site may frame them (clickjacking a "Redeem" button), and
+    // `frame-ancestors` is not inherited from `default-src`, so it is named.
     app.layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
         ),
     ))
     .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -153,3 +153,106 @@ async fn a_flood_of_anonymous_writes_leaves_the_shoppers_at_that_address_alone()
         .await;
     assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
 }
+
+#[tokio::test]
+async fn shopper_answers_are_never_stored_and_public_ones_may_be() {
+    let server = Server::start().await;
+    server.load_program(serde_json::json!({})).await;
+    let (status, _) = server.webhook(common::paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let no_store = |what: &str, response: &reqwest::Response| {
+        assert_eq!(
+            response.headers().get("cache-control").map(|v| v.to_str().unwrap_or_default()),
+            Some("no-store"),
+            "{what} ({})",
+            response.status()
+        );
+    };
+    let call = |method: reqwest::Method, path: &str, customer: Option<&str>, key: Option<&str>| {
+        let mut request = server.client.request(method, server.url(path));
+        if let Some(customer) = customer {
+            request = request.header("authorization", server.identity(customer));
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        request
+    };
+    use reqwest::Method;
+    let me = call(Method::GET, "/v1/customers/me", Some("c1"), None).send().await.unwrap();
+    no_store("customers/me", &me);
+    let refused = call(Method::GET, "/v1/customers/me", None, None).send().await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    no_store("a refused customers/me", &refused);
+    let redeemed = call(Method::POST, "/v1/redemptions", Some("c1"), Some("r1"))
+        .json(&serde_json::json!({"rewardId": "ten-off"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redeemed.status(), reqwest::StatusCode::CREATED);
+    no_store("a redemption", &redeemed);
+    let code =
+        redeemed.json::<serde_json::Value>().await.unwrap()["code"].as_str().unwrap_or_default().to_owned();
+    let replayed = call(Method::POST, "/v1/redemptions", Some("c1"), Some("r1"))
+        .json(&serde_json::json!({"rewardId": "ten-off"}))
+        .send()
+        .await
+        .unwrap();
+    no_store("a replayed redemption", &replayed);
+    let birthday = call(Method::PUT, "/v1/customers/me/birthday", Some("c1"), Some("b1"))
+        .json(&serde_json::json!({"birthday": "08-31"}))
+        .send()
+        .await
+        .unwrap();
+    no_store("a birthday", &birthday);
+    let capture = call(Method::POST, "/v1/referrals/capture", Some("c2"), Some("k1"))
+        .json(&serde_json::json!({"code": "ABCDEFGH"}))
+        .send()
+        .await
+        .unwrap();
+    no_store("a referral capture", &capture);
+    let admin = format!("Bearer {}", common::ADMIN_KEY);
+    let looked_up = server
+        .client
+        .get(server.url(&format!("/v1/admin/discount-codes/{code}")))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(looked_up.status(), reqwest::StatusCode::OK);
+    no_store("a discount code looked up by the shop", &looked_up);
+    let export = server
+        .client
+        .get(server.url("/v1/admin/customers/c1/export"))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .unwrap();
+    no_store("a shopper's export", &export);
+    // The demo's sign-in answers a signed identity.
+    let demo = Server::start_with(true).await;
+    let identity = demo.client.get(demo.url("/demo/identity?customer=c1")).send().await.unwrap();
+    assert_eq!(identity.status(), reqwest::StatusCode::OK);
+    no_store("the demo's signed identity", &identity);
+    // The program and catalog are public, and meant to be cached.
+    for path in ["/v1/program", "/v1/catalog"] {
+        let public = server.client.get(server.url(path)).send().await.unwrap();
+        let cache = public.headers()["cache-control"].to_str().unwrap_or_default().to_owned();
+        assert!(cache.starts_with("public"), "{path}: {cache}");
+    }
+}
+
+#[tokio::test]
+async fn no_page_the_server_serves_can_be_framed() {
+    let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+    let server = Server::start_with_env(true, vec![("LOYALTY_STATIC_DIR", www.display().to_string())]).await;
+    for path in ["/", "/product.html", "/healthz", "/v1/program", "/no-such-page"] {
+        let response = server.client.get(server.url(path)).send().await.unwrap();
+        let policy = response.headers()["content-security-policy"].to_str().unwrap_or_default().to_owned();
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        // The rest of the strict policy is still there.
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'"), "{path}: {policy}");
+    }
+    let page = server.client.get(server.url("/")).send().await.unwrap();
+    assert!(page.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
+}
