@@ -216,9 +216,15 @@ pub fn client_address(peer: IpAddr, forwarded: Option<&str>, trusted: &[AddressR
 /// proxies, the header `config.client_address_header` names.
 fn request_address(state: &AppState, request: &Request) -> Option<String> {
     let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
+    // Read lossily, not with `to_str`: a client could put a byte that is not visible ASCII in the part it
+    // writes, and the whole line, the proxies' hops with it, would be lost.
     let forwarded = state.config.client_address_header.as_ref().map(|name| {
-        let lines: Vec<&str> =
-            request.headers().get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+        let lines: Vec<String> = request
+            .headers()
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
         lines.join(",")
     });
     Some(client_address(peer.ip(), forwarded.as_deref(), &state.config.trusted_proxies))

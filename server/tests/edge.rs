@@ -256,3 +256,32 @@ async fn no_page_the_server_serves_can_be_framed() {
     let page = server.client.get(server.url("/")).send().await.unwrap();
     assert!(page.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
 }
+
+#[tokio::test]
+async fn bytes_a_client_writes_in_the_forwarded_header_do_not_hide_the_proxys_hops() {
+    let server = Server::start_with_env(
+        false,
+        vec![
+            ("LOYALTY_WRITES_PER_MINUTE_PER_ADDRESS", "1".to_owned()),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "x-forwarded-for".to_owned()),
+            ("LOYALTY_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+        ],
+    )
+    .await;
+    server.load_program(serde_json::json!({})).await;
+    let put = |customer: &str, forwarded: &'static [u8]| {
+        server
+            .client
+            .put(server.url("/v1/customers/me/birthday"))
+            .header("authorization", server.identity(customer))
+            .header("idempotency-key", "b1")
+            .header("x-forwarded-for", reqwest::header::HeaderValue::from_bytes(forwarded).expect("header"))
+            .json(&serde_json::json!({"birthday": "08-31"}))
+            .send()
+    };
+    assert_eq!(put("c1", b"198.51.100.7").await.unwrap().status(), reqwest::StatusCode::OK);
+    // The same client, who wrote a byte that is not ASCII before the hop the proxy appended: still itself.
+    let refused = put("c2", b"\xff\xfe, 198.51.100.7").await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(put("c3", b"198.51.100.8").await.unwrap().status(), reqwest::StatusCode::OK);
+}
