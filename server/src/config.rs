@@ -15,6 +15,10 @@ pub const DEFAULT_HEADER_TIMEOUT_SECONDS: i64 = 10;
 /// Default of `LOYALTY_REQUEST_TIMEOUT_SECONDS`.
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: i64 = 15;
 
+/// Default of `LOYALTY_WRITE_TIMEOUT_SECONDS`: half a minute in which a client takes not one byte more of an
+/// answer is a client that has stopped reading, not a slow link.
+pub const DEFAULT_WRITE_TIMEOUT_SECONDS: i64 = 30;
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -41,8 +45,10 @@ pub struct Config {
     /// How long a connection may take to send a request's headers, and stay idle between requests (default
     /// 10 s): a client that opens connections and dawdles would otherwise hold each one forever.
     pub header_timeout: std::time::Duration,
-    /// How long a request may take once its headers are in, body and answer included (default 15 s).
+    /// How long a request may take once its headers are in, until its answer starts (default 15 s).
     pub request_timeout: std::time::Duration,
+    /// How long an answer being written may wait for the client to take more of it (default 30 s).
+    pub write_timeout: std::time::Duration,
     /// The shopper's writes allowed per minute, per shopper and per client address.
     pub write_limits: crate::limits::WriteLimits,
     /// Behind a proxy: the header whose entries are the forwarded hops (e.g. `x-forwarded-for`), believed
@@ -78,6 +84,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     header_timeout_seconds: Option<i64>,
     request_timeout_seconds: Option<i64>,
+    write_timeout_seconds: Option<i64>,
     writes_per_minute_per_shopper: Option<u32>,
     writes_per_minute_per_address: Option<u32>,
     anonymous_writes_per_minute_per_address: Option<u32>,
@@ -203,6 +210,11 @@ impl Config {
             file.request_timeout_seconds,
             DEFAULT_REQUEST_TIMEOUT_SECONDS,
         )?;
+        let write_timeout = seconds(
+            "LOYALTY_WRITE_TIMEOUT_SECONDS",
+            file.write_timeout_seconds,
+            DEFAULT_WRITE_TIMEOUT_SECONDS,
+        )?;
         let per_minute = |name: &str, given: Option<u32>, default: u32| -> Result<u32, String> {
             let n = number(name, i64::from(given.unwrap_or(default)))?;
             u32::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be at least 1"))
@@ -282,6 +294,7 @@ impl Config {
             max_body_bytes,
             header_timeout,
             request_timeout,
+            write_timeout,
             write_limits,
             client_address_header,
             trusted_proxies,
@@ -435,8 +448,12 @@ mod tests {
     fn timeouts_are_whole_seconds_from_one_to_an_hour() {
         let demo = load(&[("LOYALTY_DEMO", "1")]).unwrap();
         assert_eq!(
-            (demo.header_timeout.as_secs(), demo.request_timeout.as_secs()),
-            (DEFAULT_HEADER_TIMEOUT_SECONDS as u64, DEFAULT_REQUEST_TIMEOUT_SECONDS as u64)
+            (demo.header_timeout.as_secs(), demo.request_timeout.as_secs(), demo.write_timeout.as_secs()),
+            (
+                DEFAULT_HEADER_TIMEOUT_SECONDS as u64,
+                DEFAULT_REQUEST_TIMEOUT_SECONDS as u64,
+                DEFAULT_WRITE_TIMEOUT_SECONDS as u64
+            )
         );
         let short = load(&[
             ("LOYALTY_DEMO", "1"),
@@ -455,6 +472,11 @@ mod tests {
                 "LOYALTY_REQUEST_TIMEOUT_SECONDS",
                 "3601",
                 "LOYALTY_REQUEST_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 3601",
+            ),
+            (
+                "LOYALTY_WRITE_TIMEOUT_SECONDS",
+                "0",
+                "LOYALTY_WRITE_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 0",
             ),
             (
                 "LOYALTY_HEADER_TIMEOUT_SECONDS",

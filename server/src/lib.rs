@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalog;
 pub mod catalog_answers;
 pub mod config;
+pub mod connections;
 pub mod customers;
 pub mod db;
 pub mod demo;
@@ -170,63 +171,10 @@ pub async fn serve(
     }
     tokio::spawn(birthday_sweeps(state.clone()));
     let app = app(state.clone());
-    let header_timeout = state.config.header_timeout;
-    let task = tokio::spawn(accept_connections(listener, app, header_timeout, shutdown));
+    let timeouts = connections::Timeouts {
+        header: state.config.header_timeout,
+        write_stall: state.config.write_timeout,
+    };
+    let task = tokio::spawn(connections::accept(listener, app, timeouts, shutdown));
     Ok(Running { addr, state, task })
-}
-
-/// Serves HTTP/1 connections until `shutdown` resolves, then lets the requests in flight finish.
-///
-/// Not `axum::serve`: it gives hyper no timer, so hyper's header-read timeout never runs, and a client that
-/// sends half its headers (or opens a connection and sends nothing) holds it forever; the request timeout
-/// (`TimeoutLayer`) starts only once the headers are in. With a timer, `header_timeout` bounds the wait for
-/// every request's headers, which on HTTP/1 also bounds a keep-alive connection's idle time between requests.
-async fn accept_connections(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    header_timeout: Duration,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use tower::ServiceExt;
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                // Out of file descriptors, or a connection reset before it was accepted: the listener
-                // still works, so wait a moment (not spin) and go on.
-                Err(error) => {
-                    tracing::warn!(%error, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        // The peer's address reaches the write limits (`limits::writes`) as axum's `ConnectInfo`.
-        let service =
-            app.clone().map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                request
-            });
-        let connection = http.serve_connection(
-            hyper_util::rt::TokioIo::new(stream),
-            hyper_util::service::TowerToHyperService::new(service),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // A client that goes away or breaks the protocol ends only its own connection.
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
-            }
-        });
-    }
-    // Stop accepting, close idle connections, and wait for the requests in flight (each bounded by the
-    // request timeout).
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }

@@ -285,3 +285,36 @@ async fn bytes_a_client_writes_in_the_forwarded_header_do_not_hide_the_proxys_ho
     assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(put("c3", b"198.51.100.8").await.unwrap().status(), reqwest::StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_an_answer_is_disconnected() {
+    // A file larger than what the kernel's socket buffers on both ends can hold, so the server's writes stall.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let size = 48 << 20;
+    std::fs::write(dir.path().join("big.bin"), vec![b'x'; size]).expect("file");
+    let server = Server::start_with_env(
+        false,
+        vec![
+            ("LOYALTY_STATIC_DIR", dir.path().display().to_string()),
+            ("LOYALTY_WRITE_TIMEOUT_SECONDS", "1".to_owned()),
+        ],
+    )
+    .await;
+    let mut stream = TcpStream::connect(server.running.addr).await.expect("connect");
+    stream.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    // Read nothing for a while: the server's writes make no progress for longer than its 1 s.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut read = 0usize;
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection was still open; {read} bytes read");
+    assert!(read < size, "the whole answer arrived ({read} bytes): the stalled connection was not closed");
+}
