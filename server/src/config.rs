@@ -521,5 +521,19 @@ mod tests {
         assert_eq!(ok.client_address_header.as_deref(), Some("x-forwarded-for"));
         assert_eq!(ok.trusted_proxies.len(), 2);
         assert_eq!(ok.write_limits.anonymous_per_address, 7);
+        // The same in the file, where the proxies are a list.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loyalty.toml");
+        std::fs::write(
+            &path,
+            "demo = true\nclient_address_header = \"x-real-ip\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n\
+             anonymous_writes_per_minute_per_address = 9\nheader_timeout_seconds = 4\nwrite_timeout_seconds = 5\n",
+        )
+        .unwrap();
+        let from_file = Config::load(Some(&path), &|_| None).unwrap();
+        assert_eq!(from_file.client_address_header.as_deref(), Some("x-real-ip"));
+        assert_eq!(from_file.trusted_proxies.len(), 2);
+        assert_eq!(from_file.write_limits.anonymous_per_address, 9);
+        assert_eq!((from_file.header_timeout.as_secs(), from_file.write_timeout.as_secs()), (4, 5));
     }
 }
