@@ -37,7 +37,8 @@ pub const API_VERSION: &str = "1";
 /// request tracing.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
-    // Public answers, each with its own caching (the program and catalog: public, with ETags).
+    // Answers about no one shopper: health, the program and catalog (public, cached with their ETags) and the
+    // shop's webhooks.
     let public = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/v1/program", get(routes::get_program))
