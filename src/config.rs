@@ -205,7 +205,8 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
     let max_response_bytes = get("maxResponseBytes")
         .map_or(Some(2_000_000), |v| whole("maxResponseBytes", &v, 1_000..=50_000_000, &mut found));
     let catalog_limit = get("catalogLimit").map_or(Some(loyalty_core::CANDIDATES as u32), |v| {
-        whole("catalogLimit", &v, 0..=100_000, &mut found)
+        // The server's bound on `limit`: a larger setting would only ever be refused.
+        whole("catalogLimit", &v, 0..=loyalty_core::MAX_CATALOG_LIMIT as u32, &mut found)
     });
     let mut ranking = loyalty_core::Ranking::default();
     if let Some(days) =

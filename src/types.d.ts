@@ -366,7 +366,7 @@ export interface ClientConfig {
   cache?: boolean;
   /** Read retries: attempts (default 4), first and largest backoff ceilings in ms (500, 30000). */
   retry?: { attempts?: number; baseMs?: number; capMs?: number };
-  /** How many popular products the recommendation candidates hold (default 2000, 0 to 100000). */
+  /** How many popular products the recommendation candidates hold (default 2000, 0 to 5000). */
   catalogLimit?: number;
   /** Keep a history for recommendations only after `setConsent(true)` (default false). */
   requireConsent?: boolean;

@@ -630,7 +630,7 @@ fn bad_configs_name_every_setting() {
         "paths.program: must be a path starting with a single /",
         "identity.digest: must be 64 hex digits",
         "retry.capMs: must be at least retry.baseMs (500)",
-        "catalogLimit: must be a whole number from 0 to 100000",
+        "catalogLimit: must be a whole number from 0 to 5000",
         "historyHalfLifeDays: must be a whole number from 1 to 365",
         "requireConsent: must be true or false",
     ] {

@@ -44,7 +44,7 @@ pub use balance::{balance, BalanceView, DatedPoints, LedgerEntry, LedgerKind};
 pub use birthday::{birthday_award, BirthdayAward, MonthDay};
 pub use catalog::{
     candidate_set, check_link, default_neighbour_weight, neighbours, parse_catalog, popularity_ranks,
-    CatalogProduct, CANDIDATES, MAX_NEIGHBOURS, MAX_POPULARITY,
+    CatalogProduct, CANDIDATES, MAX_CATALOG_LIMIT, MAX_NEIGHBOURS, MAX_POPULARITY,
 };
 pub use columns::{index_from_columns, CatalogColumns, COLUMNS_FORMAT};
 pub use earn::{

@@ -1,5 +1,7 @@
 //! The catalog: the admin upserts products; `GET /v1/catalog` serves them to widgets with a popularity rank
 //! and co-purchase neighbours computed from orders (recomputed at most once a minute, cached with an ETag).
+//! Anyone may read it, so what one request may ask is bounded (`limit` up to loyalty-core's
+//! `MAX_CATALOG_LIMIT`) and identical requests share one answer (`catalog_answers.rs`).
 
 use crate::error::ApiError;
 use crate::routes::{body, decode_json};
@@ -14,6 +16,7 @@ use loyalty_core::{neighbours, popularity_ranks, CatalogProduct, Json as Doc};
 use serde_json::json;
 use sha2::Digest;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// How long a computed catalog is served before popularity and neighbours are recomputed.
@@ -22,10 +25,20 @@ const RECOMPUTE_AFTER_SECONDS: i64 = 60;
 /// Popularity counts units sold over this window.
 const POPULARITY_WINDOW_SECONDS: i64 = 90 * 86_400;
 
+/// The most a request with the admin key may ask for: the shop's own server reading a whole large catalog (in
+/// columns, for its own UI), not something a page does.
+const MAX_ADMIN_LIMIT: usize = 100_000;
+
+/// Numbers every computed catalog, so answers computed from an older one are never served for a newer one.
+static CATALOG_VERSIONS: AtomicU64 = AtomicU64::new(1);
+
 /// A computed catalog: every product with its popularity and neighbours.
 #[derive(Clone)]
 pub struct ServedCatalog {
+    /// Unique per computation (`CATALOG_VERSIONS`).
+    version: u64,
     computed_at: i64,
+    /// Sorted by id, so a `near` id is found by binary search.
     products: Arc<Vec<CatalogProduct>>,
 }
 
@@ -77,6 +90,9 @@ pub async fn put_catalog(
         .await?;
     }
     tx.commit().await?;
+    // After any recomputation in flight (which may have read the products before this upload) has stored
+    // its result, so that result cannot outlive the upload.
+    let _recomputing = state.catalog_answers.recompute.lock().await;
     state.invalidate_catalog();
     Ok((StatusCode::OK, Json(json!({ "upserted": products.len(), "replaced": replace }))).into_response())
 }
@@ -90,11 +106,18 @@ pub async fn get_catalog(
     axum::extract::Query(query): axum::extract::Query<CatalogQuery>,
 ) -> Result<Response, ApiError> {
     let mut problems = loyalty_core::Problems::default();
+    // Anyone may ask: one request is bounded by what a widget may be configured to ask for. The shop's own
+    // server (the admin key) may read more.
+    let most = if crate::routes::admin(&state, &headers).is_ok() {
+        MAX_ADMIN_LIMIT
+    } else {
+        loyalty_core::MAX_CATALOG_LIMIT
+    };
     let limit = match query.limit.as_deref().map(str::parse::<usize>) {
         None => loyalty_core::CANDIDATES,
-        Some(Ok(n)) if n <= 100_000 => n,
+        Some(Ok(n)) if n <= most => n,
         Some(_) => {
-            problems.push("limit", "must be a whole number from 0 to 100000");
+            problems.push("limit", format!("must be a whole number from 0 to {most}"));
             0
         }
     };
@@ -115,57 +138,89 @@ pub async fn get_catalog(
         return Err(ApiError::invalid("invalid_query", problems));
     }
     let served = current(&state).await?;
-    let chosen = loyalty_core::candidate_set(&served.products, limit, &near);
     // In columns, titles in the program's locales (none before a program is loaded: nothing can show them).
     let locales = if columns {
         state.program_now().map(|v| v.program.locales.clone()).unwrap_or_default()
     } else {
         Vec::new()
     };
-    // Per candidate set and format (not per computation time: a recomputation that changes nothing keeps it).
-    // The products are written once: their JSON is hashed, and is the body's (or nothing is built for a 304).
-    let products = serde_json::to_string(&chosen).map_err(ApiError::internal)?;
-    let mut digest = sha2::Sha256::new();
-    digest.update(products.as_bytes());
-    if columns {
-        digest.update(locales.join(",").as_bytes());
-    }
-    digest.update(if columns { "columns" } else { "products" });
-    let etag = format!("\"{}\"", hex::encode(digest.finalize()));
-    let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
-    let cache = HeaderValue::from_static("public, max-age=300, stale-while-revalidate=3600");
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)])
+    // `near` asks the same in any order, with repeats, or with ids the catalog does not hold (they add
+    // nothing to the candidate set): one key for all of those, so varying them computes nothing new.
+    let mut near: Vec<String> = near
+        .into_iter()
+        .filter(|id| served.products.binary_search_by(|p| p.id.as_str().cmp(id)).is_ok())
+        .map(str::to_owned)
+        .collect();
+    near.sort_unstable();
+    near.dedup();
+    let key = crate::catalog_answers::AnswerKey { catalog: served.version, limit, near, columns, locales };
+    let answer =
+        state.catalog_answers.get_or_compute(key.clone(), || async { answer(&served, &key) }).await?;
+    // An answer past the public bound was asked for with the admin key: a shared cache must not hand it to
+    // anonymous callers, who would then get from the cache what the server refuses them.
+    let cache = if key.limit > loyalty_core::MAX_CATALOG_LIMIT {
+        HeaderValue::from_static("private, max-age=300")
+    } else {
+        HeaderValue::from_static("public, max-age=300, stale-while-revalidate=3600")
+    };
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == answer.etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, answer.etag), (header::CACHE_CONTROL, cache)])
             .into_response());
     }
-    let body = if columns {
-        serde_json::to_string(&loyalty_core::CatalogColumns::from_products(&chosen, &locales))
-            .map_err(ApiError::internal)?
-    } else {
-        format!("{{\"products\":{products},\"computedAt\":{}}}", served.computed_at)
-    };
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::ETAG, etag),
+            (header::ETAG, answer.etag),
             (header::CACHE_CONTROL, cache),
         ],
-        body,
+        answer.body,
     )
         .into_response())
 }
 
-/// The computed catalog, recomputed when older than a minute.
-async fn current(state: &AppState) -> Result<ServedCatalog, ApiError> {
-    let now = state.now();
-    match state.cached_catalog().filter(|c| now - c.computed_at < RECOMPUTE_AFTER_SECONDS) {
-        Some(served) => Ok(served),
-        None => {
-            let served = compute(state, now).await?;
-            state.cache_catalog(served.clone());
-            Ok(served)
-        }
+/// Computes the answer to `key` from `served`: the candidate set in the format asked for, and its ETag.
+fn answer(
+    served: &ServedCatalog,
+    key: &crate::catalog_answers::AnswerKey,
+) -> Result<crate::catalog_answers::Answer, ApiError> {
+    let near: Vec<&str> = key.near.iter().map(String::as_str).collect();
+    let chosen = loyalty_core::candidate_set(&served.products, key.limit, &near);
+    // Per candidate set and format (not per computation time: a recomputation that changes nothing keeps it).
+    // The products are written once: their JSON is hashed, and is the body's.
+    let products = serde_json::to_string(&chosen).map_err(ApiError::internal)?;
+    let mut digest = sha2::Sha256::new();
+    digest.update(products.as_bytes());
+    if key.columns {
+        digest.update(key.locales.join(",").as_bytes());
     }
+    digest.update(if key.columns { "columns" } else { "products" });
+    let etag = format!("\"{}\"", hex::encode(digest.finalize()));
+    let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+    let body = if key.columns {
+        serde_json::to_string(&loyalty_core::CatalogColumns::from_products(&chosen, &key.locales))
+            .map_err(ApiError::internal)?
+    } else {
+        format!("{{\"products\":{products},\"computedAt\":{}}}", served.computed_at)
+    };
+    Ok(crate::catalog_answers::Answer { etag, body: body.into() })
+}
+
+/// The computed catalog, recomputed when older than a minute (by one request; the others wait for it).
+async fn current(state: &AppState) -> Result<ServedCatalog, ApiError> {
+    let fresh = |now: i64| state.cached_catalog().filter(|c| now - c.computed_at < RECOMPUTE_AFTER_SECONDS);
+    if let Some(served) = fresh(state.now()) {
+        return Ok(served);
+    }
+    let _recomputing = state.catalog_answers.recompute.lock().await;
+    // Another request may have recomputed it while this one waited.
+    let now = state.now();
+    if let Some(served) = fresh(now) {
+        return Ok(served);
+    }
+    let served = compute(state, now).await?;
+    state.catalog_answers.count_catalog();
+    state.cache_catalog(served.clone());
+    Ok(served)
 }
 
 /// `GET /demo/products` (demo mode only): every product, sold out too, for the demo shop's own product list
@@ -238,5 +293,8 @@ async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> 
             }
         })
         .collect();
-    Ok(ServedCatalog { computed_at: now, products: Arc::new(served) })
+    let mut served = served;
+    served.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let version = CATALOG_VERSIONS.fetch_add(1, Ordering::Relaxed);
+    Ok(ServedCatalog { version, computed_at: now, products: Arc::new(served) })
 }

@@ -11,6 +11,17 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// Database connections open at once unless `LOYALTY_DB_MAX_CONNECTIONS` says otherwise.
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 8;
 
+/// Default of `LOYALTY_HEADER_TIMEOUT_SECONDS`: a browser sends its headers in one go, so 10 s is ample on a
+/// slow mobile link, and it also closes a keep-alive connection left idle that long.
+pub const DEFAULT_HEADER_TIMEOUT_SECONDS: i64 = 10;
+
+/// Default of `LOYALTY_REQUEST_TIMEOUT_SECONDS`.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: i64 = 15;
+
+/// Default of `LOYALTY_WRITE_TIMEOUT_SECONDS`: half a minute in which a client takes not one byte more of an
+/// answer is a client that has stopped reading, not a slow link.
+pub const DEFAULT_WRITE_TIMEOUT_SECONDS: i64 = 30;
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -39,10 +50,20 @@ pub struct Config {
     pub clock_skew: i64,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// How long a connection may take to send a request's headers, and stay idle between requests (default
+    /// 10 s): a client that opens connections and dawdles would otherwise hold each one forever.
+    pub header_timeout: std::time::Duration,
+    /// How long a request may take once its headers are in, until its answer starts (default 15 s).
+    pub request_timeout: std::time::Duration,
+    /// How long an answer being written may wait for the client to take more of it (default 30 s).
+    pub write_timeout: std::time::Duration,
     /// The shopper's writes allowed per minute, per shopper and per client address.
     pub write_limits: crate::limits::WriteLimits,
-    /// Behind a proxy: the header whose last entry is the client's address (e.g. `x-forwarded-for`).
+    /// Behind a proxy: the header whose entries are the forwarded hops (e.g. `x-forwarded-for`), believed
+    /// only from `trusted_proxies`.
     pub client_address_header: Option<String>,
+    /// The proxies (addresses and networks) whose `client_address_header` is believed.
+    pub trusted_proxies: Vec<crate::limits::AddressRange>,
     /// Demo mode: demo data, the demo sign-in route, and the demo shop's static files.
     pub demo: bool,
     /// When set, redemptions ask the shop's own endpoint to create the coupon (see README) instead of
@@ -72,9 +93,14 @@ struct FileConfig {
     identity_max_age_seconds: Option<i64>,
     clock_skew_seconds: Option<i64>,
     max_body_bytes: Option<usize>,
+    header_timeout_seconds: Option<i64>,
+    request_timeout_seconds: Option<i64>,
+    write_timeout_seconds: Option<i64>,
     writes_per_minute_per_shopper: Option<u32>,
     writes_per_minute_per_address: Option<u32>,
+    anonymous_writes_per_minute_per_address: Option<u32>,
     client_address_header: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
     demo: Option<bool>,
     coupon_endpoint: Option<String>,
     static_dir: Option<PathBuf>,
@@ -197,6 +223,31 @@ impl Config {
             }
             None => file.max_body_bytes.unwrap_or(1 << 20),
         };
+        // Whole seconds from 1 to an hour: 0 would close every connection at once, and a bound far past an
+        // hour is no bound against a client that holds connections open.
+        let seconds = |name: &str, given: Option<i64>, default: i64| -> Result<std::time::Duration, String> {
+            let n = number(name, given.unwrap_or(default))?;
+            u64::try_from(n)
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| format!("{name} must be from 1 to 3600 seconds, got {n}"))
+        };
+        let header_timeout = seconds(
+            "LOYALTY_HEADER_TIMEOUT_SECONDS",
+            file.header_timeout_seconds,
+            DEFAULT_HEADER_TIMEOUT_SECONDS,
+        )?;
+        let request_timeout = seconds(
+            "LOYALTY_REQUEST_TIMEOUT_SECONDS",
+            file.request_timeout_seconds,
+            DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        )?;
+        let write_timeout = seconds(
+            "LOYALTY_WRITE_TIMEOUT_SECONDS",
+            file.write_timeout_seconds,
+            DEFAULT_WRITE_TIMEOUT_SECONDS,
+        )?;
         let per_minute = |name: &str, given: Option<u32>, default: u32| -> Result<u32, String> {
             let n = number(name, i64::from(given.unwrap_or(default)))?;
             u32::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be at least 1"))
@@ -212,6 +263,11 @@ impl Config {
                 "LOYALTY_WRITES_PER_MINUTE_PER_ADDRESS",
                 file.writes_per_minute_per_address,
                 defaults.per_address,
+            )?,
+            anonymous_per_address: per_minute(
+                "LOYALTY_ANONYMOUS_WRITES_PER_MINUTE_PER_ADDRESS",
+                file.anonymous_writes_per_minute_per_address,
+                defaults.anonymous_per_address,
             )?,
         };
         let client_address_header = var("LOYALTY_CLIENT_ADDRESS_HEADER")
@@ -231,6 +287,35 @@ impl Config {
             u32::try_from(db_max_connections).ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| {
                 format!("LOYALTY_DB_MAX_CONNECTIONS must be 1 to 1024, got {db_max_connections}")
             })?;
+
+        let trusted_proxies = match var("LOYALTY_TRUSTED_PROXIES") {
+            Some(list) => list.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        }
+        .iter()
+        .map(|range| {
+            crate::limits::AddressRange::parse(range).map_err(|e| format!("LOYALTY_TRUSTED_PROXIES: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+        // Each without the other does nothing: say so at start rather than limit every shopper behind the
+        // proxy as one address, or believe a header no proxy is named to write.
+        match (&client_address_header, trusted_proxies.is_empty()) {
+            (Some(_), true) => {
+                return Err(
+                    "LOYALTY_CLIENT_ADDRESS_HEADER is set but LOYALTY_TRUSTED_PROXIES is not: name the \
+                            proxies (addresses or networks) whose header is believed"
+                        .into(),
+                )
+            }
+            (None, false) => {
+                return Err(
+                    "LOYALTY_TRUSTED_PROXIES is set but LOYALTY_CLIENT_ADDRESS_HEADER is not: name the \
+                            header the proxies write the client's address in (e.g. x-forwarded-for)"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
         let coupon_endpoint = var("LOYALTY_COUPON_ENDPOINT").or(file.coupon_endpoint);
         if let Some(url) = &coupon_endpoint {
             check_coupon_endpoint(url)?;
@@ -250,8 +335,12 @@ impl Config {
             identity_max_age,
             clock_skew,
             max_body_bytes,
+            header_timeout,
+            request_timeout,
+            write_timeout,
             write_limits,
             client_address_header,
+            trusted_proxies,
             demo,
             static_dir: var("LOYALTY_STATIC_DIR").map(PathBuf::from).or(file.static_dir),
             pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),
@@ -526,5 +615,98 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.contains("LOYALTY_COUPON_ENDPOINT") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn timeouts_are_whole_seconds_from_one_to_an_hour() {
+        let demo = load(&[("LOYALTY_DEMO", "1")]).unwrap();
+        assert_eq!(
+            (demo.header_timeout.as_secs(), demo.request_timeout.as_secs(), demo.write_timeout.as_secs()),
+            (
+                DEFAULT_HEADER_TIMEOUT_SECONDS as u64,
+                DEFAULT_REQUEST_TIMEOUT_SECONDS as u64,
+                DEFAULT_WRITE_TIMEOUT_SECONDS as u64
+            )
+        );
+        let short = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_HEADER_TIMEOUT_SECONDS", "1"),
+            ("LOYALTY_REQUEST_TIMEOUT_SECONDS", "2"),
+        ])
+        .unwrap();
+        assert_eq!((short.header_timeout.as_secs(), short.request_timeout.as_secs()), (1, 2));
+        for (name, value, expected) in [
+            (
+                "LOYALTY_HEADER_TIMEOUT_SECONDS",
+                "0",
+                "LOYALTY_HEADER_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 0",
+            ),
+            (
+                "LOYALTY_REQUEST_TIMEOUT_SECONDS",
+                "3601",
+                "LOYALTY_REQUEST_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 3601",
+            ),
+            (
+                "LOYALTY_WRITE_TIMEOUT_SECONDS",
+                "0",
+                "LOYALTY_WRITE_TIMEOUT_SECONDS must be from 1 to 3600 seconds, got 0",
+            ),
+            (
+                "LOYALTY_HEADER_TIMEOUT_SECONDS",
+                "1.5",
+                "LOYALTY_HEADER_TIMEOUT_SECONDS must be a whole number, got \"1.5\"",
+            ),
+        ] {
+            assert_eq!(load(&[("LOYALTY_DEMO", "1"), (name, value)]).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn the_client_address_header_needs_trusted_proxies() {
+        let err =
+            load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_CLIENT_ADDRESS_HEADER", "x-forwarded-for")]).unwrap_err();
+        assert!(
+            err.starts_with("LOYALTY_CLIENT_ADDRESS_HEADER is set but LOYALTY_TRUSTED_PROXIES is not"),
+            "{err}"
+        );
+        let err = load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8")]).unwrap_err();
+        assert!(
+            err.starts_with("LOYALTY_TRUSTED_PROXIES is set but LOYALTY_CLIENT_ADDRESS_HEADER is not"),
+            "{err}"
+        );
+        let err = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "x-forwarded-for"),
+            ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "LOYALTY_TRUSTED_PROXIES: \"proxy.example\": must be an IP address or a network like 10.0.0.0/8"
+        );
+        let ok = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
+            ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("LOYALTY_ANONYMOUS_WRITES_PER_MINUTE_PER_ADDRESS", "7"),
+        ])
+        .unwrap();
+        assert_eq!(ok.client_address_header.as_deref(), Some("x-forwarded-for"));
+        assert_eq!(ok.trusted_proxies.len(), 2);
+        assert_eq!(ok.write_limits.anonymous_per_address, 7);
+        // The same in the file, where the proxies are a list.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loyalty.toml");
+        std::fs::write(
+            &path,
+            "demo = true\nclient_address_header = \"x-real-ip\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n\
+             anonymous_writes_per_minute_per_address = 9\nheader_timeout_seconds = 4\nwrite_timeout_seconds = 5\n",
+        )
+        .unwrap();
+        let from_file = Config::load(Some(&path), &|_| None).unwrap();
+        assert_eq!(from_file.client_address_header.as_deref(), Some("x-real-ip"));
+        assert_eq!(from_file.trusted_proxies.len(), 2);
+        assert_eq!(from_file.write_limits.anonymous_per_address, 9);
+        assert_eq!((from_file.header_timeout.as_secs(), from_file.write_timeout.as_secs()), (4, 5));
     }
 }

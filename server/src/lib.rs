@@ -7,7 +7,9 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod catalog_answers;
 pub mod config;
+pub mod connections;
 pub mod customers;
 pub mod db;
 pub mod demo;
@@ -35,13 +37,25 @@ pub const API_VERSION: &str = "1";
 /// request tracing.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
-    let mut api = Router::new()
+    // Answers about no one shopper: health, the program and catalog (public, cached with their ETags) and the
+    // shop's webhooks.
+    let public = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/v1/program", get(routes::get_program))
         .route("/v1/catalog", get(catalog::get_catalog))
-        .route("/v1/customers/me", get(routes::customers_me))
         .route("/v1/webhooks/orders", post(routes::order_webhook))
-        .route("/v1/webhooks/customers", post(customers::customer_webhook))
+        .route("/v1/webhooks/customers", post(customers::customer_webhook));
+    // The shopper's writes, rate-limited per shopper and per address.
+    let writes = Router::new()
+        .route("/v1/customers/me/birthday", put(customers::put_birthday))
+        .route("/v1/referrals/capture", post(customers::capture_referral))
+        .route("/v1/redemptions", post(redemptions::create_redemption))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), limits::writes));
+    // Answers about one shopper (their state, codes, export) or holding a credential: never kept by a browser's
+    // or a proxy's cache, where the next person on that device or behind that proxy could be handed them.
+    let mut private = Router::new()
+        .route("/v1/customers/me", get(routes::customers_me))
+        .merge(writes)
         .route("/v1/admin/program", put(routes::put_program))
         .route("/v1/admin/catalog", put(catalog::put_catalog))
         .route("/v1/admin/customers/{id}", axum::routing::delete(customers::erase))
@@ -49,18 +63,18 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/customers/{id}/adjustments", post(customers::adjust))
         .route("/v1/admin/discount-codes/{code}", get(redemptions::get_discount_code))
         .route("/v1/admin/discount-codes/{code}/consume", post(redemptions::consume_discount_code));
-    // The shopper's writes, rate-limited per shopper and per address.
-    let writes = Router::new()
-        .route("/v1/customers/me/birthday", put(customers::put_birthday))
-        .route("/v1/referrals/capture", post(customers::capture_referral))
-        .route("/v1/redemptions", post(redemptions::create_redemption))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), limits::writes));
-    api = api.merge(writes);
     if config.demo {
-        api = api
+        private = private
             .route("/demo/identity", get(routes::demo_identity))
-            .route("/demo/orders", post(demo::place_order))
-            .route("/demo/products", get(catalog::demo_products));
+            .route("/demo/orders", post(demo::place_order));
+    }
+    let private = private.layer(SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
+    let mut api = public.merge(private);
+    if config.demo {
+        api = api.route("/demo/products", get(catalog::demo_products));
     }
     let origins: Vec<HeaderValue> =
         config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
@@ -86,7 +100,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(15),
+            config.request_timeout,
         ))
         // Spans name the route's template, never the URI: paths and queries can carry discount codes and
         // shopper ids (`/v1/admin/discount-codes/{code}`, `/demo/identity?customer=`).
@@ -105,10 +119,12 @@ pub fn app(state: AppState) -> Router {
         app = app.fallback_service(tower_http::services::ServeDir::new(dir));
     }
     // The strict policy a shop can use with the widget: only 'wasm-unsafe-eval' added to a self-only policy.
+    // On every answer, pages included: no other site may frame them (clickjacking a "Redeem" button), and
+    // `frame-ancestors` is not inherited from `default-src`, so it is named.
     app.layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
         ),
     ))
     .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -172,8 +188,10 @@ pub async fn serve(
     tokio::spawn(birthday_sweeps(state.clone()));
     tokio::spawn(reservation_sweeps(state.clone()));
     let app = app(state.clone());
-    // The peer's address reaches the write limits (`limits::writes`).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    let timeouts = connections::Timeouts {
+        header: state.config.header_timeout,
+        write_stall: state.config.write_timeout,
+    };
+    let task = tokio::spawn(connections::accept(listener, app, timeouts, shutdown));
     Ok(Running { addr, state, task })
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub write_lock: Arc<tokio::sync::Mutex<()>>,
     /// The shopper's writes per shopper and per address (`limits.rs`).
     pub limiter: Arc<crate::limits::RateLimiter>,
+    /// The catalog's answers, computed once per catalog version and query (`catalog_answers.rs`).
+    pub catalog_answers: Arc<crate::catalog_answers::CatalogAnswers>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             clock_offset: Arc::default(),
             catalog: Arc::default(),
             limiter: Arc::default(),
+            catalog_answers: Arc::default(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
                 // A redirect would carry the signed body elsewhere (and could go from https to http).

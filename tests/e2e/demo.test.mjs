@@ -312,7 +312,7 @@ test("a bad setting gives one console error naming the attribute, and the page i
   for (let i = 0; i < 100 && r.messages.length === 0; i++) await r.waitForTimeout(50);
   await r.waitForTimeout(200);
   assert.equal(r.messages.length, 1, r.messages.join("\n"));
-  for (const expected of ["data-catalog-limit must be a whole number from 0 to 100000",
+  for (const expected of ["data-catalog-limit must be a whole number from 0 to 5000",
     "data-history-half-life-days must be a whole number from 1 to 365", "data-require-consent must be true or false"]) {
     assert.ok(r.messages[0].includes(expected), `${expected} in ${r.messages[0]}`);
   }

@@ -28,6 +28,15 @@ impl Server {
 
     /// A server with extra `LOYALTY_*` settings.
     pub async fn start_with_env(demo: bool, extra: Vec<(&'static str, String)>) -> Server {
+        Server::start_until(demo, extra, std::future::pending()).await
+    }
+
+    /// A server with extra `LOYALTY_*` settings that shuts down when `shutdown` resolves.
+    pub async fn start_until(
+        demo: bool,
+        extra: Vec<(&'static str, String)>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("data/loyalty.db");
         let vars = vec![
@@ -46,7 +55,7 @@ impl Server {
         let config =
             Config::load(None, &move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
                 .expect("config");
-        let running = loyalty_server::serve(config, std::future::pending()).await.expect("server starts");
+        let running = loyalty_server::serve(config, shutdown).await.expect("server starts");
         Server { base: format!("http://{}", running.addr), client: Client::new(), running, _dir: dir }
     }
 

@@ -1,0 +1,148 @@
+//! How connections are served: HTTP/1 through hyper with a timer, so that no client can hold a connection
+//! by dawdling (over its headers, idle between requests, or not reading an answer), and a graceful shutdown
+//! that lets the requests in flight finish.
+
+use axum::Router;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// How long a connection may make no progress.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// To send a request's headers, and idle between requests.
+    pub header: Duration,
+    /// To take any more of an answer that is being written to it.
+    pub write_stall: Duration,
+}
+
+/// Serves HTTP/1 connections until `shutdown` resolves, then lets the requests in flight finish.
+///
+/// Not `axum::serve`: it gives hyper no timer, so hyper's header-read timeout never runs, and a client that
+/// sends half its headers (or opens a connection and sends nothing) holds it forever; the request timeout
+/// (`TimeoutLayer`) starts only once the headers are in. With a timer, `timeouts.header` bounds the wait for
+/// every request's headers, which on HTTP/1 also bounds a keep-alive connection's idle time between requests.
+/// Nothing in hyper bounds a write, so each connection's writes are watched here (`StallGuard`).
+pub async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    timeouts: Timeouts,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    use tower::ServiceExt;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(timeouts.header).keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a connection reset before it was accepted: the listener
+                // still works, so wait a moment (not spin) and go on.
+                Err(error) => {
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // The peer's address reaches the write limits (`limits::writes`) as axum's `ConnectInfo`.
+        let service =
+            app.clone().map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                request
+            });
+        let stream = StallGuard { inner: stream, limit: timeouts.write_stall, stalled: None };
+        let connection = http.serve_connection(
+            hyper_util::rt::TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away or breaks the protocol ends only its own connection.
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    // Stop accepting, close idle connections, and wait for the requests in flight (each bounded by the
+    // request timeout and the write-stall timeout).
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// A connection whose writes fail with `TimedOut` once they have made no progress for `limit`: a client that
+/// stops reading an answer (its receive window full) would otherwise hold the connection, and the request's
+/// memory, until TCP itself gives up, which can take many minutes. Any progress starts the wait again, so a
+/// slow reader that keeps reading is served.
+struct StallGuard<S> {
+    inner: S,
+    limit: Duration,
+    /// Running while a write waits for the client: when it fires, the connection is given up.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> StallGuard<S> {
+    /// Passes on a write's outcome; while it is pending, runs the stall timer and fails once it fires.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, outcome: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if outcome.is_ready() {
+            self.stalled = None;
+            return outcome;
+        }
+        let limit = self.limit;
+        let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                self.stalled = None;
+                Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for StallGuard<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for StallGuard<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, outcome)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, outcome)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_flush(cx);
+        this.watch(cx, outcome)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let outcome = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.watch(cx, outcome)
+    }
+}
