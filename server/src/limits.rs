@@ -60,6 +60,31 @@ fn refill(per_minute: u32, elapsed: i64) -> i64 {
     elapsed.max(0).saturating_mul(i64::from(per_minute) * 1000) / 60
 }
 
+/// Makes room when the buckets reach [`MAX_BUCKETS`]: first the full ones (callers who have been quiet, so
+/// forgetting them changes nothing), then, when that is not enough (a flood from that many callers at once),
+/// the least recently used down to three quarters of the bound. Without the second step the map grew without
+/// bound and every write scanned it whole under the lock; with it a sweep happens at most once per quarter of
+/// the bound's new callers. A forgotten caller starts again with a full bucket: the price of bounded memory.
+fn forget_some(buckets: &mut HashMap<String, Bucket>, now: i64) {
+    buckets.retain(|_, b| b.millis + refill(b.per_minute, now - b.at) < i64::from(b.per_minute) * 1000);
+    let keep = MAX_BUCKETS / 4 * 3;
+    if buckets.len() > keep {
+        let mut times: Vec<i64> = buckets.values().map(|b| b.at).collect();
+        let cut = times.len() - keep;
+        let (_, oldest_kept, _) = times.select_nth_unstable(cut);
+        let oldest_kept = *oldest_kept;
+        buckets.retain(|_, b| b.at >= oldest_kept);
+        // Buckets touched in the same second as the cut may all stay: drop the surplus among them too.
+        if buckets.len() > keep {
+            let surplus: Vec<String> =
+                buckets.iter().filter(|(_, b)| b.at == oldest_kept).map(|(k, _)| k.clone()).collect();
+            for key in surplus.into_iter().take(buckets.len() - keep) {
+                buckets.remove(&key);
+            }
+        }
+    }
+}
+
 impl RateLimiter {
     /// Takes one token from each of `wanted` (a bucket's key, its rate per minute, and the refusal's scope)
     /// if every one has a token; otherwise takes none and names the first that is empty, with the seconds
@@ -67,8 +92,7 @@ impl RateLimiter {
     fn take_all(&self, wanted: &[(String, u32, &str)], now: i64) -> Result<(), ApiError> {
         let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_BUCKETS {
-            buckets
-                .retain(|_, b| b.millis + refill(b.per_minute, now - b.at) < i64::from(b.per_minute) * 1000);
+            forget_some(&mut buckets, now);
         }
         for (key, per_minute, scope) in wanted {
             let capacity = i64::from(*per_minute) * 1000;
@@ -283,6 +307,23 @@ mod tests {
         let refused = limiter.write(limits, Some("d3"), Some("10.0.0.2"), now).unwrap_err();
         assert_eq!(refused.retry_after, Some(30));
         assert!(refused.message.contains("address"));
+    }
+
+    #[test]
+    fn a_flood_of_callers_keeps_the_buckets_bounded() {
+        // 100,001 callers each with a bucket that is not full: none could be forgotten as quiet, so the map
+        // grew past its bound (and each write scanned it whole). It now stays within the bound, and the most
+        // recent callers keep their counts.
+        let limiter = RateLimiter::default();
+        let limits = WriteLimits { per_shopper: 20, per_address: 120, anonymous_per_address: 30 };
+        // All within one second, so no bucket refills to full.
+        let now = 1_000;
+        for i in 0..=MAX_BUCKETS {
+            limiter.take_all(&[(format!("caller-{i}"), limits.per_shopper, "shopper")], now).expect("a token");
+        }
+        let buckets = limiter.buckets.lock().expect("not poisoned");
+        assert!(buckets.len() <= MAX_BUCKETS, "{} buckets", buckets.len());
+        assert!(buckets.contains_key(&format!("caller-{MAX_BUCKETS}")), "the newest caller keeps its bucket");
     }
 
     #[test]
