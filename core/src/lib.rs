@@ -67,8 +67,9 @@ pub use recommend::{
 };
 pub use referral::{
     landing_code, referral_available_at, referral_cap_since, referral_capture_allowed, referral_link,
-    referral_reversed, referral_reward, same_person, share_intent, QrLevel, ReferralCode, ReferralRefusal,
-    ReferralReward, ReferralTerms, ReferredOrder, ShareChannel, ShareIntent, CODE_ALPHABET, CODE_LENGTH,
+    referral_refund_reverses, referral_reversed, referral_reward, same_person, share_intent, QrLevel,
+    ReferralCode, ReferralRefusal, ReferralReward, ReferralTerms, ReferredOrder, ShareChannel, ShareIntent,
+    CODE_ALPHABET, CODE_LENGTH,
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
 pub use shopper::{Activity, IssuedCode, Redemption, ReferralStanding, ShopperState};

@@ -624,6 +624,21 @@ pub fn referral_reversed(program: &Program, paid_at: Timestamp, now: Timestamp, 
     })
 }
 
+/// True when a refund at `now` reverses the referral rewards of an order paid at `paid_at`: by the terms of
+/// `paid_under`, the program in effect at the payment ([`referral_reversed`]), and only while the reward is still
+/// pending by `current`, the program in effect now ([`referral_available_at`], which decides when the reward
+/// can be spent). So a program that shortens the return window since cannot leave a reward spendable by one
+/// version and reversible by the other: once it can be spent, a refund no longer takes it back.
+pub fn referral_refund_reverses(
+    paid_under: &Program,
+    current: &Program,
+    paid_at: Timestamp,
+    now: Timestamp,
+    spend_left: i64,
+) -> bool {
+    referral_reversed(paid_under, paid_at, now, spend_left) && now < referral_available_at(current, paid_at)
+}
+
 /// When a referral reward earned at `at` (the friend's order's payment) can be spent: after `pendingDays`, and
 /// in any case not before the return window has closed, since until then a refund takes the reward back
 /// ([`referral_reversed`] counts the window's last second in). Spent before that, a reversed reward could only

@@ -587,14 +587,25 @@ pub async fn erase(
     let now = state.now();
     let _write = state.write_lock.lock().await;
     let mut tx = crate::db::begin_write(&state.db).await?;
-    let found = sqlx::query("DELETE FROM customers WHERE id = ?")
-        .bind(&customer)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if found == 0 {
+    let code: Option<String> =
+        sqlx::query_scalar("DELETE FROM customers WHERE id = ? RETURNING referral_code")
+            .bind(&customer)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(code) = code else {
         return Err(ApiError::not_found("no shopper has this id"));
-    }
+    };
+    // The shopper's referral code is public (shared beside their name): left in the friends' `referred_by` or in
+    // a friend's stored capture answer, it would join back to the pseudonym's rewards, ledger and orders. The
+    // friends stay referred (by nobody that can be named), so they cannot be referred again.
+    sqlx::query("UPDATE customers SET referred_by = 'erased' WHERE referred_by = ?")
+        .bind(&code)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM idempotency_keys WHERE instr(response, ?) > 0")
+        .bind(format!("\"{code}\""))
+        .execute(&mut *tx)
+        .await?;
     // Whole statements, not a table name formatted in: every query in the server is a literal.
     for sql in [
         "UPDATE ledger SET customer_id = ? WHERE customer_id = ?",

@@ -319,7 +319,9 @@ mod tests {
         // All within one second, so no bucket refills to full.
         let now = 1_000;
         for i in 0..=MAX_BUCKETS {
-            limiter.take_all(&[(format!("caller-{i}"), limits.per_shopper, "shopper")], now).expect("a token");
+            limiter
+                .take_all(&[(format!("caller-{i}"), limits.per_shopper, "shopper")], now)
+                .expect("a token");
         }
         let buckets = limiter.buckets.lock().expect("not poisoned");
         assert!(buckets.len() <= MAX_BUCKETS, "{} buckets", buckets.len());

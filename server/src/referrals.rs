@@ -5,8 +5,8 @@
 
 use crate::db::{self, NewEntry};
 use loyalty_core::{
-    referral_cap_since, referral_reversed, referral_reward, same_person, EarnSource, LedgerEntry, LedgerKind,
-    Program, QualifyingEvent, ReferralStanding, ReferredOrder,
+    referral_cap_since, referral_refund_reverses, referral_reward, same_person, EarnSource, LedgerEntry,
+    LedgerKind, Program, QualifyingEvent, ReferralStanding, ReferredOrder,
 };
 use serde_json::{json, Value};
 use sqlx::SqliteConnection;
@@ -96,10 +96,11 @@ pub async fn on_paid(
 }
 
 /// Reverses the referral rewards of the order if a refund at `now` leaves it below the minimum within the
-/// return window. Returns the points taken back from each, for the webhook's response.
+/// return window of `program` (in effect at the payment), while the reward is still pending under `current`. Returns the points taken back from each, for the webhook's response.
 pub async fn on_refund(
     tx: &mut SqliteConnection,
     program: &Program,
+    current: &Program,
     order_id: &str,
     spend_left: i64,
     now: i64,
@@ -114,7 +115,7 @@ pub async fn on_refund(
     let Some((row, friend, referrer, paid_at, referrer_points, friend_points)) = row else {
         return Ok(Value::Null);
     };
-    if !referral_reversed(program, paid_at, now, spend_left) {
+    if !referral_refund_reverses(program, current, paid_at, now, spend_left) {
         return Ok(Value::Null);
     }
     sqlx::query("UPDATE referral_rewards SET status = 'reversed', reversed_at = ? WHERE friend_id = ?")

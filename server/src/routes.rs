@@ -569,16 +569,27 @@ async fn order_reversed(
         orders: if fully && refunded < amount { -1 } else { 0 },
     };
     db::append_qualifying(&mut *tx, &customer, &qualifying).await?;
-    // The referral is judged on the order's spend after every refund so far, under the program it was paid in.
+    // The referral is judged on the order's spend after every refund so far, under the program it was paid in,
+    // and only while the reward is still pending under the program in effect now (which decides when it can be
+    // spent: see `loyalty_core::referral_refund_reverses`).
     let mut referral = Value::Null;
     let paid_at: i64 = sqlx::query_scalar("SELECT paid_at FROM orders WHERE id = ?")
         .bind(&order.id)
         .fetch_one(&mut *tx)
         .await?;
-    if let Some(version) = state.program_at(paid_at).or_else(|| state.program_at(now)) {
+    if let (Some(paid_under), Some(current)) =
+        (state.program_at(paid_at).or_else(|| state.program_at(now)), state.program_at(now))
+    {
         let spend_left = spend_base - points_to_reverse(spend_base, amount, 0, refunded + this);
-        referral =
-            crate::referrals::on_refund(&mut *tx, &version.program, &order.id, spend_left, now).await?;
+        referral = crate::referrals::on_refund(
+            &mut *tx,
+            &paid_under.program,
+            &current.program,
+            &order.id,
+            spend_left,
+            now,
+        )
+        .await?;
     }
     let event = if refund.is_some() { "refunded" } else { "cancelled" };
     Ok(

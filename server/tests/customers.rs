@@ -562,6 +562,13 @@ async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() 
     assert_eq!(body["referral"]["referredBy"], ann_code.as_str(), "{body}");
     let zed_code = server.me(zed).await["referral"]["code"].as_str().unwrap().to_owned();
     server.customer_webhook(signed_up("fay", Some(&zed_code))).await;
+    // Gus lands with Zed's code and the widget captures it: its answer, `{"referredBy": <Zed's code>}`, is
+    // stored under Gus's key.
+    server.customer_webhook(signed_up("gus", None)).await;
+    let capture = json!({"code": zed_code});
+    let (status, body) =
+        server.as_shopper(reqwest::Method::POST, "/v1/referrals/capture", "gus", Some("c1"), capture).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (_, body) = server.webhook(order("zed-1", zed, now - 60, 9000)).await;
     assert_eq!(body["referral"]["friendPoints"], 100, "{body}");
     let (_, body) = server.webhook(order("fay-1", "fay", now - 60, 9000)).await;
@@ -610,7 +617,7 @@ async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() 
     assert_eq!(referrals["asFriend"]["reward"]["points"], 100, "{export}");
     assert_eq!(referrals["asFriend"]["reward"]["status"], "rewarded", "{export}");
     assert_eq!(referrals["asReferrer"]["code"], zed_code.as_str(), "{export}");
-    assert_eq!(referrals["asReferrer"]["invited"], 1, "{export}");
+    assert_eq!(referrals["asReferrer"]["invited"], 2, "{export}"); // Fay and Gus
     let as_referrer = referrals["asReferrer"]["rewards"].as_array().expect("rewards as referrer");
     assert_eq!(as_referrer.len(), 1, "{export}");
     assert_eq!(
@@ -644,6 +651,9 @@ async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() 
         "no table holds the id"
     );
     assert_eq!(stored_anywhere(&server.running.state.db, "zed-7q4w@example.com").await, Vec::<String>::new());
+    // Nor Zed's referral code: it is public (shared beside Zed's name), and the friends' `referred_by` and Gus's
+    // stored capture answer kept it, which joined back to the pseudonym's rewards, ledger and orders.
+    assert_eq!(stored_anywhere(&server.running.state.db, &zed_code).await, Vec::<String>::new());
     // What the others earned stays theirs.
     let ann = server.me("ann").await;
     assert_eq!(ann["referral"]["rewarded"], 1, "{ann}");
@@ -818,4 +828,51 @@ async fn customer_events_from_the_future_are_refused_by_field() {
     let soon = json!({"id": "c1", "updatedAt": server.now() + 60, "signedUpAt": server.now() + 60});
     let (status, body) = server.customer_webhook(json!({"event": "created", "customer": soon})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn a_reward_spendable_under_a_shorter_window_is_no_longer_reversed() {
+    // Paid under a 60-day return window; the merchant then shortens it to 30 days. The reward becomes spendable
+    // after 30 days (the program now decides), so a refund after that must not reverse it: under the paid-at
+    // program's 60 days it did, and the referrer's spent reward became a debt they need never pay back.
+    let server = Server::start().await;
+    let mut long = referral_terms();
+    long["referral"]["returnWindowDays"] = json!(60);
+    server.load_program(long).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().expect("code").to_owned();
+    let friend = json!({"event": "created", "customer": {"id": "f1", "email": "f1@example.com", "signedUpAt": server.now(), "referralCode": code}});
+    assert_eq!(server.customer_webhook(friend).await.0, StatusCode::OK);
+    let paid = server.now();
+    let (_, body) = server.webhook(order("f1-a", "f1", paid, 6000)).await;
+    assert_eq!(body["referral"]["referrerPoints"], 500, "{body}");
+    server.running.state.advance_clock(86_400);
+    server.load_program(referral_terms()).await; // 30 days
+    server.running.state.advance_clock(30 * 86_400);
+    let (status, body) = server
+        .as_shopper(
+            reqwest::Method::POST,
+            "/v1/redemptions",
+            "ann",
+            Some("r1"),
+            json!({"rewardId": "ten-off"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "spendable under the program now: {body}");
+    let refund = json!({"event": "refunded", "order": {"id": "f1-a", "customerId": "f1", "paidAt": paid, "currency": "CNY", "lines": []}, "refund": {"id": "rf1", "amount": 6000}});
+    let (status, body) = server.webhook(refund).await;
+    assert_eq!((status, &body["referral"]), (StatusCode::OK, &Value::Null), "{body}");
+    assert_eq!(server.me("ann").await["balance"]["available"], 0, "spent, and not taken back into debt");
+
+    // Within both windows a refund still reverses the reward.
+    let server = Server::start().await;
+    server.load_program(referral_terms()).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().expect("code").to_owned();
+    let friend = json!({"event": "created", "customer": {"id": "f1", "email": "f1@example.com", "signedUpAt": server.now(), "referralCode": code}});
+    server.customer_webhook(friend).await;
+    let paid = server.now();
+    server.webhook(order("f1-a", "f1", paid, 6000)).await;
+    server.running.state.advance_clock(10 * 86_400);
+    let refund = json!({"event": "refunded", "order": {"id": "f1-a", "customerId": "f1", "paidAt": paid, "currency": "CNY", "lines": []}, "refund": {"id": "rf1", "amount": 6000}});
+    let (_, body) = server.webhook(refund).await;
+    assert_eq!(body["referral"]["referrerPoints"], -500, "{body}");
 }

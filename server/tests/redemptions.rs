@@ -684,8 +684,8 @@ async fn a_reservation_nobody_comes_back_for_is_finished_by_the_sweep() {
     let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
     server.load_program(json!({})).await;
     server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await; // 600 points
-    // (The reservation is made in the past rather than the clock moved on: the test shop checks signatures
-    // against its own clock.)
+                                                                          // (The reservation is made in the past rather than the clock moved on: the test shop checks signatures
+                                                                          // against its own clock.)
     leave_reservation(&server, 500, server.now() - RESERVATION_SWEEP_AFTER_SECONDS + 30, None).await;
     assert_eq!(sweep_reservations(&server.running.state).await.expect("sweep"), 0, "too young to sweep");
     assert_eq!(shop.calls(), 0);
