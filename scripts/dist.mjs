@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { minify } from "./minify.mjs";
 
 const pkg = new URL("../pkg/", import.meta.url);
 const dist = new URL("../dist/", import.meta.url);
@@ -23,10 +24,12 @@ mkdirSync(dist);
 const wasm = read("storefront_loyalty_bg.wasm");
 const glue = replaceOnce(read("storefront_loyalty.js").toString(), "storefront_loyalty_bg.wasm", names.wasm);
 const elements = replaceOnce(read("elements.js").toString(), "./storefront_loyalty.js", `./${names.glue}`);
-let loader = read("storefront-loyalty.js").toString();
+// The loader's source, as its constants are replaced by name; minified once they are (pkg/'s copy already is).
+let loader = readFileSync(new URL("../js/loader.js", import.meta.url), "utf8");
 loader = replaceOnce(loader, 'const GLUE = "./elements.js";', `const GLUE = "./${names.elements}";`);
 loader = replaceOnce(loader, 'const WASM = "./storefront_loyalty_bg.wasm";', `const WASM = "./${names.wasm}";`);
 loader = replaceOnce(loader, 'const WASM_INTEGRITY = "";', `const WASM_INTEGRITY = "${sri(wasm)}";`);
+loader = minify(names.loader, loader);
 const files = [[names.loader, Buffer.from(loader)], [names.elements, Buffer.from(elements)], [names.glue, Buffer.from(glue)], [names.wasm, wasm]];
 let raw = 0;
 let gz = 0;
