@@ -548,8 +548,11 @@ export interface PendingWrite {
   /** Milliseconds since the epoch. */
   createdAt: number;
   attempts: number;
-  /** `expired`: given up after 3 days; the shopper's activity shows what happened. */
-  status: "sending" | "waiting" | "expired";
+  /**
+   * `checking`: saved over 3 days ago, never sent again; the next read of the shopper's state settles it.
+   * `expired`: not found in that state; the shopper's activity shows what happened.
+   */
+  status: "sending" | "waiting" | "checking" | "expired";
 }
 
 /** `client.state()`. */

@@ -37,7 +37,7 @@ pub(super) const TEXTS: Texts = Texts {
     redeemed: |r| format!("已兑换「{r}」，结账时请使用此优惠码："),
     redeem_failed: "兑换未完成，积分未扣除，请重试。",
     sending: |r| format!("正在兑换「{r}」，等待网络连接…"),
-    not_completed: |r| format!("「{r}」兑换未完成，请先查看最近记录再重试。"),
+    not_completed: |r| format!("「{r}」兑换未能确认，请先查看最近记录再重试。"),
     session_expired: "登录已过期，请重新登录。",
     more_needed: |n, _| format!("还差 {n} 积分"),
     blocked: "积分余额为负，暂时无法兑换。",
