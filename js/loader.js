@@ -42,10 +42,23 @@ function supported() {
   );
 }
 
+// The tag that loaded this module: the one <script type=module> whose src is this module's URL. A module has
+// no document.currentScript, and markup the page lets through can hold a tag with this URL that never runs
+// (inserted by innerHTML) but whose data-* would be read. So several tags are accepted only when their data-*
+// settings are the same (the tag pasted twice); otherwise nothing says which is ours, and the widget stays off.
 function ownTag() {
   const tags = [...document.querySelectorAll("script[type=module][src]")].filter((s) => s.src === import.meta.url);
-  if (tags.length > 1) console.warn(PREFIX, "the script tag appears more than once; only the first is used");
-  return tags[0] ?? null;
+  const data = (tag) => new Map(tag.getAttributeNames().filter((n) => n.startsWith("data-")).map((n) => [n, tag.getAttribute(n)]));
+  const first = data(tags[0] ?? document.createElement("script"));
+  const differ = new Set();
+  for (const tag of tags.slice(1)) {
+    const other = data(tag);
+    for (const name of new Set([...first.keys(), ...other.keys()])) if (first.get(name) !== other.get(name)) differ.add(name);
+  }
+  if (differ.size > 0) {
+    return `${tags.length} <script> tags load the loader with different settings (${[...differ].sort().join(", ")}); the widget stays off, as injected markup could choose its settings: keep one tag`;
+  }
+  return tags[0] ?? "could not find its own <script type=\"module\"> tag";
 }
 
 // Reads the tag into a defineElements config; returns [config, launcher options] or a problem text.
@@ -122,8 +135,8 @@ async function start() {
   );
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, reserve];
   const tag = ownTag();
-  if (!tag) {
-    console.error(PREFIX, "could not find its own <script type=\"module\"> tag");
+  if (typeof tag === "string") {
+    console.error(PREFIX, tag);
     return;
   }
   const read = settings(tag);
