@@ -274,9 +274,33 @@ async fn a_guest_sees_what_joining_gives_and_only_safe_links() {
         Some("invalid_config")
     );
     for part in
-        ["locale: must be \"en\" or \"zh-CN\"", "joinUrl: must be an https:// URL", "signInUrl: must be"]
+        ["locale: must be \"en\" or \"zh-CN\"", "joinUrl: must be a path on the shop", "signInUrl: must be"]
     {
         assert!(message.contains(part), "{message}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn guest_links_that_would_leave_the_shop_are_refused_naming_the_setting() {
+    // What a browser makes of each: "/\evil.example" and "/\t/evil.example" are "//evil.example".
+    for (link, why) in [
+        ("/\\evil.example", "must not contain a backslash"),
+        ("\\\\evil.example", "must not contain a backslash"),
+        ("/\\\\evil.example/login", "must not contain a backslash"),
+        ("https://shop.example\\@evil.example/", "must not contain a backslash"),
+        ("/\t/evil.example", "must not contain spaces or control characters"),
+        ("/\n/evil.example", "must not contain spaces or control characters"),
+        ("http://shop.example/login", "must be a path on the shop (/products/x) or an https:// URL"),
+        ("//evil.example", "must be a path on the shop (/products/x) or an https:// URL"),
+    ] {
+        for setting in ["joinUrl", "signInUrl"] {
+            let input = Object::new();
+            Reflect::set(&input, &setting.into(), &link.into()).expect("set");
+            let error = JsValue::from(element_settings(input.into()).expect_err(link));
+            let message =
+                Reflect::get(&error, &"message".into()).expect("message").as_string().expect("string");
+            assert!(message.contains(&format!("{setting}: {why}")), "{link:?}: {message}");
+        }
     }
 }
 

@@ -50,17 +50,17 @@ mod input {
     }
 }
 
-/// A link the shop gives for guests: `https:`, `http:` or a path on the shop's own site. Anything else
-/// (`javascript:`, `data:`) would run or show something else when clicked.
+/// A link the shop gives for guests: an `https://` URL or a path on the shop's own site, checked by core's
+/// one link rule (no `http:`, `javascript:`, `data:`, `//host`, backslashes or control characters, which
+/// would leave the shop or run something when clicked). The problem names the setting.
 fn check_link(problems: &mut Problems, name: &str, value: Option<String>) -> Option<String> {
-    let value = value?;
-    let lower = value.trim().to_ascii_lowercase();
-    let path = lower.starts_with('/') && !lower.starts_with("//");
-    if path || lower.starts_with("https://") || lower.starts_with("http://") {
-        Some(value.trim().to_owned())
-    } else {
-        problems.push(name, format!("must be an https:// URL or a path starting with /, got \"{value}\""));
-        None
+    let value = value?.trim().to_owned();
+    match loyalty_core::check_link(&value) {
+        Ok(()) => Some(value),
+        Err(message) => {
+            problems.push(name, message);
+            None
+        }
     }
 }
 
