@@ -4,9 +4,15 @@
 // It checks the browser, reads its own data-* settings, loads the wasm (in parallel with the glue),
 // registers the elements and adds the launcher unless the page placed one. Anything wrong ends in one
 // console message and an untouched page: nothing here throws into the shop's scripts.
-const GLUE = "./elements.js";
-const WASM = "./storefront_loyalty_bg.wasm";
-const WASM_INTEGRITY = ""; // filled in by `make dist`
+//
+// Every file it brings in is checked against its SRI hash before it runs (the page's integrity attribute
+// covers this file, which holds the others' hashes): the wasm by fetch's `integrity`, each JavaScript module
+// by a <link rel=modulepreload integrity> that puts it into the page's module map only if its bytes match, and
+// only once that link has loaded is it imported (import() has no integrity option, and an import map with
+// integrity is an inline script, which a strict CSP refuses). A module added later (one loaded on demand) is
+// listed here with its hash and goes through `verified` the same way. The names and hashes are written by
+// scripts/package.mjs (pkg/) and scripts/dist.mjs (dist/), leaves first; without hashes nothing is checked.
+const FILES = {"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
 const KEY = Symbol.for("storefront-loyalty");
 const PREFIX = "storefront-loyalty:";
 
@@ -106,6 +112,28 @@ function settings(tag) {
   return [config, launcher];
 }
 
+// Resolves once every module is in the module map with the bytes its hash names (all fetched at once).
+function verified(names) {
+  return Promise.all(names.map((name) => new Promise((resolve, reject) => {
+    const [file, integrity] = FILES[name];
+    const url = new URL(file, import.meta.url).href;
+    if (!integrity) return resolve();
+    const link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.integrity = integrity;
+    link.href = url;
+    link.onload = () => {
+      link.remove();
+      resolve();
+    };
+    link.onerror = () => {
+      link.remove();
+      reject(new Error(`${url} does not match its integrity hash (or could not be fetched); it was not run`));
+    };
+    document.head.append(link);
+  })));
+}
+
 // A LoyaltyError's problems, named by the attributes they came from.
 function explain(error) {
   const problems = Array.isArray(error?.problems) ? error.problems : [];
@@ -146,12 +174,13 @@ async function start() {
   }
   const [config, launcher] = read;
   // The wasm starts downloading now, beside the glue.
-  const wasmUrl = new URL(WASM, import.meta.url);
-  const wasm = fetch(wasmUrl, WASM_INTEGRITY ? { integrity: WASM_INTEGRITY } : {});
+  const [wasmFile, wasmIntegrity] = FILES.wasm;
+  const wasm = fetch(new URL(wasmFile, import.meta.url), wasmIntegrity ? { integrity: wasmIntegrity } : {});
   wasm.catch(() => {}); // reported below, once
   let defineElements;
   try {
-    ({ defineElements } = await import(GLUE));
+    await verified(["glue", "elements"]);
+    ({ defineElements } = await import(FILES.elements[0]));
   } catch (error) {
     console.error(PREFIX, "could not load its code:", error);
     return;

@@ -148,3 +148,24 @@ test("a script tag injected as markup cannot choose the loader's settings: the w
   assert.deepEqual(twice.messages, []);
   await twice.close();
 });
+
+// A CDN (or anything between it and the shopper) serving a changed copy of a file the loader brings in.
+for (const [file, what] of [["elements.js", "the elements"], ["storefront_loyalty.js", "the glue"]]) {
+  test(`a tampered copy of ${what} (${file}) is refused: the widget does not start, the console says why, the page works on`, async () => {
+    const original = await (await fetch(`${ORIGIN}/pkg/${file}`)).text();
+    const tampered = `${original}\nglobalThis.__tampered = true;\n`;
+    const p = await hostPage(`/tampered-${file}.html`, `<!doctype html><html lang="en"><head>
+      <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/"></script></head>
+      <body><p id="shop">Shop</p><loyalty-panel></loyalty-panel></body></html>`, { [`/pkg/${file}`]: tampered });
+    await p.waitForFunction(() => document.querySelectorAll("link[rel=modulepreload]").length === 0 && performance.getEntriesByType("resource").some((e) => e.name.endsWith(".wasm")));
+    await p.waitForTimeout(1000);
+    assert.equal(await p.evaluate(() => globalThis.__tampered === undefined), true, "the tampered code never ran");
+    assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true, "the widget did not start");
+    const ours = p.messages.filter((m) => m.includes("storefront-loyalty:"));
+    assert.equal(ours.length, 1, p.messages.join("\n"));
+    assert.match(ours[0], new RegExp(`^error: storefront-loyalty: could not load its code: .*/pkg/${file.replace(".", "\\.")} does not match its integrity hash`));
+    assert.equal(await p.textContent("#shop"), "Shop");
+    assert.deepEqual(await p.evaluate(() => window.__violations), []);
+    await p.close();
+  });
+}
