@@ -31,6 +31,7 @@ const ATTRIBUTES = {
   catalogLimit: "data-catalog-limit",
   historyHalfLifeDays: "data-history-half-life-days",
   requireConsent: "data-require-consent",
+  codesInEvents: "data-codes-in-events",
 };
 const POSITIONS = ["bottom-right", "bottom-left", "top-right", "top-left"];
 const LENGTH = /^\d{1,4}(\.\d+)?(px|rem|em|vw|vh)$|^0$/;
@@ -96,8 +97,10 @@ function settings(tag) {
     const value = data(ATTRIBUTES[key]);
     if (value !== undefined) config[key] = /^\d+$/.test(value) ? Number(value) : value;
   }
-  const consent = data(ATTRIBUTES.requireConsent);
-  if (consent !== undefined) config.requireConsent = consent === "true" ? true : consent === "false" ? false : consent;
+  for (const key of ["requireConsent", "codesInEvents"]) {
+    const value = data(ATTRIBUTES[key]);
+    if (value !== undefined) config[key] = value === "true" ? true : value === "false" ? false : value;
+  }
   const launcher = { add: data("data-launcher") !== "false", position: data("data-position") };
   if (launcher.position !== undefined && !POSITIONS.includes(launcher.position)) {
     return `data-position must be one of ${POSITIONS.join(", ")}, got "${launcher.position}"`;

@@ -372,6 +372,11 @@ export interface ClientConfig {
   requireConsent?: boolean;
   /** Interest in a viewed or bought product halves every this many days (default 14, 1 to 365). */
   historyHalfLifeDays?: number;
+  /**
+   * Whether `loyalty:redeem` carries the discount code and `loyalty:copy` the text copied (default true).
+   * Every listener on the document hears these events (tag managers, analytics); false keeps codes out.
+   */
+  codesInEvents?: boolean;
 }
 
 /** A product as `GET /v1/catalog` sends it. */

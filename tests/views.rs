@@ -402,6 +402,54 @@ async fn the_badge_reads_schema_org_json_ld_and_the_cart_badge_its_lines() {
 }
 
 #[wasm_bindgen_test]
+async fn a_shop_can_keep_discount_codes_out_of_the_pages_events() {
+    // Every listener on the document hears `loyalty:redeem` (tag managers, analytics): with
+    // `codesInEvents: false` it says what was redeemed, not the code; nor does `loyalty:copy` carry it.
+    let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    let memory = Object::new();
+    set(&memory, "program", &PROGRAM.with(JsValue::clone));
+    set(&memory, "shopper", &shopper(700.0));
+    let config = obj(
+        r#"{"identity": {"customerId": "alice", "timestamp": 1767225600, "digest": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "codesInEvents": false}"#,
+    );
+    set(&config, "memory", &memory);
+    let c = create_client(config).unwrap_or_else(|e| panic!("client: {:?}", JsValue::from(e)));
+    JsFuture::from(c.ready()).await.expect("ready");
+    let seen = events(&web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).expect("body"));
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    click(&panel.root, "button[data-action=redeem]").expect("redeem button");
+    click(&panel.root, "button[data-action=confirm]").expect("confirm");
+    pause(30).await;
+    assert_eq!(panel.text(".redeemed code"), "MEM-00001", "the shopper still sees it");
+    click(&panel.root, "button[data-action=copy]").expect("copy");
+    pause(30).await;
+    let details: Vec<String> = seen
+        .iter()
+        .filter(|e| {
+            let kind = Reflect::get(e, &"type".into()).ok().and_then(|t| t.as_string());
+            matches!(kind.as_deref(), Some("redeem" | "copy"))
+        })
+        .map(|e| {
+            JSON::stringify(&Reflect::get(&e, &"detail".into()).expect("detail"))
+                .map(String::from)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(details[0], r#"{"rewardId":"ten-off","cost":500}"#);
+    assert!(details.iter().all(|d| !d.contains("MEM-00001")), "{details:?}");
+    panel.remove();
+    c.destroy();
+    // Like every setting, a wrong value is refused by name.
+    let error = JsValue::from(
+        create_client(obj(r#"{"apiBase": "https://shop.example", "codesInEvents": "no"}"#))
+            .err()
+            .expect("refused"),
+    );
+    let message = Reflect::get(&error, &"message".into()).expect("message").as_string().expect("string");
+    assert!(message.contains("codesInEvents: must be true or false"), "{message}");
+}
+
+#[wasm_bindgen_test]
 async fn redeeming_asks_for_confirmation_then_shows_the_code_and_tells_the_page() {
     let c = client(Some(700.0)).await;
     // Events bubble out of the shadow root: the page hears them on the document.
