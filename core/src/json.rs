@@ -709,17 +709,7 @@ impl FromJson for i64 {
     fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
         match value {
             Json::Int(n) => Some(*n),
-            Json::Number(text) => match exact_int(text) {
-                Ok(n) => Some(n),
-                Err(whole) => {
-                    c.fail(if whole {
-                        format!("{OUT_OF_RANGE}, got {text}")
-                    } else {
-                        format!("must be a whole number, got {text}")
-                    });
-                    None
-                }
-            },
+            Json::Number(text) => whole_number(text).map_err(|message| c.fail(message)).ok(),
             other => {
                 c.fail(format!("must be a number, got {}", other.kind()));
                 None
@@ -756,7 +746,18 @@ impl FromJson for f64 {
     }
 }
 
-const OUT_OF_RANGE: &str = "is out of range (whole numbers from -9223372036854775808 to 9223372036854775807)";
+/// A JSON number that is not an `i64` as written ([`Json::Number`]) as a whole number, or why not.
+pub(crate) fn whole_number(text: &str) -> Result<i64, String> {
+    exact_int(text).map_err(|out_of_range| {
+        if out_of_range {
+            format!(
+                "is out of range (whole numbers from -9223372036854775808 to 9223372036854775807), got {text}"
+            )
+        } else {
+            format!("must be a whole number, got {text}")
+        }
+    })
+}
 
 /// The whole number that a JSON number's text (already checked by the parser) names, read exactly, digit by
 /// digit, never through a float: `100.0`, `1e2` and `1.5e1` are whole; `9007199254740993.0` stays exact.
