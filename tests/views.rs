@@ -402,6 +402,38 @@ async fn the_badge_reads_schema_org_json_ld_and_the_cart_badge_its_lines() {
 }
 
 #[wasm_bindgen_test]
+async fn a_redemption_saved_days_ago_is_checked_not_sent_and_the_shopper_is_told() {
+    // A redemption saved four days ago (past the 3-day resend window: its key may be gone on the server).
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("localStorage");
+    let _ = storage.clear();
+    let four_days_ago = js_sys::Date::now() - 4.0 * 86_400_000.0;
+    let entry = format!(
+        r#"{{"key": "old", "kind": "redeem", "rewardId": "ten-off", "customerId": "alice", "createdAt": {four_days_ago}, "attempts": 1}}"#
+    );
+    storage.set_item("storefront-loyalty:1:memory:outbox:alice:old", &entry).expect("saved");
+    let c = client_of(PROGRAM.with(JsValue::clone), Some(shopper(700.0))).await;
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    pause(30).await;
+    // Never sent: the memory backend would have redeemed it (a code, 500 points).
+    assert_eq!(panel.text(".balance .points"), "700 points");
+    assert_eq!(panel.count(".redeemed"), 0);
+    // The shopper's state has no code for it since: the shopper is told, honestly, and sent to the activity.
+    assert_eq!(
+        panel.text("[part=error]"),
+        "Redeeming 10 off could not be confirmed; check your activity before trying again."
+    );
+    let outbox = Reflect::get(&c.state(), &"outbox".into()).expect("outbox");
+    let first = Reflect::get_u32(&outbox, 0).expect("the write");
+    assert_eq!(
+        Reflect::get(&first, &"status".into()).ok().and_then(|s| s.as_string()).as_deref(),
+        Some("expired")
+    );
+    assert!(storage.get_item("storefront-loyalty:1:memory:outbox:alice:old").ok().flatten().is_none());
+    panel.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
 async fn a_shop_can_keep_discount_codes_out_of_the_pages_events() {
     // Every listener on the document hears `loyalty:redeem` (tag managers, analytics): with
     // `codesInEvents: false` it says what was redeemed, not the code; nor does `loyalty:copy` carry it.

@@ -45,6 +45,7 @@ pub(super) const TEXTS: Texts = Texts {
     redeemed: |r| format!("{r} is yours. Use this code at checkout:"),
     redeem_failed: "The reward could not be redeemed. Your points are safe; please try again.",
     sending: |r| format!("Redeeming {r}: waiting for the connection…"),
+    checking: |r| format!("Redeeming {r} was asked for days ago: checking whether it went through…"),
     not_completed: |r| {
         format!("Redeeming {r} could not be confirmed; check your activity before trying again.")
     },

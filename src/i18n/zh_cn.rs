@@ -37,6 +37,7 @@ pub(super) const TEXTS: Texts = Texts {
     redeemed: |r| format!("已兑换「{r}」，结账时请使用此优惠码："),
     redeem_failed: "兑换未完成，积分未扣除，请重试。",
     sending: |r| format!("正在兑换「{r}」，等待网络连接…"),
+    checking: |r| format!("「{r}」的兑换请求已是几天前的，正在确认是否成功…"),
     not_completed: |r| format!("「{r}」兑换未能确认，请先查看最近记录再重试。"),
     session_expired: "登录已过期，请重新登录。",
     more_needed: |n, _| format!("还差 {n} 积分"),

@@ -438,9 +438,8 @@ fn rewards(
         let name = reward_name(program, &write.entry.reward_id, tag);
         let (part, text) = match write.status {
             WriteStatus::Expired => ("error", (texts.not_completed)(&name)),
-            WriteStatus::Sending | WriteStatus::Waiting | WriteStatus::Checking => {
-                ("notice", (texts.sending)(&name))
-            }
+            WriteStatus::Sending | WriteStatus::Waiting => ("notice", (texts.sending)(&name)),
+            WriteStatus::Checking => ("notice", (texts.checking)(&name)),
         };
         section = section.child(El::new("p").part(part).text(&text));
     }
