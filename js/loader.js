@@ -4,9 +4,15 @@
 // It checks the browser, reads its own data-* settings, loads the wasm (in parallel with the glue),
 // registers the elements and adds the launcher unless the page placed one. Anything wrong ends in one
 // console message and an untouched page: nothing here throws into the shop's scripts.
-const GLUE = "./elements.js";
-const WASM = "./storefront_loyalty_bg.wasm";
-const WASM_INTEGRITY = ""; // filled in by `make dist`
+//
+// Every file it brings in is checked against its SRI hash before it runs (the page's integrity attribute
+// covers this file, which holds the others' hashes): the wasm by fetch's `integrity`, each JavaScript module
+// by a <link rel=modulepreload integrity> that puts it into the page's module map only if its bytes match, and
+// only once that link has loaded is it imported (import() has no integrity option, and an import map with
+// integrity is an inline script, which a strict CSP refuses). A module added later (one loaded on demand) is
+// listed here with its hash and goes through `verified` the same way. The names and hashes are written by
+// scripts/package.mjs (pkg/) and scripts/dist.mjs (dist/), leaves first; without hashes nothing is checked.
+const FILES = {"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
 const KEY = Symbol.for("storefront-loyalty");
 const PREFIX = "storefront-loyalty:";
 
@@ -25,6 +31,7 @@ const ATTRIBUTES = {
   catalogLimit: "data-catalog-limit",
   historyHalfLifeDays: "data-history-half-life-days",
   requireConsent: "data-require-consent",
+  codesInEvents: "data-codes-in-events",
 };
 const POSITIONS = ["bottom-right", "bottom-left", "top-right", "top-left"];
 const LENGTH = /^\d{1,4}(\.\d+)?(px|rem|em|vw|vh)$|^0$/;
@@ -42,10 +49,23 @@ function supported() {
   );
 }
 
+// The tag that loaded this module: the one <script type=module> whose src is this module's URL. A module has
+// no document.currentScript, and markup the page lets through can hold a tag with this URL that never runs
+// (inserted by innerHTML) but whose data-* would be read. So several tags are accepted only when their data-*
+// settings are the same (the tag pasted twice); otherwise nothing says which is ours, and the widget stays off.
 function ownTag() {
   const tags = [...document.querySelectorAll("script[type=module][src]")].filter((s) => s.src === import.meta.url);
-  if (tags.length > 1) console.warn(PREFIX, "the script tag appears more than once; only the first is used");
-  return tags[0] ?? null;
+  const data = (tag) => new Map(tag.getAttributeNames().filter((n) => n.startsWith("data-")).map((n) => [n, tag.getAttribute(n)]));
+  const first = data(tags[0] ?? document.createElement("script"));
+  const differ = new Set();
+  for (const tag of tags.slice(1)) {
+    const other = data(tag);
+    for (const name of new Set([...first.keys(), ...other.keys()])) if (first.get(name) !== other.get(name)) differ.add(name);
+  }
+  if (differ.size > 0) {
+    return `${tags.length} <script> tags load the loader with different settings (${[...differ].sort().join(", ")}); the widget stays off, as injected markup could choose its settings: keep one tag`;
+  }
+  return tags[0] ?? "could not find its own <script type=\"module\"> tag";
 }
 
 // Reads the tag into a defineElements config; returns [config, launcher options] or a problem text.
@@ -77,8 +97,10 @@ function settings(tag) {
     const value = data(ATTRIBUTES[key]);
     if (value !== undefined) config[key] = /^\d+$/.test(value) ? Number(value) : value;
   }
-  const consent = data(ATTRIBUTES.requireConsent);
-  if (consent !== undefined) config.requireConsent = consent === "true" ? true : consent === "false" ? false : consent;
+  for (const key of ["requireConsent", "codesInEvents"]) {
+    const value = data(ATTRIBUTES[key]);
+    if (value !== undefined) config[key] = value === "true" ? true : value === "false" ? false : value;
+  }
   const launcher = { add: data("data-launcher") !== "false", position: data("data-position") };
   if (launcher.position !== undefined && !POSITIONS.includes(launcher.position)) {
     return `data-position must be one of ${POSITIONS.join(", ")}, got "${launcher.position}"`;
@@ -91,6 +113,28 @@ function settings(tag) {
     launcher[axis] = offset;
   }
   return [config, launcher];
+}
+
+// Resolves once every module is in the module map with the bytes its hash names (all fetched at once).
+function verified(names) {
+  return Promise.all(names.map((name) => new Promise((resolve, reject) => {
+    const [file, integrity] = FILES[name];
+    const url = new URL(file, import.meta.url).href;
+    if (!integrity) return resolve();
+    const link = document.createElement("link");
+    link.rel = "modulepreload";
+    link.integrity = integrity;
+    link.href = url;
+    link.onload = () => {
+      link.remove();
+      resolve();
+    };
+    link.onerror = () => {
+      link.remove();
+      reject(new Error(`${url} does not match its integrity hash (or could not be fetched); it was not run`));
+    };
+    document.head.append(link);
+  })));
 }
 
 // A LoyaltyError's problems, named by the attributes they came from.
@@ -122,8 +166,8 @@ async function start() {
   );
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, reserve];
   const tag = ownTag();
-  if (!tag) {
-    console.error(PREFIX, "could not find its own <script type=\"module\"> tag");
+  if (typeof tag === "string") {
+    console.error(PREFIX, tag);
     return;
   }
   const read = settings(tag);
@@ -133,12 +177,13 @@ async function start() {
   }
   const [config, launcher] = read;
   // The wasm starts downloading now, beside the glue.
-  const wasmUrl = new URL(WASM, import.meta.url);
-  const wasm = fetch(wasmUrl, WASM_INTEGRITY ? { integrity: WASM_INTEGRITY } : {});
+  const [wasmFile, wasmIntegrity] = FILES.wasm;
+  const wasm = fetch(new URL(wasmFile, import.meta.url), wasmIntegrity ? { integrity: wasmIntegrity } : {});
   wasm.catch(() => {}); // reported below, once
   let defineElements;
   try {
-    ({ defineElements } = await import(GLUE));
+    await verified(["glue", "elements"]);
+    ({ defineElements } = await import(FILES.elements[0]));
   } catch (error) {
     console.error(PREFIX, "could not load its code:", error);
     return;

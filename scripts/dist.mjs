@@ -1,10 +1,10 @@
 // `make dist`: the files a merchant hosts or a CDN serves, from pkg/ (run scripts/build.sh first), with
 // versioned names so a new release never mixes with a cached old one: the loader, the elements, the glue
 // and the wasm side by side in dist/. Prints each file's size (raw and gzipped) and its SRI hash, and the
-// script tag to paste. The loader fetches the wasm with its integrity hash.
-import { createHash } from "node:crypto";
+// script tag to paste. The loader holds the other files' hashes and checks each before it runs.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { loader as loaderWith, sri } from "./minify.mjs";
 
 const pkg = new URL("../pkg/", import.meta.url);
 const dist = new URL("../dist/", import.meta.url);
@@ -12,7 +12,6 @@ const read = (name) => readFileSync(new URL(name, pkg));
 const { version } = JSON.parse(read("package.json"));
 const base = `storefront-loyalty-${version}`;
 const names = { loader: `${base}.js`, elements: `${base}-elements.js`, glue: `${base}-glue.js`, wasm: `${base}.wasm` };
-const sri = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
 const replaceOnce = (text, from, to) => {
   if (!text.includes(from)) throw new Error(`dist: "${from}" not found; the sources changed`);
   return text.split(from).join(to);
@@ -20,14 +19,13 @@ const replaceOnce = (text, from, to) => {
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
+// Leaves first, as each file names the one before it: the glue the wasm, the elements the glue, the loader
+// all three with their hashes.
 const wasm = read("storefront_loyalty_bg.wasm");
-const glue = replaceOnce(read("storefront_loyalty.js").toString(), "storefront_loyalty_bg.wasm", names.wasm);
-const elements = replaceOnce(read("elements.js").toString(), "./storefront_loyalty.js", `./${names.glue}`);
-let loader = read("storefront-loyalty.js").toString();
-loader = replaceOnce(loader, 'const GLUE = "./elements.js";', `const GLUE = "./${names.elements}";`);
-loader = replaceOnce(loader, 'const WASM = "./storefront_loyalty_bg.wasm";', `const WASM = "./${names.wasm}";`);
-loader = replaceOnce(loader, 'const WASM_INTEGRITY = "";', `const WASM_INTEGRITY = "${sri(wasm)}";`);
-const files = [[names.loader, Buffer.from(loader)], [names.elements, Buffer.from(elements)], [names.glue, Buffer.from(glue)], [names.wasm, wasm]];
+const glue = Buffer.from(replaceOnce(read("storefront_loyalty.js").toString(), "storefront_loyalty_bg.wasm", names.wasm));
+const elements = Buffer.from(replaceOnce(read("elements.js").toString(), "./storefront_loyalty.js", `./${names.glue}`));
+const loader = loaderWith({ glue: [names.glue, glue], elements: [names.elements, elements], wasm: [names.wasm, wasm] });
+const files = [[names.loader, Buffer.from(loader)], [names.elements, elements], [names.glue, glue], [names.wasm, wasm]];
 let raw = 0;
 let gz = 0;
 console.log(`dist/ (storefront-loyalty ${version}); sizes gzipped with -9`);

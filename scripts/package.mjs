@@ -1,18 +1,30 @@
 // Turns wasm-pack's output in pkg/ into the npm package and the script-tag files: copies the elements, the
 // loader and the entry beside the glue, and writes a package.json with name, version, exports, types and
-// files. Run after `wasm-pack build --target web --release` (scripts/build.sh does both).
+// files; minifies what a shopper downloads (the loader, the elements, the glue). Run after
+// `wasm-pack build --target web --release` (scripts/build.sh does both).
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { loader, minify } from "./minify.mjs";
 
 const pkg = new URL("../pkg/", import.meta.url);
 const js = new URL("../js/", import.meta.url);
 for (const [from, to] of [
   ["elements.js", "elements.js"],
-  ["loader.js", "storefront-loyalty.js"],
   ["index.js", "index.js"],
   ["index.d.ts", "index.d.ts"],
 ]) {
   copyFileSync(new URL(from, js), new URL(to, pkg));
 }
+// About 7 KB of the 237 KB gzipped: the glue alone goes from 11.8 to 6.8 KB.
+for (const name of ["elements.js", "storefront_loyalty.js"]) {
+  const file = new URL(name, pkg);
+  writeFileSync(file, minify(name, readFileSync(file, "utf8")));
+}
+// The loader, holding the hashes of what it brings in, so pkg/ (the demo, the npm package's script tag) is
+// checked like dist/.
+const bytes = (name) => readFileSync(new URL(name, pkg));
+const files = { glue: "storefront_loyalty.js", elements: "elements.js", wasm: "storefront_loyalty_bg.wasm" };
+const listed = Object.fromEntries(Object.entries(files).map(([key, name]) => [key, [name, bytes(name)]]));
+writeFileSync(new URL("storefront-loyalty.js", pkg), loader(listed));
 const generated = JSON.parse(readFileSync(new URL("package.json", pkg), "utf8"));
 const manifest = {
   name: "storefront-loyalty",

@@ -72,6 +72,8 @@ struct Inner {
     history: RefCell<Vec<HistoryEvent>>,
     preferences: Cell<Preferences>,
     require_consent: bool,
+    /// Whether `loyalty:redeem` and `loyalty:copy` may carry the code (`codesInEvents`).
+    codes_in_events: bool,
     /// The ranking's weights (the half-life of interest from the config).
     ranking: loyalty_core::Ranking,
     /// The catalog index, built a slice at a time from the store's catalog.
@@ -696,8 +698,16 @@ fn snapshot(inner: &Inner) -> JsValue {
 pub fn create_client(
     #[wasm_bindgen(unchecked_param_type = "ClientConfig")] config: JsValue,
 ) -> Result<Client, WidgetError> {
-    let ClientConfig { backend, identity, cache_key, cache, retry, require_consent, ranking } =
-        config::parse(&config).map_err(WidgetError::InvalidConfig)?;
+    let ClientConfig {
+        backend,
+        identity,
+        cache_key,
+        cache,
+        retry,
+        require_consent,
+        ranking,
+        codes_in_events,
+    } = config::parse(&config).map_err(WidgetError::InvalidConfig)?;
     let storage = Storage::new(&cache_key, cache);
     let start = cached(&storage, identity.as_ref());
     leave_others(&storage, identity.as_ref().map(|i| i.customer_id.as_str()));
@@ -724,6 +734,7 @@ pub fn create_client(
         history: RefCell::new(history),
         preferences: Cell::new(preferences),
         require_consent,
+        codes_in_events,
         ranking,
         index: RefCell::default(),
         recommending: RefCell::default(),
@@ -1060,6 +1071,11 @@ impl Client {
             outbox: store.outbox().to_vec(),
             referral: store.attribution().cloned(),
         })
+    }
+
+    /// Whether the page's DOM events may carry discount codes (`codesInEvents`, default true).
+    pub(crate) fn codes_in_events(&self) -> bool {
+        self.inner.codes_in_events
     }
 
     /// Revalidates now (the shopper pressed "try again").

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Every setting `createClient` accepts.
-const SETTINGS: [&str; 14] = [
+const SETTINGS: [&str; 15] = [
     "apiBase",
     "adapter",
     "memory",
@@ -28,6 +28,7 @@ const SETTINGS: [&str; 14] = [
     "catalogLimit",
     "requireConsent",
     "historyHalfLifeDays",
+    "codesInEvents",
 ];
 
 /// The validated config.
@@ -43,6 +44,8 @@ pub(crate) struct ClientConfig {
     pub require_consent: bool,
     /// The ranking's weights (only the half-life of interest is a setting).
     pub ranking: loyalty_core::Ranking,
+    /// False: DOM events never carry a discount code (every listener on the document hears them).
+    pub codes_in_events: bool,
 }
 
 loyalty_core::wire_struct! {
@@ -260,6 +263,13 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
             true
         }),
     };
+    let codes_in_events = match get("codesInEvents") {
+        None => true,
+        Some(v) => v.as_bool().unwrap_or_else(|| {
+            found.add("codesInEvents", "must be true or false");
+            true
+        }),
+    };
     let cache_key = get("cacheKey").map(|v| {
         v.as_string().filter(|k| !k.is_empty() && k.len() <= 200).unwrap_or_else(|| {
             found.add("cacheKey", "must be a string of 1 to 200 characters");
@@ -349,6 +359,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
             retry,
             require_consent,
             ranking,
+            codes_in_events,
         }),
         _ => Err(Problems(found.0)),
     }

@@ -126,8 +126,16 @@ pub(crate) enum Written {
     Referral(ReferralCaptured),
 }
 
-/// How long a write is re-sent before it is given up: well inside the server's 7-day key retention.
+/// How long a write is re-sent: well inside the server's 7-day key retention, so that a device clock a few
+/// days off, or a request that takes its time, still never sends a key the server may have forgotten (a
+/// forgotten key makes the write a new one). An older write is never sent again: it is checked against the
+/// shopper's state instead (`Store::reconcile`).
 pub(crate) const OUTBOX_MAX_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
+
+/// How far a write's saved time may lie ahead of the device's clock before its age is not trusted (the clock
+/// went back since), and how much earlier than the write a matching code may have been issued (the device's
+/// clock against the backend's).
+const CLOCK_SLACK_MS: i64 = 24 * 3600 * 1000;
 
 /// What the store reads from a backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,7 +367,8 @@ impl Reading {
 pub(crate) struct PendingWrite {
     #[serde(flatten)]
     pub entry: OutboxEntry,
-    /// `sending`, `waiting` (to be retried) or `expired` (given up: not completed).
+    /// `sending`, `waiting` (to be retried), `checking` (too old to send again: waiting for the shopper's
+    /// state to show whether it went through) or `expired` (not found there: not completed).
     pub status: WriteStatus,
     /// Already sent again once after an unreadable answer (see `Store::sent`); this page only.
     #[serde(skip)]
@@ -372,6 +381,8 @@ pub(crate) struct PendingWrite {
 pub(crate) enum WriteStatus {
     Sending,
     Waiting,
+    /// Past the resend window: never sent again; the next read of the shopper's state settles it.
+    Checking,
     Expired,
 }
 
@@ -542,7 +553,7 @@ impl Store {
             Msg::Start(cached) => {
                 self.load_cache(cached, env, fx);
                 self.start_round(fx);
-                self.send_outbox(fx);
+                self.send_outbox(env, fx);
             }
             Msg::Refresh => {
                 self.start_round(fx);
@@ -551,7 +562,7 @@ impl Store {
                     self.fetch(Resource::Catalog, fx);
                 }
                 if env.now_ms >= self.outbox_not_before {
-                    self.send_outbox(fx);
+                    self.send_outbox(env, fx);
                 }
             }
             // Answers and timers about a shopper who is no longer signed in here are dropped.
@@ -565,7 +576,7 @@ impl Store {
             Msg::Fetched { .. } | Msg::RetryDue { .. } => {}
             Msg::Write { write, key } => self.write(write, key, env, fx),
             Msg::Sent { key, kind, result } => self.sent(key, kind, result, env, fx),
-            Msg::ResendDue => self.send_outbox(fx),
+            Msg::ResendDue => self.send_outbox(env, fx),
             Msg::SignIn(identity, cached) => {
                 let same = self.identity.as_ref().map(|i| &i.customer_id) == Some(&identity.customer_id);
                 if !same {
@@ -579,7 +590,7 @@ impl Store {
                     self.load_cache(Cached { program: None, ..cached }, env, fx);
                 }
                 self.start_round(fx);
-                self.send_outbox(fx);
+                self.send_outbox(env, fx);
             }
             Msg::SignOut => {
                 self.leave_device(fx);
@@ -815,6 +826,7 @@ impl Store {
                 fx.push(Effect::SaveShopper { customer_id: identity.customer_id.clone(), text });
                 self.shopper.value = Some(Rc::new(state));
                 self.shopper.sync.fresh = true;
+                self.reconcile(fx);
             }
         }
         Ok(())
@@ -859,22 +871,92 @@ impl Store {
         fx.push(Effect::Changed);
     }
 
-    /// Gives up writes older than the outbox's limit: shown as not completed, no longer saved or sent. A write
-    /// on its way is left to its answer.
+    /// Takes writes past the resend window out of sending: they wait for a fresh read of the shopper's state
+    /// (asked for here when none is on its way), which shows whether they went through. A write whose saved
+    /// time is ahead of the clock has an age that cannot be trusted, and is treated as old. A write on its way
+    /// is left to its answer.
     fn expire_outbox(&mut self, env: Env, fx: &mut Vec<Effect>) {
+        let mut check = false;
         for pending in &mut self.outbox {
-            let old = env.now_ms - pending.entry.created_at > OUTBOX_MAX_AGE_MS;
+            let age = env.now_ms.saturating_sub(pending.entry.created_at);
+            let old = !(-CLOCK_SLACK_MS..=OUTBOX_MAX_AGE_MS).contains(&age);
             if old && pending.status == WriteStatus::Waiting {
-                pending.status = WriteStatus::Expired;
-                let (customer_id, key) = (pending.entry.customer_id.clone(), pending.entry.key.clone());
-                fx.push(Effect::ForgetWrite { customer_id, key: key.clone() });
-                fx.push(Effect::Report(SyncError::NotCompleted));
-                fx.push(Effect::Settle { key, result: Err(SyncError::NotCompleted) });
+                pending.status = WriteStatus::Checking;
+                check = true;
             }
+        }
+        if check && self.identity.is_some() && !self.shopper.sync.busy() {
+            self.round = true;
+            self.shopper.sync.attempt = 0;
+            self.fetch(Resource::Shopper, fx);
         }
     }
 
-    fn send_outbox(&mut self, fx: &mut Vec<Effect>) {
+    /// Settles the writes too old to send again by what the shopper's fresh state shows. A redemption went
+    /// through when a code for its reward was issued since it was made (each code answers one write, oldest
+    /// first); otherwise it is shown as not completed (the state lists only the latest codes, so "not found"
+    /// is not "not done": the shopper is sent to their activity). A birthday went through when the state
+    /// has one. A referral capture cannot be seen in the state: it is dropped, with its landing (the server
+    /// refuses a second capture anyway).
+    fn reconcile(&mut self, fx: &mut Vec<Effect>) {
+        let Some(state) = self.shopper.value.clone() else { return };
+        let mut used: Vec<&str> = Vec::new();
+        // Oldest first, so each code answers the earliest write it can (the outbox holds a few writes).
+        while let Some(i) = (0..self.outbox.len())
+            .filter(|&i| self.outbox[i].status == WriteStatus::Checking)
+            .min_by_key(|&i| self.outbox[i].entry.created_at)
+        {
+            let entry = self.outbox[i].entry.clone();
+            let since = entry.created_at.saturating_sub(CLOCK_SLACK_MS).div_euclid(1000);
+            let code = state.codes.iter().rev().find(|c| {
+                c.reward_id == entry.reward_id && c.created_at >= since && !used.contains(&c.code.as_str())
+            });
+            let answer = match (entry.kind, code, &state.birthday) {
+                (WriteKind::Redeem, Some(c), _) => {
+                    used.push(&c.code);
+                    let reward = self.program.value.as_ref().and_then(|p| p.reward(&c.reward_id));
+                    Ok(Written::Redemption(Redemption {
+                        id: String::new(),
+                        reward_id: c.reward_id.clone(),
+                        cost: reward.map_or(0, |r| r.cost),
+                        code: c.code.clone(),
+                        created_at: c.created_at,
+                    }))
+                }
+                (WriteKind::Birthday, _, Some(birthday)) => {
+                    Ok(Written::Birthday(BirthdaySet { birthday: birthday.clone() }))
+                }
+                _ => Err(SyncError::NotCompleted),
+            };
+            let key = entry.key;
+            fx.push(Effect::ForgetWrite { customer_id: entry.customer_id, key: key.clone() });
+            match (entry.kind, answer) {
+                // Shown as not completed until the page is left, as a write given up always was.
+                (WriteKind::Redeem, Err(error)) => {
+                    self.outbox[i].status = WriteStatus::Expired;
+                    fx.push(Effect::Report(error.clone()));
+                    fx.push(Effect::Settle { key, result: Err(error) });
+                }
+                (WriteKind::Referral, _) => {
+                    self.outbox.remove(i);
+                    if self.attribution.as_ref().is_some_and(|a| a.code == entry.code) {
+                        self.attribution = None;
+                        fx.push(Effect::ForgetAttribution);
+                    }
+                    fx.push(Effect::Warn("a referral capture saved days ago was not sent again".into()));
+                }
+                // A birthday that is not stored is asked for again by the panel.
+                (_, result) => {
+                    self.outbox.remove(i);
+                    fx.push(Effect::Settle { key, result });
+                }
+            }
+        }
+        fx.push(Effect::Changed);
+    }
+
+    fn send_outbox(&mut self, env: Env, fx: &mut Vec<Effect>) {
+        self.expire_outbox(env, fx);
         let Some(identity) = self.identity.clone() else { return };
         for pending in &mut self.outbox {
             if pending.status == WriteStatus::Waiting {

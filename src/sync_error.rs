@@ -34,7 +34,8 @@ pub enum SyncError {
     },
     /// A custom adapter's function threw or rejected without a status.
     Adapter(String),
-    /// A write was given up after the outbox's time limit; the shopper's activity shows what happened.
+    /// A write too old to send again, which the shopper's state does not show as done; the shopper's
+    /// activity shows what happened.
     NotCompleted,
     /// A write needs a signed-in shopper.
     NotSignedIn,
@@ -127,9 +128,9 @@ impl std::fmt::Display for SyncError {
                 write!(f, "the loyalty service sent an answer larger than {limit} bytes; it was not read")
             }
             SyncError::Adapter(message) => write!(f, "the loyalty adapter failed: {message}"),
-            SyncError::NotCompleted => {
-                f.write_str("a redemption could not be completed in time; your activity shows what happened")
-            }
+            SyncError::NotCompleted => f.write_str(
+                "a redemption saved days ago could not be confirmed; your activity shows what happened",
+            ),
             SyncError::NotSignedIn => f.write_str("sign in to redeem rewards"),
             SyncError::Destroyed => f.write_str("the loyalty client was destroyed"),
         }

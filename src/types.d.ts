@@ -372,6 +372,11 @@ export interface ClientConfig {
   requireConsent?: boolean;
   /** Interest in a viewed or bought product halves every this many days (default 14, 1 to 365). */
   historyHalfLifeDays?: number;
+  /**
+   * Whether `loyalty:redeem` carries the discount code and `loyalty:copy` the text copied (default true).
+   * Every listener on the document hears these events (tag managers, analytics); false keeps codes out.
+   */
+  codesInEvents?: boolean;
 }
 
 /** A product as `GET /v1/catalog` sends it. */
@@ -548,8 +553,11 @@ export interface PendingWrite {
   /** Milliseconds since the epoch. */
   createdAt: number;
   attempts: number;
-  /** `expired`: given up after 3 days; the shopper's activity shows what happened. */
-  status: "sending" | "waiting" | "expired";
+  /**
+   * `checking`: saved over 3 days ago, never sent again; the next read of the shopper's state settles it.
+   * `expired`: not found in that state; the shopper's activity shows what happened.
+   */
+  status: "sending" | "waiting" | "checking" | "expired";
 }
 
 /** `client.state()`. */

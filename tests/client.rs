@@ -31,6 +31,7 @@ export function install(handler) {
   globalThis.fetch = async (request) => {
     const url = new URL(request.url);
     const call = {method: request.method, path: url.pathname, at: Date.now(),
+      credentials: request.credentials, referrerPolicy: request.referrerPolicy,
       headers: Object.fromEntries(request.headers), body: request.method === "POST" ? await request.text() : null};
     fake.calls.push(call);
     return fake.handler(call, request, fake.calls.length);
@@ -748,6 +749,9 @@ async fn recommendations_read_the_catalog_once_rank_with_the_history_and_respect
     assert_eq!(catalog_calls.len(), 1);
     assert_eq!(text(&catalog_calls[0], "query"), "?limit=2000&near=longjing");
     assert!(get(&catalog_calls[0], "headers.authorization").is_undefined(), "the catalog is public");
+    // Nor does it carry the shop's cookies or the page's address (which names the product viewed).
+    assert_eq!(text(&catalog_calls[0], "credentials"), "omit");
+    assert_eq!(text(&catalog_calls[0], "referrerPolicy"), "no-referrer");
     // The history: a view of the espresso brings its grinder to the home page, because of that view.
     assert_eq!(
         c.track(obj(r#"{"productId": "espresso", "kind": "view", "dwellSeconds": 40}"#)).ok(),

@@ -274,9 +274,33 @@ async fn a_guest_sees_what_joining_gives_and_only_safe_links() {
         Some("invalid_config")
     );
     for part in
-        ["locale: must be \"en\" or \"zh-CN\"", "joinUrl: must be an https:// URL", "signInUrl: must be"]
+        ["locale: must be \"en\" or \"zh-CN\"", "joinUrl: must be a path on the shop", "signInUrl: must be"]
     {
         assert!(message.contains(part), "{message}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn guest_links_that_would_leave_the_shop_are_refused_naming_the_setting() {
+    // What a browser makes of each: "/\evil.example" and "/\t/evil.example" are "//evil.example".
+    for (link, why) in [
+        ("/\\evil.example", "must not contain a backslash"),
+        ("\\\\evil.example", "must not contain a backslash"),
+        ("/\\\\evil.example/login", "must not contain a backslash"),
+        ("https://shop.example\\@evil.example/", "must not contain a backslash"),
+        ("/\t/evil.example", "must not contain spaces or control characters"),
+        ("/\n/evil.example", "must not contain spaces or control characters"),
+        ("http://shop.example/login", "must be a path on the shop (/products/x) or an https:// URL"),
+        ("//evil.example", "must be a path on the shop (/products/x) or an https:// URL"),
+    ] {
+        for setting in ["joinUrl", "signInUrl"] {
+            let input = Object::new();
+            Reflect::set(&input, &setting.into(), &link.into()).expect("set");
+            let error = JsValue::from(element_settings(input.into()).expect_err(link));
+            let message =
+                Reflect::get(&error, &"message".into()).expect("message").as_string().expect("string");
+            assert!(message.contains(&format!("{setting}: {why}")), "{link:?}: {message}");
+        }
     }
 }
 
@@ -375,6 +399,86 @@ async fn the_badge_reads_schema_org_json_ld_and_the_cart_badge_its_lines() {
     assert_eq!(cart.text(".badge"), "This order earns 20 points");
     cart.remove();
     c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_redemption_saved_days_ago_is_checked_not_sent_and_the_shopper_is_told() {
+    // A redemption saved four days ago (past the 3-day resend window: its key may be gone on the server).
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("localStorage");
+    let _ = storage.clear();
+    let four_days_ago = js_sys::Date::now() - 4.0 * 86_400_000.0;
+    let entry = format!(
+        r#"{{"key": "old", "kind": "redeem", "rewardId": "ten-off", "customerId": "alice", "createdAt": {four_days_ago}, "attempts": 1}}"#
+    );
+    storage.set_item("storefront-loyalty:1:memory:outbox:alice:old", &entry).expect("saved");
+    let c = client_of(PROGRAM.with(JsValue::clone), Some(shopper(700.0))).await;
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    pause(30).await;
+    // Never sent: the memory backend would have redeemed it (a code, 500 points).
+    assert_eq!(panel.text(".balance .points"), "700 points");
+    assert_eq!(panel.count(".redeemed"), 0);
+    // The shopper's state has no code for it since: the shopper is told, honestly, and sent to the activity.
+    assert_eq!(
+        panel.text("[part=error]"),
+        "Redeeming 10 off could not be confirmed; check your activity before trying again."
+    );
+    let outbox = Reflect::get(&c.state(), &"outbox".into()).expect("outbox");
+    let first = Reflect::get_u32(&outbox, 0).expect("the write");
+    assert_eq!(
+        Reflect::get(&first, &"status".into()).ok().and_then(|s| s.as_string()).as_deref(),
+        Some("expired")
+    );
+    assert!(storage.get_item("storefront-loyalty:1:memory:outbox:alice:old").ok().flatten().is_none());
+    panel.remove();
+    c.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_shop_can_keep_discount_codes_out_of_the_pages_events() {
+    // Every listener on the document hears `loyalty:redeem` (tag managers, analytics): with
+    // `codesInEvents: false` it says what was redeemed, not the code; nor does `loyalty:copy` carry it.
+    let _ = web_sys::window().expect("window").local_storage().map(|s| s.map(|s| s.clear()));
+    let memory = Object::new();
+    set(&memory, "program", &PROGRAM.with(JsValue::clone));
+    set(&memory, "shopper", &shopper(700.0));
+    let config = obj(
+        r#"{"identity": {"customerId": "alice", "timestamp": 1767225600, "digest": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "codesInEvents": false}"#,
+    );
+    set(&config, "memory", &memory);
+    let c = create_client(config).unwrap_or_else(|e| panic!("client: {:?}", JsValue::from(e)));
+    JsFuture::from(c.ready()).await.expect("ready");
+    let seen = events(&web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).expect("body"));
+    let panel = Mounted::new("panel", "loyalty-panel", r#"{"locale": "en"}"#, &c, &settings("{}"));
+    click(&panel.root, "button[data-action=redeem]").expect("redeem button");
+    click(&panel.root, "button[data-action=confirm]").expect("confirm");
+    pause(30).await;
+    assert_eq!(panel.text(".redeemed code"), "MEM-00001", "the shopper still sees it");
+    click(&panel.root, "button[data-action=copy]").expect("copy");
+    pause(30).await;
+    let details: Vec<String> = seen
+        .iter()
+        .filter(|e| {
+            let kind = Reflect::get(e, &"type".into()).ok().and_then(|t| t.as_string());
+            matches!(kind.as_deref(), Some("redeem" | "copy"))
+        })
+        .map(|e| {
+            JSON::stringify(&Reflect::get(&e, &"detail".into()).expect("detail"))
+                .map(String::from)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(details[0], r#"{"rewardId":"ten-off","cost":500}"#);
+    assert!(details.iter().all(|d| !d.contains("MEM-00001")), "{details:?}");
+    panel.remove();
+    c.destroy();
+    // Like every setting, a wrong value is refused by name.
+    let error = JsValue::from(
+        create_client(obj(r#"{"apiBase": "https://shop.example", "codesInEvents": "no"}"#))
+            .err()
+            .expect("refused"),
+    );
+    let message = Reflect::get(&error, &"message".into()).expect("message").as_string().expect("string");
+    assert!(message.contains("codesInEvents: must be true or false"), "{message}");
 }
 
 #[wasm_bindgen_test]

@@ -63,7 +63,11 @@ pub fn check_link(url: &str) -> Result<(), String> {
     if url.len() > 2048 {
         Err("must be at most 2048 bytes long".into())
     } else if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        // Browsers drop tabs and newlines anywhere in a URL: "/\t/evil.example" is "//evil.example".
         Err("must not contain spaces or control characters".into())
+    } else if url.contains('\\') {
+        // Browsers read a backslash as "/" in http(s) URLs: "/\evil.example" is "//evil.example".
+        Err("must not contain a backslash (browsers read it as \"/\")".into())
     } else if ok_path || ok_https {
         Ok(())
     } else {
@@ -366,20 +370,39 @@ mod tests {
 
     #[test]
     fn links_are_paths_or_https() {
-        for ok in ["/products/tea", "/p?x=1", "https://cdn.example/tea.jpg"] {
+        for ok in ["/products/tea", "/p?x=1", "https://cdn.example/tea.jpg", "/p/%5Cx", "/a//b"] {
             assert_eq!(check_link(ok), Ok(()), "{ok}");
         }
-        for bad in [
-            "javascript:alert(1)",
-            "data:text/html,x",
-            "//evil.example/x",
-            "http://shop.example",
-            "https://",
-            "https:///x",
-            "/a b",
-            "tea",
+        // Browsers read a backslash as "/" and drop tabs and newlines anywhere in a URL, so each of these
+        // would leave the shop ("/\evil.example" is "//evil.example").
+        let backslash = "must not contain a backslash (browsers read it as \"/\")";
+        let control = "must not contain spaces or control characters";
+        let not_ours =
+            |url: &str| format!("must be a path on the shop (/products/x) or an https:// URL, got \"{url}\"");
+        for (bad, message) in [
+            ("javascript:alert(1)", not_ours("javascript:alert(1)")),
+            ("data:text/html,x", not_ours("data:text/html,x")),
+            ("//evil.example/x", not_ours("//evil.example/x")),
+            ("http://shop.example", not_ours("http://shop.example")),
+            ("http://localhost/x", not_ours("http://localhost/x")),
+            ("https://", not_ours("https://")),
+            ("https:///x", not_ours("https:///x")),
+            ("tea", not_ours("tea")),
+            ("/\\evil.example", backslash.into()),
+            ("\\\\evil.example", backslash.into()),
+            ("/\\\\evil.example/x", backslash.into()),
+            ("/products\\..\\..\\x", backslash.into()),
+            ("https://shop.example\\@evil.example", backslash.into()),
+            ("https:\\\\evil.example", backslash.into()),
+            ("/a b", control.into()),
+            ("/\t/evil.example", control.into()),
+            ("/\n/evil.example", control.into()),
+            ("/\r/evil.example", control.into()),
+            ("/\u{0}/x", control.into()),
+            ("/\u{85}/x", control.into()),
+            ("/\u{2028}/x", control.into()),
         ] {
-            assert!(check_link(bad).is_err(), "{bad}");
+            assert_eq!(check_link(bad), Err(message), "{bad:?}");
         }
     }
 

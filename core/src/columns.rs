@@ -181,7 +181,7 @@ fn ints(r: &mut Reader<'_>) -> Result<Vec<i64>, Bad> {
     array(r, |r| match r.value()? {
         crate::Json::Int(n) => Ok(n),
         crate::Json::Bool(b) => Ok(i64::from(b)),
-        crate::Json::Number(text) => Err(format!("must be a whole number, got {text}")),
+        crate::Json::Number(text) => crate::json::whole_number(&text),
         other => Err(format!("must be a whole number, got {}", other.kind())),
     })
 }

@@ -408,16 +408,27 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a whole number (an error for any other value, fractions included).
+    /// Reads a whole number, written any way JSON allows (`100`, `100.0`, `1e2`; see `exact_int`), an error
+    /// for any other value, fractions included.
     pub(crate) fn int(&mut self) -> Result<i64, String> {
         let start = self.0.pos;
         match self.peek() {
             Some(b'-' | b'0'..=b'9') => match self.0.number()? {
                 Json::Int(n) => Ok(n),
-                _ => {
-                    self.0.pos = start;
-                    let _ = self.0.skip_ws();
-                    Err(self.0.error("expected a whole number"))
+                other => {
+                    let whole = match &other {
+                        Json::Number(text) => exact_int(text),
+                        _ => Err(false),
+                    };
+                    whole.map_err(|out_of_range| {
+                        self.0.pos = start;
+                        let _ = self.0.skip_ws();
+                        self.0.error(if out_of_range {
+                            "expected a whole number within the range of i64"
+                        } else {
+                            "expected a whole number"
+                        })
+                    })
                 }
             },
             _ => Err(self.0.error("expected a whole number")),
@@ -698,10 +709,7 @@ impl FromJson for i64 {
     fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
         match value {
             Json::Int(n) => Some(*n),
-            Json::Number(text) => {
-                c.fail(format!("must be a whole number, got {text}"));
-                None
-            }
+            Json::Number(text) => whole_number(text).map_err(|message| c.fail(message)).ok(),
             other => {
                 c.fail(format!("must be a number, got {}", other.kind()));
                 None
@@ -735,6 +743,65 @@ impl FromJson for f64 {
                 None
             }
         }
+    }
+}
+
+/// A JSON number that is not an `i64` as written ([`Json::Number`]) as a whole number, or why not.
+pub(crate) fn whole_number(text: &str) -> Result<i64, String> {
+    exact_int(text).map_err(|out_of_range| {
+        if out_of_range {
+            format!(
+                "is out of range (whole numbers from -9223372036854775808 to 9223372036854775807), got {text}"
+            )
+        } else {
+            format!("must be a whole number, got {text}")
+        }
+    })
+}
+
+/// The whole number that a JSON number's text (already checked by the parser) names, read exactly, digit by
+/// digit, never through a float: `100.0`, `1e2` and `1.5e1` are whole; `9007199254740993.0` stays exact.
+/// `Err(true)`: a whole number outside `i64`; `Err(false)`: it has a fraction.
+fn exact_int(text: &str) -> Result<i64, bool> {
+    let (negative, text) = text.strip_prefix('-').map_or((false, text), |rest| (true, rest));
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (exponent_negative, exponent) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    // Saturating: an exponent of a thousand digits is only "very large".
+    let exponent =
+        exponent.bytes().fold(0_i64, |e, b| e.saturating_mul(10).saturating_add(i64::from(b - b'0')));
+    let exponent = if exponent_negative { -exponent } else { exponent };
+    // Where the decimal point falls among all the digits.
+    let point = (whole.len() as i64).saturating_add(exponent);
+    let digits = whole.len() + fraction.len();
+    let limit = 1_u64 << 63;
+    let mut value = 0_u64;
+    for (i, b) in whole.bytes().chain(fraction.bytes()).enumerate() {
+        let digit = u64::from(b - b'0');
+        if (i as i64) < point {
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(digit))
+                .filter(|v| *v <= limit)
+                .ok_or(true)?;
+        } else if digit != 0 {
+            return Err(false);
+        }
+    }
+    if value != 0 {
+        for _ in digits as i64..point {
+            value = value.checked_mul(10).filter(|v| *v <= limit).ok_or(true)?;
+        }
+    }
+    match (negative, i64::try_from(value)) {
+        (false, Ok(n)) => Ok(n),
+        (true, Ok(n)) => Ok(-n),
+        (true, Err(_)) if value == limit => Ok(i64::MIN),
+        _ => Err(true),
     }
 }
 
@@ -913,6 +980,7 @@ macro_rules! wire_enum {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problems::MAX_PROBLEMS;
 
     fn ok(text: &str, expected: Json) {
         assert_eq!(parse(text).map_err(|p| p.to_string()), Ok(expected), "{text}");
@@ -975,6 +1043,80 @@ mod tests {
             [("per_amount", "perAmount"), ("id", "id"), ("AfterEarning", "afterEarning"), ("Floor", "floor")]
         {
             assert_eq!(camel_case(rust), json);
+        }
+    }
+
+    #[test]
+    fn whole_numbers_written_as_decimals_are_read_exactly() {
+        // Python's and PHP's encoders write computed totals as `100.0`; the literal is read digit by digit,
+        // never through a float, so large values stay exact.
+        let range = "is out of range (whole numbers from -9223372036854775808 to 9223372036854775807), got";
+        for (text, expected) in [
+            ("100", Ok(100)),
+            ("100.0", Ok(100)),
+            ("100.000", Ok(100)),
+            ("1e2", Ok(100)),
+            ("1E+2", Ok(100)),
+            ("1.5e1", Ok(15)),
+            ("1000e-1", Ok(100)),
+            ("-2.50e1", Ok(-25)),
+            ("-0.0", Ok(0)),
+            ("0e999999999999999999999", Ok(0)),
+            ("0.000e-5", Ok(0)),
+            ("9007199254740993.0", Ok(9_007_199_254_740_993)),
+            ("9223372036854775807.0", Ok(i64::MAX)),
+            ("9.223372036854775807e18", Ok(i64::MAX)),
+            ("-9223372036854775808.00", Ok(i64::MIN)),
+            ("1.5", Err("must be a whole number, got 1.5".to_owned())),
+            ("100.01", Err("must be a whole number, got 100.01".to_owned())),
+            ("1e-1", Err("must be a whole number, got 1e-1".to_owned())),
+            ("9007199254740993.5", Err("must be a whole number, got 9007199254740993.5".to_owned())),
+            (
+                "1e-999999999999999999999",
+                Err("must be a whole number, got 1e-999999999999999999999".to_owned()),
+            ),
+            ("9223372036854775808", Err(format!("{range} 9223372036854775808"))),
+            ("-9223372036854775809", Err(format!("{range} -9223372036854775809"))),
+            ("9223372036854775808.0", Err(format!("{range} 9223372036854775808.0"))),
+            ("1e19", Err(format!("{range} 1e19"))),
+            ("1e999999999999999999999", Err(format!("{range} 1e999999999999999999999"))),
+            ("123456789012345678901234567890", Err(format!("{range} 123456789012345678901234567890"))),
+        ] {
+            let got = i64::decode(&parse(text).expect("valid JSON")).map_err(|p| p.to_string());
+            assert_eq!(got, expected, "{text}");
+        }
+        // Every integer type reads the same way; its own range is checked after.
+        assert_eq!(u32::decode(&parse("500.0").expect("valid JSON")), Ok(500));
+        assert_eq!(
+            u32::decode(&parse("4294967296.0").expect("valid JSON")).map_err(|p| p.to_string()),
+            Err("must be between 0 and 4294967295, got 4294967296".to_owned())
+        );
+    }
+
+    #[test]
+    fn one_document_reports_a_bounded_number_of_problems_and_counts_the_rest() {
+        // A request body of unknown members (1 MB of them is about 100,000) must not become a 422 of several MB.
+        for (members, shown, more) in [
+            (3, 3, None),
+            (MAX_PROBLEMS, MAX_PROBLEMS, None),
+            (MAX_PROBLEMS + 1, MAX_PROBLEMS, Some(1)),
+            (100_000, MAX_PROBLEMS, Some(100_000 - MAX_PROBLEMS)),
+        ] {
+            let body: Vec<String> = (0..members).map(|i| format!("\"k{i}\": 1")).collect();
+            let json = parse(&format!("{{{}}}", body.join(","))).expect("valid JSON");
+            let problems = crate::RecommendRequest::decode(&json).expect_err("unknown members");
+            let last = problems.0.last().map(|p| p.message.clone()).unwrap_or_default();
+            match more {
+                None => {
+                    assert_eq!(problems.0.len(), shown, "{members}");
+                    assert!(last.starts_with("unknown field"), "{last}");
+                }
+                Some(more) => {
+                    assert_eq!(problems.0.len(), shown + 1, "{members}");
+                    assert_eq!(last, format!("and {more} more problems"));
+                }
+            }
+            assert!(problems.to_string().len() < 20_000, "{members}: {} bytes", problems.to_string().len());
         }
     }
 

@@ -70,12 +70,18 @@ impl Problems {
     }
 }
 
+/// The most problems one walk reports; past it they are counted, and the count is the last problem
+/// ("and 12 more problems"), so a body of a million mistakes cannot become an answer of several megabytes.
+pub const MAX_PROBLEMS: usize = 50;
+
 /// Walks a document, tracking the current path, and records every problem against it. Used by decoding
 /// ([`crate::json::FromJson`]) and by validation.
 #[derive(Default)]
 pub struct Checker {
     path: Vec<Segment>,
     problems: Vec<Problem>,
+    /// Problems past [`MAX_PROBLEMS`], counted only.
+    more: usize,
 }
 
 enum Segment {
@@ -134,6 +140,10 @@ impl Checker {
 
     /// Records a problem at the current path.
     pub fn fail(&mut self, message: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.more += 1;
+            return;
+        }
         let path = self.render_path();
         self.problems.push(Problem { path, message: message.into() });
     }
@@ -184,7 +194,11 @@ impl Checker {
     }
 
     /// Ends the walk: `Ok` when nothing was recorded, else every problem.
-    pub(crate) fn finish(self) -> Result<(), Problems> {
+    pub(crate) fn finish(mut self) -> Result<(), Problems> {
+        if self.more > 0 {
+            let message = format!("and {} more problems", self.more);
+            self.problems.push(Problem { path: String::new(), message });
+        }
         if self.problems.is_empty() {
             Ok(())
         } else {

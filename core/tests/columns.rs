@@ -156,6 +156,16 @@ fn malformed_columns_are_refused_with_the_column_and_row() {
         r#"{"format": "columns-1", "id": ["a"], "price": [2, 1.5]}"#,
         "price[1]: invalid: must be a whole number, got 1.5",
     );
+    // Whole numbers written as decimals (Python's and PHP's encoders) are read exactly, as everywhere.
+    check(
+        r#"{"format": "columns-1", "id": ["a", "b"], "price": [100.0, 2e2], "addedAt": [1.7e9, null]}"#,
+        "ok: 2 products",
+    );
+    check(
+        r#"{"format": "columns-1", "id": ["a"], "price": [2, 1e30]}"#,
+        "price[1]: invalid: is out of range (whole numbers from -9223372036854775808 to 9223372036854775807), \
+         got 1e30",
+    );
     check(
         r#"{"format": "columns-1", "id": ["a", 7], "price": [2]}"#,
         "id[1]: invalid: expected a string at byte 36",

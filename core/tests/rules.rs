@@ -210,7 +210,8 @@ fn malformed_documents_name_every_field() {
          earn.rounding: must be one of \"floor\", \"nearest\", \"ceil\", got \"up\"; \
          earn.multipler: unknown field, expected one of: rate, rounding, roundingScope, basis, bonuses, campaigns, \
          exclusions, maxPointsPerOrder, minimumOrder; \
-         tiers[0].threshold: must be a whole number, got 99999999999999999999",
+         tiers[0].threshold: is out of range (whole numbers from -9223372036854775808 to \
+         9223372036854775807), got 99999999999999999999",
     );
     check("not json", "invalid JSON: expected a JSON value at byte 0");
     check("{\"version\": 1,}", "invalid JSON: expected a member name in double quotes at byte 14");

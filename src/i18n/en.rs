@@ -45,7 +45,10 @@ pub(super) const TEXTS: Texts = Texts {
     redeemed: |r| format!("{r} is yours. Use this code at checkout:"),
     redeem_failed: "The reward could not be redeemed. Your points are safe; please try again.",
     sending: |r| format!("Redeeming {r}: waiting for the connection…"),
-    not_completed: |r| format!("Redeeming {r} did not complete; check your activity before trying again."),
+    checking: |r| format!("Redeeming {r} was asked for days ago: checking whether it went through…"),
+    not_completed: |r| {
+        format!("Redeeming {r} could not be confirmed; check your activity before trying again.")
+    },
     session_expired: "Your session has expired. Please sign in again.",
     more_needed: |n, c| format!("{n} more {} needed", plural(c, "point", "points")),
     blocked: "Rewards are paused while your balance is below zero.",

@@ -61,7 +61,9 @@ pub(crate) struct Texts {
     pub redeem_failed: &'static str,
     /// (reward): a redemption still in the outbox.
     pub sending: fn(&str) -> String,
-    /// (reward): a redemption given up after three days without an answer.
+    /// (reward): a redemption too old to send again, waiting for the shopper's state to show its outcome.
+    pub checking: fn(&str) -> String,
+    /// (reward): a redemption too old to send again that the shopper's state does not show.
     pub not_completed: fn(&str) -> String,
     /// The backend refused the shopper's signature (expired): sign in again.
     pub session_expired: &'static str,

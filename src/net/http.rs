@@ -145,6 +145,10 @@ async fn send(settings: &HttpSettings, call: Call, controller: &AbortController)
                 Resource::Program => settings.paths.program.clone(),
                 Resource::Shopper => settings.paths.shopper.clone(),
                 Resource::Catalog => {
+                    // Public and the same for everyone: no cookies of the shop (when the API is on its
+                    // origin), and no Referer, which names the product page the shopper is on.
+                    init.set_credentials(web_sys::RequestCredentials::Omit);
+                    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
                     let near: Vec<String> =
                         near.iter().map(|id| String::from(js_sys::encode_uri_component(id))).collect();
                     let mut path = format!("{}?limit={}", settings.paths.catalog, settings.catalog_limit);

@@ -342,9 +342,8 @@ fn an_unreadable_answer_to_a_redemption_is_asked_for_once_more_with_the_same_key
     assert!(store.outbox().is_empty());
 }
 
-#[test]
-fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
-    let entry = |key: &str, age_ms: i64| OutboxEntry {
+fn saved_redemption(key: &str, age_ms: i64) -> OutboxEntry {
+    OutboxEntry {
         key: key.into(),
         kind: WriteKind::Redeem,
         reward_id: "ten-off".into(),
@@ -353,34 +352,149 @@ fn a_saved_write_is_resent_after_a_reload_and_given_up_after_three_days() {
         customer_id: "alice".into(),
         created_at: NOW - age_ms,
         attempts: 2,
-    };
-    let mut bobs = entry("bob-1", 0);
+    }
+}
+
+fn sends(fx: &[Effect]) -> Vec<&str> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Send { entry, .. } => Some(entry.key.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Alice's state holding these discount codes: (code, reward, issued at in UTC seconds).
+fn shopper_with_codes(codes: &[(&str, &str, i64)]) -> String {
+    let codes: Vec<String> = codes
+        .iter()
+        .map(|(code, reward, at)| {
+            format!(r#"{{"code": "{code}", "rewardId": "{reward}", "createdAt": {at}}}"#)
+        })
+        .collect();
+    let state = shopper("alice", 200);
+    let end = state.rfind('}').unwrap_or(state.len());
+    format!("{}, \"codes\": [{}]}}", &state[..end], codes.join(", "))
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+#[test]
+fn a_saved_write_is_resent_after_a_reload_and_checked_against_the_shopper_after_three_days() {
+    let mut bobs = saved_redemption("bob-1", 0);
     bobs.customer_id = "bob".into();
     let cached = Cached {
         program: None,
         shopper: None,
-        outbox: vec![entry("fresh", 60_000), entry("old", OUTBOX_MAX_AGE_MS + 1), bobs],
+        outbox: vec![saved_redemption("fresh", 60_000), saved_redemption("old", OUTBOX_MAX_AGE_MS + 1), bobs],
         attribution: None,
         catalog: None,
     };
     let mut store = signed_in();
     let fx = store.update(Msg::Start(cached), env());
-    let sent: Vec<&str> = fx
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send { entry, .. } => Some(entry.key.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(sent, vec!["fresh"], "bob's write is not sent as alice, the old one is given up");
+    assert_eq!(
+        sends(&fx),
+        vec!["fresh"],
+        "bob's write is not sent as alice, the old one is never sent again"
+    );
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Settle { key, .. } if key == "old")),
+        "not before the check"
+    );
+    assert!(fetches(&fx).contains(&(Resource::Shopper, None)), "the shopper's state is read to check it");
+    let statuses: Vec<WriteStatus> = store.outbox().iter().map(|p| p.status).collect();
+    assert_eq!(statuses, vec![WriteStatus::Sending, WriteStatus::Checking]);
+    // The shopper's codes hold none for the reward since the write was made: it did not go through.
+    let before = (NOW - OUTBOX_MAX_AGE_MS) / 1000 - 3 * 86_400;
+    let state = shopper_with_codes(&[("LOY-OLDER-CODE1", "ten-off", before)]);
+    let fx = store.update(fetched(Resource::Shopper, body(&state, None)), env());
     assert!(fx
         .iter()
         .any(|e| matches!(e, Effect::Settle { key, result: Err(SyncError::NotCompleted) } if key == "old")));
     assert_eq!(reports(&fx), vec!["not_completed"]);
     assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "old".into() }));
     assert!(!fx.iter().any(|e| matches!(e, Effect::ForgetWrite { key, .. } if key == "fresh")));
+    assert!(sends(&fx).is_empty());
     let statuses: Vec<WriteStatus> = store.outbox().iter().map(|p| p.status).collect();
     assert_eq!(statuses, vec![WriteStatus::Sending, WriteStatus::Expired]);
+}
+
+#[test]
+fn a_write_past_the_resend_window_is_never_sent_again_and_its_code_is_found_in_the_shoppers_state() {
+    // The page stays open (a laptop asleep for 8 days): the write failed, and the browser comes back online.
+    let mut store = loaded(700);
+    redeem(&mut store, "k1");
+    store.update(Msg::Sent { key: "k1".into(), kind: WriteKind::Redeem, result: Err(offline()) }, env());
+    let later = Env { now_ms: NOW + 8 * DAY_MS, random: 0.5 };
+    for msg in [Msg::Refresh, Msg::ResendDue] {
+        let fx = store.update(msg, later);
+        assert!(
+            sends(&fx).is_empty(),
+            "a write older than the server keeps its key is never sent again: {fx:?}"
+        );
+    }
+    assert_eq!(store.outbox()[0].status, WriteStatus::Checking);
+    // The shopper's codes show it went through (issued a few seconds after the shopper asked): the code is
+    // the answer, and the write leaves the outbox without a second send.
+    let state = shopper_with_codes(&[
+        ("LOY-NEWER-OTHER", "other", NOW / 1000 + 60),
+        ("LOY-ABCDE-FGHJK", "ten-off", NOW / 1000 + 2),
+    ]);
+    let fx = store.update(fetched(Resource::Shopper, body(&state, None)), later);
+    assert!(fx.iter().any(|e| matches!(e,
+        Effect::Settle { key, result: Ok(Written::Redemption(r)) } if key == "k1" && r.code == "LOY-ABCDE-FGHJK" && r.cost == 500)));
+    assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: "k1".into() }));
+    assert!(reports(&fx).is_empty());
+    assert!(sends(&fx).is_empty());
+    assert!(store.outbox().is_empty());
+}
+
+#[test]
+fn saved_writes_whose_age_cannot_be_trusted_or_that_cannot_be_checked_are_not_sent_again() {
+    // Saved "in the future": the device's clock went back since, so the write's real age is unknown.
+    let mut ahead = saved_redemption("ahead", -2 * DAY_MS);
+    ahead.attempts = 1;
+    let mut birthday = saved_redemption("birthday", 4 * DAY_MS);
+    birthday.kind = WriteKind::Birthday;
+    birthday.reward_id = String::new();
+    birthday.birthday = "03-14".into();
+    let mut referral = saved_redemption("referral-1-ABCDEFGH", 4 * DAY_MS);
+    referral.kind = WriteKind::Referral;
+    referral.reward_id = String::new();
+    referral.code = "ABCDEFGH".into();
+    let cached = Cached {
+        program: Some((PROGRAM.into(), None)),
+        shopper: None,
+        outbox: vec![ahead, birthday, referral],
+        attribution: None,
+        catalog: None,
+    };
+    let mut store = signed_in();
+    let fx = store.update(Msg::Start(cached), env());
+    assert!(sends(&fx).is_empty(), "{fx:?}");
+    // A read that fails leaves them to be checked later, still unsent.
+    let fx = store.update(fetched(Resource::Shopper, Err(status(404, None))), env());
+    assert!(sends(&fx).is_empty());
+    assert_eq!(store.outbox().len(), 3);
+    let fx = store.update(Msg::Refresh, env());
+    assert!(sends(&fx).is_empty());
+    // The state shows the birthday stored: done. The redemption is not among the codes; the referral
+    // cannot be checked and is left alone (the server refuses a second capture anyway).
+    let state = shopper_with_codes(&[]).replacen("\"codes\"", "\"birthday\": \"03-14\", \"codes\"", 1);
+    let fx = store.update(fetched(Resource::Shopper, body(&state, None)), env());
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Settle { key, result: Ok(Written::Birthday(_)) } if key == "birthday")));
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::Settle { key, result: Err(SyncError::NotCompleted) } if key == "ahead")
+    ));
+    for key in ["ahead", "birthday", "referral-1-ABCDEFGH"] {
+        assert!(fx.contains(&Effect::ForgetWrite { customer_id: "alice".into(), key: key.into() }), "{key}");
+    }
+    assert!(sends(&fx).is_empty());
+    let left: Vec<(&str, WriteStatus)> =
+        store.outbox().iter().map(|p| (p.entry.key.as_str(), p.status)).collect();
+    assert_eq!(left, vec![("ahead", WriteStatus::Expired)]);
 }
 
 #[test]

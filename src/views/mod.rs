@@ -50,17 +50,17 @@ mod input {
     }
 }
 
-/// A link the shop gives for guests: `https:`, `http:` or a path on the shop's own site. Anything else
-/// (`javascript:`, `data:`) would run or show something else when clicked.
+/// A link the shop gives for guests: an `https://` URL or a path on the shop's own site, checked by core's
+/// one link rule (no `http:`, `javascript:`, `data:`, `//host`, backslashes or control characters, which
+/// would leave the shop or run something when clicked). The problem names the setting.
 fn check_link(problems: &mut Problems, name: &str, value: Option<String>) -> Option<String> {
-    let value = value?;
-    let lower = value.trim().to_ascii_lowercase();
-    let path = lower.starts_with('/') && !lower.starts_with("//");
-    if path || lower.starts_with("https://") || lower.starts_with("http://") {
-        Some(value.trim().to_owned())
-    } else {
-        problems.push(name, format!("must be an https:// URL or a path starting with /, got \"{value}\""));
-        None
+    let value = value?.trim().to_owned();
+    match loyalty_core::check_link(&value) {
+        Ok(()) => Some(value),
+        Err(message) => {
+            problems.push(name, message);
+            None
+        }
     }
 }
 
@@ -530,7 +530,10 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
                 let texts = inner.texts();
                 announce(&inner, if copied { texts.copied } else { texts.copy_failed });
                 if copied {
-                    dom::emit(&inner.host, "copy", &dom::object(&[("text", JsValue::from_str(&id))]));
+                    // The text copied is a discount code or the referral link; the shop may keep codes out.
+                    let text =
+                        inner.client.borrow().codes_in_events().then(|| ("text", JsValue::from_str(&id)));
+                    dom::emit(&inner.host, "copy", &dom::object(text.as_slice()));
                 }
             });
             return;
@@ -644,11 +647,12 @@ fn redeemed(weak: &Weak<Inner>, result: Result<Redemption, SyncError>) {
             if let Some(control) = dom::control(inner.root.as_ref(), "copy", &redemption.code) {
                 dom::focus(&control);
             }
-            let detail = dom::object(&[
-                ("rewardId", JsValue::from_str(&redemption.reward_id)),
-                ("code", JsValue::from_str(&redemption.code)),
-                ("cost", JsValue::from_f64(redemption.cost as f64)),
-            ]);
+            // Every listener on the document hears it (tag managers, analytics): the code only if allowed.
+            let code = inner.client.borrow().codes_in_events().then(|| JsValue::from_str(&redemption.code));
+            let mut detail = vec![("rewardId", JsValue::from_str(&redemption.reward_id))];
+            detail.extend(code.map(|code| ("code", code)));
+            detail.push(("cost", JsValue::from_f64(redemption.cost as f64)));
+            let detail = dom::object(&detail);
             dom::emit(&inner.host, "redeem", &detail);
         }
         Err(error) => {

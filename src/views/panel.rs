@@ -432,12 +432,14 @@ fn rewards(
     if let Some(Err(message)) = &ui.redeemed {
         section = section.child(El::new("p").part("error").attr("role", "alert").text(message));
     }
-    // Writes in the outbox: still being sent (they survive a reload), or given up after three days.
+    // Writes in the outbox: still being sent (they survive a reload), being checked against the shopper's
+    // state (too old to send again), or not found there.
     for write in outbox.iter().filter(|w| w.entry.kind == WriteKind::Redeem) {
         let name = reward_name(program, &write.entry.reward_id, tag);
         let (part, text) = match write.status {
             WriteStatus::Expired => ("error", (texts.not_completed)(&name)),
             WriteStatus::Sending | WriteStatus::Waiting => ("notice", (texts.sending)(&name)),
+            WriteStatus::Checking => ("notice", (texts.checking)(&name)),
         };
         section = section.child(El::new("p").part(part).text(&text));
     }

@@ -317,6 +317,15 @@ test("a bad setting gives one console error naming the attribute, and the page i
     assert.ok(r.messages[0].includes(expected), `${expected} in ${r.messages[0]}`);
   }
   await r.close();
+
+  // So does the switch that keeps discount codes out of the page's events.
+  const s = await hostPage(`<!doctype html><html><head>
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-codes-in-events="no"></script></head><body></body></html>`);
+  for (let i = 0; i < 100 && s.messages.length === 0; i++) await s.waitForTimeout(50);
+  await s.waitForTimeout(200);
+  assert.equal(s.messages.length, 1, s.messages.join("\n"));
+  assert.match(s.messages[0], /data-codes-in-events must be true or false/);
+  await s.close();
 });
 
 test("two script tags: one widget, one warning", async () => {

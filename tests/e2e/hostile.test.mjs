@@ -118,3 +118,54 @@ test("elements added and removed 1,000 times leave no nodes, listeners or heap b
   assert.deepEqual(p.messages, []);
   await p.close();
 });
+
+// Markup a page lets through (a review, a product text rendered as HTML) can hold a <script> tag: inserted by
+// innerHTML it never runs, but it is in the DOM when the loader looks for its own tag to read its settings.
+test("a script tag injected as markup cannot choose the loader's settings: the widget stays off, named, the page works on", async () => {
+  const requests = [];
+  const inject = `document.head.insertAdjacentHTML("beforeend",
+    '<script type="module" src="/pkg/storefront-loyalty.js" data-api-base="https://evil.example/" data-sign-in-url="https://evil.example/login"></' + 'script>');`;
+  const p = await hostPage("/injected-tag.html", `<!doctype html><html lang="en"><head>
+    <script src="/inject.js"></script>
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-sign-in-url="/account/login"></script></head>
+    <body><p id="shop">Shop</p><loyalty-panel></loyalty-panel></body></html>`, { "/inject.js": inject });
+  p.on("request", (r) => requests.push(r.url()));
+  await p.waitForFunction(() => document.querySelectorAll("script[type=module]").length === 2);
+  await p.waitForTimeout(1500);
+  assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true, "the widget did not start");
+  assert.ok(!requests.some((u) => u.startsWith("https://evil.example")), requests.join(", "));
+  assert.equal(p.messages.length, 1, p.messages.join("\n"));
+  assert.match(p.messages[0], /^error: storefront-loyalty: 2 <script> tags load the loader with different settings \(data-api-base, data-sign-in-url\)/);
+  assert.deepEqual(await p.evaluate(() => window.__violations), []);
+  assert.equal(await p.textContent("#shop"), "Shop");
+  await p.close();
+
+  // The same tag twice with the same settings (a theme and an app both add it) is not ambiguous: it starts.
+  const tag = `<script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-launcher="false"></script>`;
+  const twice = await hostPage("/twice.html", `<!doctype html><html lang="en"><head>${tag}${tag}</head>
+    <body><loyalty-panel></loyalty-panel></body></html>`);
+  await twice.waitForSelector("loyalty-panel .rewards");
+  assert.deepEqual(twice.messages, []);
+  await twice.close();
+});
+
+// A CDN (or anything between it and the shopper) serving a changed copy of a file the loader brings in.
+for (const [file, what] of [["elements.js", "the elements"], ["storefront_loyalty.js", "the glue"]]) {
+  test(`a tampered copy of ${what} (${file}) is refused: the widget does not start, the console says why, the page works on`, async () => {
+    const original = await (await fetch(`${ORIGIN}/pkg/${file}`)).text();
+    const tampered = `${original}\nglobalThis.__tampered = true;\n`;
+    const p = await hostPage(`/tampered-${file}.html`, `<!doctype html><html lang="en"><head>
+      <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/"></script></head>
+      <body><p id="shop">Shop</p><loyalty-panel></loyalty-panel></body></html>`, { [`/pkg/${file}`]: tampered });
+    await p.waitForFunction(() => document.querySelectorAll("link[rel=modulepreload]").length === 0 && performance.getEntriesByType("resource").some((e) => e.name.endsWith(".wasm")));
+    await p.waitForTimeout(1000);
+    assert.equal(await p.evaluate(() => globalThis.__tampered === undefined), true, "the tampered code never ran");
+    assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true, "the widget did not start");
+    const ours = p.messages.filter((m) => m.includes("storefront-loyalty:"));
+    assert.equal(ours.length, 1, p.messages.join("\n"));
+    assert.match(ours[0], new RegExp(`^error: storefront-loyalty: could not load its code: .*/pkg/${file.replace(".", "\\.")} does not match its integrity hash`));
+    assert.equal(await p.textContent("#shop"), "Shop");
+    assert.deepEqual(await p.evaluate(() => window.__violations), []);
+    await p.close();
+  });
+}
