@@ -366,7 +366,15 @@ fn perform(inner: &Rc<Inner>, effect: Effect) {
         }
         Effect::SaveShopper { customer_id, text } => inner.storage.set("shopper", Some(&customer_id), &text),
         Effect::SaveCatalog { text, etag, near } => {
-            let saved = format!("{}\n{}\n{text}", etag.unwrap_or_default(), near.join(","));
+            // The ids it was asked near are the page's product and cart: browsing, kept only where history may
+            // be (personalisation on and, where the shop asks for it, consent given). Without them the cached
+            // catalog is still the public candidate set.
+            let near = if inner.preferences.get().allows_history(inner.require_consent) {
+                near.join(",")
+            } else {
+                String::new()
+            };
+            let saved = format!("{}\n{near}\n{text}", etag.unwrap_or_default());
             inner.storage.set("catalog", None, &saved);
         }
         Effect::SaveWrite(entry) => {
@@ -975,6 +983,8 @@ impl Client {
             history.clear();
         }
         self.inner.storage.remove("history", None);
+        // The cached catalog names the products it was asked near (the page's product and cart).
+        self.inner.storage.remove("catalog", None);
         dispatch_changed(&self.inner);
     }
 

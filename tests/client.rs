@@ -790,13 +790,32 @@ async fn where_consent_is_required_nothing_is_kept_until_it_is_given() {
     JsFuture::from(c.ready()).await.expect("ready");
     assert_eq!(c.track(obj(r#"{"productId": "espresso", "kind": "view"}"#)).ok(), Some(false));
     assert!(!storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":history")));
+    // Nor the page's product, through the cached catalog it was ranked near.
+    let near_saved = || {
+        let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("localStorage");
+        storage_keys()
+            .iter()
+            .filter_map(|k| k.as_string())
+            .filter(|k| k.ends_with(":catalog"))
+            .filter_map(|k| local.get_item(&k).ok().flatten())
+            .any(|saved| saved.lines().nth(1).is_some_and(|near| near.contains("longjing")))
+    };
+    outcome(c.recommend(obj(r#"{"context": "product", "productId": "longjing", "limit": 3}"#)))
+        .await
+        .expect("recommendations");
+    assert!(storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":catalog")), "cached");
+    assert!(!near_saved(), "the page's product is kept without consent");
     c.set_consent(true);
+    outcome(c.recommend(obj(r#"{"context": "product", "productId": "longjing", "limit": 3}"#)))
+        .await
+        .expect("recommendations");
     assert_eq!(c.track(obj(r#"{"productId": "espresso", "kind": "view"}"#)).ok(), Some(true));
     assert_eq!(get(&c.state(), "personalisation.consent").as_bool(), Some(true));
     // Withdrawn: what was kept is deleted.
     c.set_consent(false);
     assert_eq!(num(&c.state(), "personalisation.events"), 0.0);
     assert!(!storage_keys().iter().any(|k| k.as_string().unwrap_or_default().ends_with(":history")));
+    assert!(!near_saved(), "withdrawn consent takes the page's product out of the cache");
     c.destroy();
     clear_storage();
 }
