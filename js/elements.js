@@ -2,7 +2,10 @@
 // <loyalty-cart-points>, <loyalty-recommendations>. Each is a thin shell: it opens a shadow root, adopts the
 // one shared constructable stylesheet and hands the root to a wasm `Widget`, which renders and re-renders
 // it. No HTML strings, no eval, no inline styles: a strict CSP needs only 'wasm-unsafe-eval'.
-import init, { createClient, elementSettings, Widget } from "./storefront_loyalty.js";
+//
+// This module imports nothing: the caller hands it wasm-bindgen's glue (the npm entry, index.js, its own import;
+// the script-tag loader the copy it verified). A relative import here would be resolved against wherever this
+// file's response came from, so a CDN that redirected it could have it import a glue nobody verified.
 
 const KINDS = {
   "loyalty-launcher": "launcher",
@@ -115,7 +118,7 @@ function define(tag, kind) {
       try {
         const root = this.shadowRoot ?? this.attachShadow({ mode: "open" });
         root.adoptedStyleSheets = [page.sheet];
-        this.#widget = new Widget(kind, this, root, this.#client ?? page.client, page.settings);
+        this.#widget = new page.glue.Widget(kind, this, root, this.#client ?? page.client, page.settings);
         if (this.#cart) this.#widget.setCart(this.#cart);
       } catch (error) {
         console.error(`storefront-loyalty: <${tag}> could not start:`, error);
@@ -179,23 +182,24 @@ function define(tag, kind) {
 }
 
 /**
- * Loads the wasm (once), creates the page's client and registers the elements. Every element on the page
- * shares that client unless it is given its own (`element.client = createClient(...)`).
+ * Loads the wasm (once) through `glue` (the namespace of wasm-bindgen's glue module), creates the page's client
+ * and registers the elements. Every element on the page shares that client unless it is given its own
+ * (`element.client = createClient(...)`). The npm entry's `defineElements(config, wasm)` passes its glue.
  * `config` is a `createClient` config plus `locale`, `currency`, `signInUrl` and `joinUrl`, or `{ client }`
  * to share a client made earlier. Calling it again returns the first client and changes nothing.
  */
-export async function defineElements(config = {}, wasm) {
+export async function defineElementsWith(glue, config = {}, wasm) {
   if (page) {
     console.warn("storefront-loyalty: the elements are already defined; this call is ignored");
     return page.client;
   }
-  await init(wasm === undefined ? undefined : { module_or_path: wasm });
+  await glue.default(wasm === undefined ? undefined : { module_or_path: wasm });
   if (page) return page.client;
   const { locale, currency, signInUrl, joinUrl, client, ...clientConfig } = config;
-  const settings = elementSettings({ locale, currency, signInUrl, joinUrl });
+  const settings = glue.elementSettings({ locale, currency, signInUrl, joinUrl });
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(CSS);
-  page = { client: client ?? createClient(clientConfig), settings, sheet };
+  page = { client: client ?? glue.createClient(clientConfig), settings, sheet, glue };
   // A new task for the elements: creating the client (and reading its cache) and mounting every element in
   // one go made the start's longest task; split, neither blocks input for long.
   await new Promise((resolve) => setTimeout(resolve, 0));

@@ -45,7 +45,10 @@ function supported() {
     "adoptedStyleSheets" in Document.prototype &&
     "replaceSync" in CSSStyleSheet.prototype &&
     typeof HTMLDialogElement === "function" &&
-    "AbortController" in window
+    "AbortController" in window &&
+    // Safari before 17 and Firefox before 115 ignore <link rel=modulepreload>: its load would never come, and
+    // without it nothing is verified.
+    document.createElement("link").relList.supports("modulepreload")
   );
 }
 
@@ -115,23 +118,32 @@ function settings(tag) {
   return [config, launcher];
 }
 
-// Resolves once every module is in the module map with the bytes its hash names (all fetched at once).
+// A file's URL, resolved against this module's.
+const url = (name) => new URL(FILES[name][0], import.meta.url).href;
+
+// Resolves once every module is in the module map with the bytes its hash names (all fetched at once). A
+// modulepreload hint the page already holds for one of them without this very hash would have put its own copy
+// in the module map first (the map ignores a later link's integrity): refused, so the check cannot be emptied.
 function verified(names) {
   return Promise.all(names.map((name) => new Promise((resolve, reject) => {
-    const [file, integrity] = FILES[name];
-    const url = new URL(file, import.meta.url).href;
+    const [, integrity] = FILES[name];
+    const href = url(name);
     if (!integrity) return resolve();
+    const hinted = [...document.querySelectorAll("link[rel~=modulepreload]")].filter((l) => l.href === href);
+    if (hinted.some((l) => l.integrity !== integrity)) {
+      return reject(new Error(`the page has a modulepreload link for ${href} without its integrity hash ${integrity}; copy the hash into it`));
+    }
     const link = document.createElement("link");
     link.rel = "modulepreload";
     link.integrity = integrity;
-    link.href = url;
+    link.href = href;
     link.onload = () => {
       link.remove();
       resolve();
     };
     link.onerror = () => {
       link.remove();
-      reject(new Error(`${url} does not match its integrity hash (or could not be fetched); it was not run`));
+      reject(new Error(`${href} does not match its integrity hash (or could not be fetched); it was not run`));
     };
     document.head.append(link);
   })));
@@ -156,7 +168,7 @@ async function start() {
   }
   window[KEY] = true;
   if (!supported()) {
-    console.info(PREFIX, "this browser lacks what the loyalty widget needs (custom elements, shadow DOM, constructable stylesheets, <dialog>, WebAssembly); the widget stays off");
+    console.info(PREFIX, "this browser lacks what the loyalty widget needs (custom elements, shadow DOM, constructable stylesheets, <dialog>, module preloading, WebAssembly); the widget stays off");
     return;
   }
   // Until the elements are defined, badges keep their final size, so the page does not move when they are.
@@ -180,16 +192,19 @@ async function start() {
   const [wasmFile, wasmIntegrity] = FILES.wasm;
   const wasm = fetch(new URL(wasmFile, import.meta.url), wasmIntegrity ? { integrity: wasmIntegrity } : {});
   wasm.catch(() => {}); // reported below, once
-  let defineElements;
+  let glue;
+  let defineElementsWith;
   try {
     await verified(["glue", "elements"]);
-    ({ defineElements } = await import(FILES.elements[0]));
+    // Each by the very URL its link verified: the module map holds them under it. Neither imports anything (the
+    // glue reaches the elements from here), so no import can be resolved against a redirected response's URL.
+    [glue, { defineElementsWith }] = await Promise.all([import(url("glue")), import(url("elements"))]);
   } catch (error) {
     console.error(PREFIX, "could not load its code:", error);
     return;
   }
   try {
-    await defineElements(config, wasm);
+    await defineElementsWith(glue, config, wasm);
   } catch (error) {
     console.error(PREFIX, explain(error));
     return;

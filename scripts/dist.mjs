@@ -19,11 +19,12 @@ const replaceOnce = (text, from, to) => {
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
-// Leaves first, as each file names the one before it: the glue the wasm, the elements the glue, the loader
-// all three with their hashes.
+// Leaves first, as each file names the one before it: the glue the wasm, the loader all three with their
+// hashes.
 const wasm = read("storefront_loyalty_bg.wasm");
 const glue = Buffer.from(replaceOnce(read("storefront_loyalty.js").toString(), "storefront_loyalty_bg.wasm", names.wasm));
-const elements = Buffer.from(replaceOnce(read("elements.js").toString(), "./storefront_loyalty.js", `./${names.glue}`));
+// The elements import nothing (the loader hands them the glue), so they are copied as they are.
+const elements = read("elements.js");
 const loader = loaderWith({ glue: [names.glue, glue], elements: [names.elements, elements], wasm: [names.wasm, wasm] });
 const files = [[names.loader, Buffer.from(loader)], [names.elements, elements], [names.glue, glue], [names.wasm, wasm]];
 let raw = 0;

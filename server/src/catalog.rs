@@ -153,9 +153,23 @@ pub async fn get_catalog(
         .collect();
     near.sort_unstable();
     near.dedup();
+    // Every limit from the number of products in stock up asks for all of them: one key, one answer.
+    let in_stock = served.products.iter().filter(|p| p.in_stock).count();
+    let limit = limit.min(in_stock);
     let key = crate::catalog_answers::AnswerKey { catalog: served.version, limit, near, columns, locales };
-    let answer =
-        state.catalog_answers.get_or_compute(key.clone(), || async { answer(&served, &key) }).await?;
+    // Computing an answer (the candidate set, up to a few MB of JSON, its hash) is CPU work: off the async
+    // workers, so that requests asking for answers not cached yet cannot stall every other request.
+    let answer = state
+        .catalog_answers
+        .get_or_compute(key.clone(), || {
+            let (served, key) = (served.clone(), key.clone());
+            async move {
+                tokio::task::spawn_blocking(move || answer(&served, &key))
+                    .await
+                    .map_err(ApiError::internal)?
+            }
+        })
+        .await?;
     // An answer past the public bound was asked for with the admin key: a shared cache must not hand it to
     // anonymous callers, who would then get from the cache what the server refuses them.
     let cache = if key.limit > loyalty_core::MAX_CATALOG_LIMIT {

@@ -15,6 +15,14 @@ pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 8;
 /// slow mobile link, and it also closes a keep-alive connection left idle that long.
 pub const DEFAULT_HEADER_TIMEOUT_SECONDS: i64 = 10;
 
+/// Default of `LOYALTY_MAX_CONNECTIONS`: below the 1,024 file descriptors a process gets by default, with room
+/// for the database's files, the static files and the coupon endpoint's calls.
+pub const DEFAULT_MAX_CONNECTIONS: i64 = 768;
+
+/// Default of `LOYALTY_MAX_CONNECTIONS_PER_ADDRESS`: a browser opens at most six to one host, and an office
+/// or a carrier's NAT puts many shoppers behind one address. Connections from trusted proxies are not counted.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: i64 = 64;
+
 /// Default of `LOYALTY_REQUEST_TIMEOUT_SECONDS`.
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: i64 = 15;
 
@@ -64,6 +72,9 @@ pub struct Config {
     pub client_address_header: Option<String>,
     /// The proxies (addresses and networks) whose `client_address_header` is believed.
     pub trusted_proxies: Vec<crate::limits::AddressRange>,
+    /// Connections open at once, in all and per client address (`LOYALTY_MAX_CONNECTIONS`,
+    /// `LOYALTY_MAX_CONNECTIONS_PER_ADDRESS`).
+    pub connection_limits: crate::connections::ConnectionLimits,
     /// Demo mode: demo data, the demo sign-in route, and the demo shop's static files.
     pub demo: bool,
     /// When set, redemptions ask the shop's own endpoint to create the coupon (see README) instead of
@@ -101,6 +112,8 @@ struct FileConfig {
     anonymous_writes_per_minute_per_address: Option<u32>,
     client_address_header: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    max_connections: Option<i64>,
+    max_connections_per_address: Option<i64>,
     demo: Option<bool>,
     coupon_endpoint: Option<String>,
     static_dir: Option<PathBuf>,
@@ -278,7 +291,29 @@ impl Config {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(format!("LOYALTY_CLIENT_ADDRESS_HEADER must be a header name, got {h:?}"));
             }
+            // RFC 7239's `Forwarded: for=...` is not a list of addresses: every hop would read as no address,
+            // and every shopper behind the proxy would count as the proxy, one bucket for the whole shop.
+            if h == "forwarded" {
+                return Err("LOYALTY_CLIENT_ADDRESS_HEADER: the Forwarded header's syntax is not read; name a header \
+                            with a list of addresses, such as x-forwarded-for"
+                    .into());
+            }
         }
+        let count = |name: &str, given: Option<i64>, default: i64| -> Result<usize, String> {
+            let n = number(name, given.unwrap_or(default))?;
+            usize::try_from(n)
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| format!("{name} must be from 1 to 1000000, got {n}"))
+        };
+        let connection_limits = crate::connections::ConnectionLimits {
+            total: count("LOYALTY_MAX_CONNECTIONS", file.max_connections, DEFAULT_MAX_CONNECTIONS)?,
+            per_address: count(
+                "LOYALTY_MAX_CONNECTIONS_PER_ADDRESS",
+                file.max_connections_per_address,
+                DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            )?,
+        };
         let db_max_connections = number(
             "LOYALTY_DB_MAX_CONNECTIONS",
             i64::from(file.db_max_connections.unwrap_or(DEFAULT_DB_MAX_CONNECTIONS)),
@@ -341,6 +376,7 @@ impl Config {
             write_limits,
             client_address_header,
             trusted_proxies,
+            connection_limits,
             demo,
             static_dir: var("LOYALTY_STATIC_DIR").map(PathBuf::from).or(file.static_dir),
             pkg_dir: var("LOYALTY_PKG_DIR").map(PathBuf::from).or(file.pkg_dir),
@@ -674,6 +710,19 @@ mod tests {
             err.starts_with("LOYALTY_TRUSTED_PROXIES is set but LOYALTY_CLIENT_ADDRESS_HEADER is not"),
             "{err}"
         );
+        // `Forwarded: for=...` reads as no address at every hop: the whole shop would share the proxy's bucket.
+        let err = load(&[
+            ("LOYALTY_DEMO", "1"),
+            ("LOYALTY_CLIENT_ADDRESS_HEADER", "Forwarded"),
+            ("LOYALTY_TRUSTED_PROXIES", "10.0.0.0/8"),
+        ])
+        .unwrap_err();
+        assert!(err.contains("the Forwarded header's syntax is not read"), "{err}");
+        for (name, value) in [("LOYALTY_MAX_CONNECTIONS", "0"), ("LOYALTY_MAX_CONNECTIONS_PER_ADDRESS", "x")]
+        {
+            let err = load(&[("LOYALTY_DEMO", "1"), (name, value)]).unwrap_err();
+            assert!(err.starts_with(name), "{err}");
+        }
         let err = load(&[
             ("LOYALTY_DEMO", "1"),
             ("LOYALTY_CLIENT_ADDRESS_HEADER", "x-forwarded-for"),

@@ -1,6 +1,7 @@
 //! How connections are served: HTTP/1 through hyper with a timer, so that no client can hold a connection
-//! by dawdling (over its headers, idle between requests, or not reading an answer), and a graceful shutdown
-//! that lets the requests in flight finish.
+//! by dawdling (over its headers, idle between requests, or not reading an answer); at most so many open at
+//! once, in all and per client address, so that no client can hold them all (each one a file descriptor); and a
+//! graceful shutdown that lets the requests in flight finish, for a bounded time.
 
 use axum::Router;
 use std::future::Future;
@@ -19,6 +20,74 @@ pub struct Timeouts {
     pub write_stall: Duration,
 }
 
+/// How many connections may be open at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// In all. Past it a new connection is closed at once, so the process keeps file descriptors for its
+    /// database and files, and accepting never fails for want of them.
+    pub total: usize,
+    /// Per client address (an IPv4 address, an IPv6 /64), except the trusted proxies': one client that opens
+    /// connection after connection, each one busy enough not to time out, cannot take them all.
+    pub per_address: usize,
+}
+
+/// How long a graceful shutdown waits for the requests in flight before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The connections open now, per client address: a connection counts from its accept to its end.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_address: std::collections::HashMap<String, usize>,
+}
+
+/// A connection's place in [`Open`], given back when it is dropped (the connection's task ends).
+struct Counted {
+    open: std::sync::Arc<std::sync::Mutex<Open>>,
+    address: Option<String>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.total -= 1;
+        if let Some(address) = &self.address {
+            if let Some(n) = open.per_address.get_mut(address) {
+                *n -= 1;
+                if *n == 0 {
+                    open.per_address.remove(address);
+                }
+            }
+        }
+    }
+}
+
+/// Counts a new connection from `peer`, or refuses it (`None`) when the limits are reached. Trusted proxies
+/// bring many shoppers' connections, so they count only toward the total.
+fn admit(
+    open: &std::sync::Arc<std::sync::Mutex<Open>>,
+    limits: ConnectionLimits,
+    trusted: &[crate::limits::AddressRange],
+    peer: std::net::IpAddr,
+) -> Option<Counted> {
+    let mut guard = open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if guard.total >= limits.total {
+        return None;
+    }
+    let address =
+        (!trusted.iter().any(|range| range.contains(peer))).then(|| crate::limits::bucket_key(peer));
+    if let Some(address) = &address {
+        let n = guard.per_address.entry(address.clone()).or_default();
+        if *n >= limits.per_address {
+            return None;
+        }
+        *n += 1;
+    }
+    guard.total += 1;
+    drop(guard);
+    Some(Counted { open: std::sync::Arc::clone(open), address })
+}
+
 /// Serves HTTP/1 connections until `shutdown` resolves, then lets the requests in flight finish.
 ///
 /// Not `axum::serve`: it gives hyper no timer, so hyper's header-read timeout never runs, and a client that
@@ -30,8 +99,11 @@ pub async fn accept(
     listener: tokio::net::TcpListener,
     app: Router,
     timeouts: Timeouts,
+    limits: ConnectionLimits,
+    trusted: Vec<crate::limits::AddressRange>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let open = std::sync::Arc::new(std::sync::Mutex::new(Open::default()));
     use tower::ServiceExt;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(timeouts.header).keep_alive(true);
@@ -51,6 +123,12 @@ pub async fn accept(
             },
             () = &mut shutdown => break,
         };
+        // Over a limit the connection is closed at once (dropped): cheaper than an answer, and a client that
+        // opened that many has nothing to read from one.
+        let Some(counted) = admit(&open, limits, &trusted, peer.ip()) else {
+            tracing::debug!("connection limit reached: a new connection was closed");
+            continue;
+        };
         // The peer's address reaches the write limits (`limits::writes`) as axum's `ConnectInfo`.
         let service =
             app.clone().map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
@@ -64,6 +142,7 @@ pub async fn accept(
         );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
+            let _counted = counted;
             // A client that goes away or breaks the protocol ends only its own connection.
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
@@ -71,9 +150,12 @@ pub async fn accept(
         });
     }
     // Stop accepting, close idle connections, and wait for the requests in flight (each bounded by the
-    // request timeout and the write-stall timeout).
+    // request timeout and the write-stall timeout, but a slow reader that keeps reading is not), at most
+    // `SHUTDOWN_GRACE`: then whatever is left is dropped, as a supervisor's kill would.
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("shutdown: connections still open after {} s were dropped", SHUTDOWN_GRACE.as_secs());
+    }
     Ok(())
 }
 

@@ -192,6 +192,8 @@ pub async fn serve(
         header: state.config.header_timeout,
         write_stall: state.config.write_timeout,
     };
-    let task = tokio::spawn(connections::accept(listener, app, timeouts, shutdown));
+    let limits = state.config.connection_limits;
+    let trusted = state.config.trusted_proxies.clone();
+    let task = tokio::spawn(connections::accept(listener, app, timeouts, limits, trusted, shutdown));
     Ok(Running { addr, state, task })
 }

@@ -200,7 +200,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// The key an address is counted under: an IPv4 address whole, an IPv6 address by its /64.
-fn bucket_key(ip: IpAddr) -> String {
+pub(crate) fn bucket_key(ip: IpAddr) -> String {
     match canonical(ip) {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {

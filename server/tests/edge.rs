@@ -318,3 +318,53 @@ async fn a_client_that_stops_reading_an_answer_is_disconnected() {
     assert!(ended.is_ok(), "the connection was still open; {read} bytes read");
     assert!(read < size, "the whole answer arrived ({read} bytes): the stalled connection was not closed");
 }
+
+/// A connection to the server from the loopback address `from` (127.0.0.x: Linux routes all of 127/8 to
+/// loopback, so each is a client address of its own).
+async fn connect_from(server: &Server, from: [u8; 4]) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(std::net::SocketAddr::from((from, 0))).expect("bind");
+    socket.connect(server.running.addr).await.expect("connect")
+}
+
+/// Whether the server answers `/healthz` on `stream` (false: it closed the connection unanswered).
+async fn answers(mut stream: TcpStream) -> bool {
+    if stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.is_err() {
+        return false;
+    }
+    let mut read = Vec::new();
+    let done = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut read)).await;
+    done.is_ok() && String::from_utf8_lossy(&read).starts_with("HTTP/1.1 200")
+}
+
+#[tokio::test]
+async fn one_client_cannot_hold_every_connection() {
+    // Connections each kept busy enough not to time out held file descriptors without bound: past the process's
+    // limit, accepting failed for every client. Now 3 per address and 5 in all.
+    let server = Server::start_with_env(
+        false,
+        vec![
+            ("LOYALTY_MAX_CONNECTIONS", "5".to_owned()),
+            ("LOYALTY_MAX_CONNECTIONS_PER_ADDRESS", "3".to_owned()),
+        ],
+    )
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect_from(&server, [127, 0, 0, 1]).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await; // the server has accepted them
+    assert!(
+        !answers(connect_from(&server, [127, 0, 0, 1]).await).await,
+        "a fourth from that address is closed"
+    );
+    assert!(answers(connect_from(&server, [127, 0, 0, 2]).await).await, "another address is served");
+    held.push(connect_from(&server, [127, 0, 0, 2]).await);
+    held.push(connect_from(&server, [127, 0, 0, 3]).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!answers(connect_from(&server, [127, 0, 0, 4]).await).await, "past 5 in all, anyone is closed");
+    // A connection given back is a place for the next.
+    drop(held.remove(0));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(answers(connect_from(&server, [127, 0, 0, 1]).await).await);
+}

@@ -19,7 +19,7 @@ before(async () => {
 after(async () => browser?.close());
 
 // Serves `html` at a same-origin path under the CSP, and `scripts` ({ path: source }) beside it.
-async function hostPage(path, html, scripts = {}) {
+async function hostPage(path, html, scripts = {}, before = async () => {}) {
   const p = await browser.newPage();
   p.messages = [];
   p.on("pageerror", (e) => p.messages.push(`pageerror: ${e.message}`));
@@ -27,6 +27,7 @@ async function hostPage(path, html, scripts = {}) {
   for (const [script, body] of Object.entries(scripts)) {
     await p.route(`${ORIGIN}${script}`, (route) => route.fulfill({ contentType: "text/javascript", body }));
   }
+  await before(p);
   await p.route(`${ORIGIN}${path}`, (route) => route.fulfill({ contentType: "text/html", body: html, headers: { "content-security-policy": CSP } }));
   await p.addInitScript(() => {
     window.__violations = [];
@@ -169,3 +170,94 @@ for (const [file, what] of [["elements.js", "the elements"], ["storefront_loyalt
     await p.close();
   });
 }
+
+// A module's imports resolve against its response's URL, after redirects (the module map keys it by the request's):
+// had the verified elements imported the glue by a relative name, a CDN redirecting elements.js to a copy
+// elsewhere (with the genuine bytes, so it passes its check) would have had them import that place's glue, which
+// nothing checked. The shop here is a server of the test's own (a route does not see a redirect's second request):
+// it serves the page and the widget's files, and passes the API on to the demo server.
+test("a redirected file cannot bring in an unchecked glue: the modules import nothing, the loader imports each", async () => {
+  const { createServer } = await import("node:http");
+  const { readFileSync } = await import("node:fs");
+  const pkg = new URL("../../pkg/", import.meta.url);
+  const types = { js: "text/javascript", wasm: "application/wasm", html: "text/html" };
+  const page = `<!doctype html><html lang="en"><head>
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-launcher="false"></script></head>
+    <body><p id="shop">Shop</p><loyalty-panel></loyalty-panel></body></html>`;
+  const shop = createServer(async (request, response) => {
+    if (request.url.startsWith("/v1/")) {
+      const answer = await fetch(`${ORIGIN}${request.url}`);
+      response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+      response.end(Buffer.from(await answer.arrayBuffer()));
+      return;
+    }
+    if (request.url === "/pkg/elements.js") {
+      response.writeHead(302, { location: "/moved/elements.js" }).end();
+      return;
+    }
+    let body;
+    try {
+      body = request.url === "/cdn.html" ? page : readFileSync(new URL(request.url.split("/").pop(), pkg));
+    } catch {
+      response.writeHead(404).end();
+      return;
+    }
+    if (request.url === "/moved/storefront_loyalty.js") body = `${body}\nglobalThis.__tampered = true;\n`;
+    response.writeHead(200, { "content-type": types[request.url.split(".").pop()] ?? "application/octet-stream", "content-security-policy": CSP });
+    response.end(body);
+  });
+  await new Promise((resolve) => shop.listen(0, "127.0.0.1", resolve));
+  const p = await browser.newPage();
+  const messages = [];
+  p.on("console", (m) => ["error", "warning"].includes(m.type()) && messages.push(`${m.type()}: ${m.text()}`));
+  try {
+    await p.goto(`http://127.0.0.1:${shop.address().port}/cdn.html`);
+    await p.waitForSelector("loyalty-panel .rewards");
+    assert.equal(await p.evaluate(() => globalThis.__tampered === undefined), true, "the other place's glue never ran");
+    // (The test's shop has no favicon: the browser's own 404 for it is not the widget's.)
+    assert.deepEqual(messages.filter((m) => !m.includes("404")), []);
+  } finally {
+    await p.close();
+    shop.close();
+  }
+});
+
+// The module map keeps the first copy fetched for a URL and ignores a later link's integrity: a preload hint of
+// the page's own without the hash (or a wrong one) would have emptied the check.
+test("a modulepreload hint of the page's without the file's hash is refused, and its copy never runs", async () => {
+  const original = await (await fetch(`${ORIGIN}/pkg/elements.js`)).text();
+  const p = await hostPage("/hinted.html", `<!doctype html><html lang="en"><head>
+    <link rel="modulepreload" href="/pkg/elements.js">
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/"></script></head>
+    <body><p id="shop">Shop</p><loyalty-panel></loyalty-panel></body></html>`, { "/pkg/elements.js": `${original}\nglobalThis.__tampered = true;\n` });
+  await p.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.endsWith(".wasm")));
+  await p.waitForTimeout(1000);
+  assert.equal(await p.evaluate(() => globalThis.__tampered === undefined), true, "the tampered code never ran");
+  assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true, "the widget did not start");
+  const ours = p.messages.filter((m) => m.includes("storefront-loyalty:"));
+  assert.equal(ours.length, 1, p.messages.join("\n"));
+  assert.match(ours[0], /modulepreload link for .*\/pkg\/elements\.js without its integrity hash/);
+  assert.equal(await p.textContent("#shop"), "Shop");
+  await p.close();
+});
+
+// Safari before 17 and Firefox before 115 ignore <link rel=modulepreload>: its load never came, so the loader
+// waited for ever, silent. Such a browser is told apart and gets the one console message of an unsupported one.
+test("a browser without modulepreload gets the unsupported message, not a silent wait", async () => {
+  const infos = [];
+  const p = await hostPage("/old-browser.html", `<!doctype html><html lang="en"><head>
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/"></script></head>
+    <body><p id="shop">Shop</p><loyalty-panel></loyalty-panel></body></html>`, {}, async (page) => {
+    page.on("console", (m) => m.text().includes("storefront-loyalty:") && infos.push(`${m.type()}: ${m.text()}`));
+    await page.addInitScript(() => {
+      const supports = DOMTokenList.prototype.supports;
+      DOMTokenList.prototype.supports = function (token) { return token === "modulepreload" ? false : supports.call(this, token); };
+    });
+  });
+  await p.waitForFunction(() => document.readyState === "complete");
+  await p.waitForTimeout(1000);
+  assert.equal(infos.length, 1, infos.join("\n"));
+  assert.match(infos[0], /^info: storefront-loyalty: this browser lacks what the loyalty widget needs/);
+  assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true);
+  await p.close();
+});

@@ -30,7 +30,7 @@ before(async () => {
     window.__executed = [];
     for (const name of ["alert", "confirm", "prompt"]) window[name] = (...args) => window.__executed.push(`${name}(${args.join(",")})`);
     const wasm = await import("/pkg/storefront_loyalty.js");
-    const elements = await import("/pkg/elements.js");
+    const elements = await import("/pkg/index.js");
     await elements.defineElements({ memory: { program: { version: 1, currency: "CNY", locales: ["en"], name: { en: "Club" }, earn: { rate: { points: 1, perAmount: 100 } } } } });
     globalThis.loyalty = wasm;
   });
