@@ -137,6 +137,9 @@ pub(crate) const OUTBOX_MAX_AGE_MS: i64 = 3 * 24 * 3600 * 1000;
 /// clock against the backend's).
 const CLOCK_SLACK_MS: i64 = 24 * 3600 * 1000;
 
+/// How much earlier than a write, by the backend's clock, a code may have been issued and still be the write's.
+const RECONCILE_SLACK_MS: i64 = 10 * 60 * 1000;
+
 /// What the store reads from a backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Resource {
@@ -721,7 +724,7 @@ impl Store {
             self.check_settled(fx);
             return;
         }
-        let result = result.and_then(|fetched| self.accept(resource, fetched, fx));
+        let result = result.and_then(|fetched| self.accept(resource, fetched, env, fx));
         match result {
             Ok(()) if resource == Resource::Catalog => {
                 self.catalog.sync.attempt = 0;
@@ -774,6 +777,7 @@ impl Store {
         &mut self,
         resource: Resource,
         fetched: Fetched,
+        env: Env,
         fx: &mut Vec<Effect>,
     ) -> Result<(), SyncError> {
         let (text, etag) = match fetched {
@@ -826,7 +830,7 @@ impl Store {
                 fx.push(Effect::SaveShopper { customer_id: identity.customer_id.clone(), text });
                 self.shopper.value = Some(Rc::new(state));
                 self.shopper.sync.fresh = true;
-                self.reconcile(fx);
+                self.reconcile(env, fx);
             }
         }
         Ok(())
@@ -873,13 +877,18 @@ impl Store {
 
     /// Takes writes past the resend window out of sending: they wait for a fresh read of the shopper's state
     /// (asked for here when none is on its way), which shows whether they went through. A write whose saved
-    /// time is ahead of the clock has an age that cannot be trusted, and is treated as old. A write on its way
+    /// time is ahead of the clock has an age that cannot be trusted, and is treated as old, as is one older than
+    /// the window by the backend's clock (the cached state's time) whatever the device says. A write on its way
     /// is left to its answer.
     fn expire_outbox(&mut self, env: Env, fx: &mut Vec<Effect>) {
         let mut check = false;
+        // The backend's time of the latest state read is a lower bound on the time now: a device clock set back
+        // since the write cannot make an old write look young (it would be sent with a key the server forgot).
+        let known = self.shopper.value.as_ref().map_or(i64::MIN, |s| s.as_of.saturating_mul(1000));
         for pending in &mut self.outbox {
             let age = env.now_ms.saturating_sub(pending.entry.created_at);
-            let old = !(-CLOCK_SLACK_MS..=OUTBOX_MAX_AGE_MS).contains(&age);
+            let old = !(-CLOCK_SLACK_MS..=OUTBOX_MAX_AGE_MS).contains(&age)
+                || known.saturating_sub(pending.entry.created_at) > OUTBOX_MAX_AGE_MS;
             if old && pending.status == WriteStatus::Waiting {
                 pending.status = WriteStatus::Checking;
                 check = true;
@@ -898,8 +907,11 @@ impl Store {
     /// is not "not done": the shopper is sent to their activity). A birthday went through when the state
     /// has one. A referral capture cannot be seen in the state: it is dropped, with its landing (the server
     /// refuses a second capture anyway).
-    fn reconcile(&mut self, fx: &mut Vec<Effect>) {
+    fn reconcile(&mut self, env: Env, fx: &mut Vec<Effect>) {
         let Some(state) = self.shopper.value.clone() else { return };
+        // The backend's clock against the device's, from the state just read: a write made at device time t was
+        // made at about t + offset by the backend's clock, which is the clock its codes' times are on.
+        let offset = state.as_of.saturating_mul(1000).saturating_sub(env.now_ms);
         let mut used: Vec<&str> = Vec::new();
         // Oldest first, so each code answers the earliest write it can (the outbox holds a few writes).
         while let Some(i) = (0..self.outbox.len())
@@ -907,10 +919,21 @@ impl Store {
             .min_by_key(|&i| self.outbox[i].entry.created_at)
         {
             let entry = self.outbox[i].entry.clone();
-            let since = entry.created_at.saturating_sub(CLOCK_SLACK_MS).div_euclid(1000);
-            let code = state.codes.iter().rev().find(|c| {
-                c.reward_id == entry.reward_id && c.created_at >= since && !used.contains(&c.code.as_str())
-            });
+            // Not issued before the write: by the backend's clock, a few minutes' slack (the offset is measured
+            // now, and a clock may drift), and never earlier than the device's own slack allows. A code issued
+            // before the write answered another redemption, often one already used at checkout.
+            let made = entry.created_at.saturating_add(offset).saturating_sub(RECONCILE_SLACK_MS);
+            let since = made.max(entry.created_at.saturating_sub(CLOCK_SLACK_MS)).div_euclid(1000);
+            // Unused codes first (the shopper never saw this write's code, so has not used it), then the oldest.
+            let code = state
+                .codes
+                .iter()
+                .filter(|c| {
+                    c.reward_id == entry.reward_id
+                        && c.created_at >= since
+                        && !used.contains(&c.code.as_str())
+                })
+                .min_by_key(|c| (c.used, c.created_at));
             let answer = match (entry.kind, code, &state.birthday) {
                 (WriteKind::Redeem, Some(c), _) => {
                     used.push(&c.code);

@@ -931,3 +931,46 @@ fn the_catalog_is_read_only_when_asked_for_and_never_changes_the_pages_status() 
     assert_eq!(warnings(&fx).len(), 1, "{fx:?}");
     assert_eq!(store.catalog().map(|c| c.len()), Some(2), "the copy in hand is still there to rank");
 }
+
+#[test]
+fn a_code_issued_before_the_write_or_a_clock_set_back_never_answers_an_old_write() {
+    // A morning redemption of the same reward, its code used at checkout; the evening's, saved offline, never
+    // reached the server. Four days later the morning's code was taken as the evening's answer (a day's slack
+    // for the device's clock); by the backend's clock it was issued ten hours before the write.
+    let cached = Cached {
+        program: Some((PROGRAM.into(), None)),
+        shopper: None,
+        outbox: vec![saved_redemption("evening", 4 * DAY_MS)],
+        attribution: None,
+        catalog: None,
+    };
+    let mut store = signed_in();
+    store.update(Msg::Start(cached), env());
+    let morning = (NOW - 4 * DAY_MS) / 1000 - 10 * 3600;
+    let state = shopper_with_codes(&[("LOY-MORNI-NGUSE", "ten-off", morning)])
+        .replace(r#""createdAt": "#, r#""used": true, "createdAt": "#);
+    let fx = store.update(fetched(Resource::Shopper, body(&state, None)), env());
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::Settle { key, result: Err(SyncError::NotCompleted) } if key == "evening")
+        ),
+        "{fx:?}"
+    );
+
+    // The device's clock set back by six days after an eight-day-old write: by the device the write is two days
+    // old, but the cached state was read by the backend eight days after it. It is checked, never sent.
+    let mut old = saved_redemption("k", 2 * DAY_MS);
+    old.attempts = 1;
+    let read_at = old.created_at / 1000 + 8 * 24 * 3600;
+    let cached = Cached {
+        program: Some((PROGRAM.into(), None)),
+        shopper: Some(shopper("alice", 200).replace("\"asOf\": 1767225600", &format!("\"asOf\": {read_at}"))),
+        outbox: vec![old],
+        attribution: None,
+        catalog: None,
+    };
+    let mut store = signed_in();
+    let fx = store.update(Msg::Start(cached), env());
+    assert!(sends(&fx).is_empty(), "{fx:?}");
+    assert_eq!(store.outbox()[0].status, WriteStatus::Checking);
+}
