@@ -135,7 +135,7 @@ pub async fn accept(
                 request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
                 request
             });
-        let stream = StallGuard { inner: stream, limit: timeouts.write_stall, stalled: None };
+        let stream = StallGuard::new(stream, timeouts.write_stall);
         let connection = http.serve_connection(
             hyper_util::rt::TokioIo::new(stream),
             hyper_util::service::TowerToHyperService::new(service),
@@ -161,16 +161,79 @@ pub async fn accept(
 
 /// A connection whose writes fail with `TimedOut` once they have made no progress for `limit`: a client that
 /// stops reading an answer (its receive window full) would otherwise hold the connection, and the request's
-/// memory, until TCP itself gives up, which can take many minutes. Any progress starts the wait again, so a
-/// slow reader that keeps reading is served.
+/// memory, until TCP itself gives up, which can take many minutes. Nor may a client that holds the server's
+/// writes back take less than [`MIN_BYTES_PER_SECOND`] over `limit`: reading a little now and then reset the
+/// wait every time, and held a connection and its answer for hours. A reader that never holds the writes back
+/// (small answers, a fast link) is never measured.
 struct StallGuard<S> {
     inner: S,
     limit: Duration,
     /// Running while a write waits for the client: when it fires, the connection is given up.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The writes since the current measure began.
+    rate: Option<Rate>,
+}
+
+/// The slowest a client may take an answer while it holds the server's writes back: about the rate of a poor
+/// 2G link, far below any shopper's (the widget's largest file, 230 KB, would take two minutes at it).
+const MIN_BYTES_PER_SECOND: u64 = 2048;
+
+/// A gap between writes longer than this, after a write that went through, is the server having nothing to
+/// write (between answers), not the client holding it back: the measure starts again.
+const IDLE_GAP: Duration = Duration::from_secs(1);
+
+/// One measure of how fast a client takes what is written.
+#[derive(Clone, Copy)]
+struct Rate {
+    start: std::time::Instant,
+    written: u64,
+    last: std::time::Instant,
+    last_ready: bool,
+    /// Whether a write had to wait for the client in this measure.
+    held_back: bool,
+}
+
+impl Rate {
+    fn new(now: std::time::Instant) -> Rate {
+        Rate { start: now, written: 0, last: now, last_ready: true, held_back: false }
+    }
 }
 
 impl<S> StallGuard<S> {
+    fn new(inner: S, limit: Duration) -> StallGuard<S> {
+        StallGuard { inner, limit, stalled: None, rate: None }
+    }
+
+    /// Counts a write's outcome; true when the client has held the writes back for `limit` taking less than
+    /// the minimum rate.
+    fn too_slow(&mut self, outcome: &Poll<io::Result<usize>>) -> bool {
+        let now = std::time::Instant::now();
+        let rate = self.rate.get_or_insert_with(|| Rate::new(now));
+        if rate.last_ready && now.duration_since(rate.last) > IDLE_GAP {
+            *rate = Rate::new(now);
+        }
+        match outcome {
+            Poll::Ready(Ok(n)) => rate.written += u64::try_from(*n).unwrap_or(u64::MAX),
+            Poll::Pending => rate.held_back = true,
+            Poll::Ready(Err(_)) => {}
+        }
+        rate.last = now;
+        rate.last_ready = outcome.is_ready();
+        let elapsed = now.duration_since(rate.start);
+        if elapsed < self.limit {
+            return false;
+        }
+        let needed = MIN_BYTES_PER_SECOND.saturating_mul(elapsed.as_secs());
+        let slow = rate.held_back && rate.written < needed;
+        *rate = Rate::new(now);
+        slow
+    }
+
+    /// The error for a client that takes an answer too slowly.
+    fn slow_error<T>() -> Poll<io::Result<T>> {
+        Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client reads too slowly")))
+    }
+
     /// Passes on a write's outcome; while it is pending, runs the stall timer and fails once it fires.
     fn watch<T>(&mut self, cx: &mut Context<'_>, outcome: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         if outcome.is_ready() {
@@ -199,6 +262,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for StallGuard<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let outcome = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if this.too_slow(&outcome) {
+            return Self::slow_error();
+        }
         this.watch(cx, outcome)
     }
 
@@ -209,6 +275,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for StallGuard<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let outcome = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if this.too_slow(&outcome) {
+            return Self::slow_error();
+        }
         this.watch(cx, outcome)
     }
 
@@ -226,5 +295,46 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for StallGuard<S> {
         let this = self.get_mut();
         let outcome = Pin::new(&mut this.inner).poll_shutdown(cx);
         this.watch(cx, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Writes a large answer through a guard with a 1 s limit into an in-memory pipe of 1 KB, read `per_tick`
+    /// bytes every 100 ms; how it ends, and after how long (at most 6 s).
+    async fn serve_to_a_reader(per_tick: usize) -> (io::Result<()>, Duration) {
+        let (server, mut client) = tokio::io::duplex(1024);
+        let mut guarded = StallGuard::new(server, Duration::from_secs(1));
+        let reader = tokio::spawn(async move {
+            let mut buf = vec![0u8; per_tick];
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if matches!(client.read(&mut buf).await, Ok(0) | Err(_)) {
+                    break;
+                }
+            }
+        });
+        let start = std::time::Instant::now();
+        let answer = vec![b'x'; 8 << 20];
+        let outcome = tokio::time::timeout(Duration::from_secs(6), guarded.write_all(&answer)).await;
+        reader.abort();
+        (outcome.unwrap_or(Ok(())), start.elapsed())
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_takes_an_answer_a_little_at_a_time_is_cut_off() {
+        // 100 bytes every 100 ms (1 KB/s): each read is progress, so the stall timer never fired, and the
+        // connection (and its answer) was held for the 8 MB's two hours (here: past the test's 6 s).
+        let (outcome, lasted) = serve_to_a_reader(100).await;
+        let error = outcome.expect_err("cut off");
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(lasted < Duration::from_secs(5), "{lasted:?}");
+        // 1 KB every 100 ms (10 KB/s), a slow phone: served on, never cut off within the bound.
+        let (outcome, lasted) = serve_to_a_reader(1024).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert!(lasted >= Duration::from_secs(6), "still being served when the test stopped: {lasted:?}");
     }
 }
