@@ -30,8 +30,9 @@ pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: i64 = 15;
 /// answer is a client that has stopped reading, not a slow link.
 pub const DEFAULT_WRITE_TIMEOUT_SECONDS: i64 = 30;
 
-/// The validated configuration.
-#[derive(Clone, Debug)]
+/// The validated configuration. Its `Debug` leaves the secrets out (and the database URL, which can hold a
+/// password): a config printed by mistake, or by a test's `unwrap_err`, shows none of them.
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub listen: String,
@@ -118,6 +119,22 @@ struct FileConfig {
     coupon_endpoint: Option<String>,
     static_dir: Option<PathBuf>,
     pkg_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |n: usize| format!("<{n} hidden>");
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &"<hidden>")
+            .field("shop_id", &self.shop_id)
+            .field("shop_secrets", &hidden(self.shop_secrets.len()))
+            .field("webhook_secrets", &hidden(self.webhook_secrets.len()))
+            .field("admin_keys", &hidden(self.admin_keys.len()))
+            .field("allowed_origins", &self.allowed_origins)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -628,6 +645,19 @@ mod tests {
         for origin in ["https://tea.example", "http://localhost:5173", "https://shop.tea.example:8443"] {
             assert!(load(&[("LOYALTY_DEMO", "1"), ("LOYALTY_ALLOWED_ORIGINS", origin)]).is_ok(), "{origin}");
         }
+    }
+
+    #[test]
+    fn a_printed_config_shows_no_secret() {
+        let config = load(&[
+            ("LOYALTY_SHOP_SECRET", "shop-secret-0123456789abcdef-0123456789"),
+            ("LOYALTY_WEBHOOK_SECRET", "webhook-secret-0123456789abcdef-012345"),
+            ("LOYALTY_ADMIN_KEY", "admin-key-0123456789abcdef-0123456789ab"),
+            ("LOYALTY_SHOP_ID", "tea"),
+        ])
+        .expect("config");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("0123456789abcdef") && printed.contains("<1 hidden>"), "{printed}");
     }
 
     #[test]
