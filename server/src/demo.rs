@@ -63,6 +63,14 @@ const AFFINITY: &[&[&str]] = &[
 pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     let program =
         Program::from_json(PROGRAM).map_err(|p| ApiError::internal(format!("demo program: {p}")))?;
+    // The demo marks the databases it seeds; one seeded before the mark existed is known by its first program.
+    let marked: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'demo_database'")
+            .fetch_optional(&state.db)
+            .await?;
+    if marked.is_some() {
+        return Ok(());
+    }
     let first: Option<String> = sqlx::query_scalar("SELECT body FROM program_versions ORDER BY id LIMIT 1")
         .fetch_optional(&state.db)
         .await?;
@@ -80,6 +88,12 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
     let catalog = Vec::<CatalogProduct>::from_json_str(CATALOG)
         .map_err(|p| ApiError::internal(format!("demo catalog: {p}")))?;
     let now = state.now();
+    // A table of its own, not a migration: only a demo database has it, and a demo database stays one when the
+    // demo's program changes in a later release.
+    sqlx::query("CREATE TABLE IF NOT EXISTS demo_database (seeded_at INTEGER NOT NULL)")
+        .execute(&state.db)
+        .await?;
+    sqlx::query("INSERT INTO demo_database (seeded_at) VALUES (?)").bind(now).execute(&state.db).await?;
     store_program(state, &program, 0).await?;
     for product in &catalog {
         // The seasonal and limited products arrived last week; the rest have been on sale for months.
