@@ -5,8 +5,8 @@
 
 use crate::db::{self, NewEntry};
 use loyalty_core::{
-    referral_cap_since, referral_refund_reverses, referral_reward, same_person, EarnSource, LedgerEntry,
-    LedgerKind, Program, QualifyingEvent, ReferralStanding, ReferredOrder,
+    referral_available_at, referral_cap_since, referral_refund_reverses, referral_reward, same_person,
+    EarnSource, LedgerEntry, LedgerKind, Program, QualifyingEvent, ReferralStanding, ReferredOrder,
 };
 use serde_json::{json, Value};
 use sqlx::SqliteConnection;
@@ -86,11 +86,12 @@ pub async fn on_paid(
     // The referrer's entry names the reward, not the friend's order (which is not the referrer's business),
     // so that a reversal takes back exactly these points, pending or not.
     let referrer_key = format!("referral-{row}");
+    let qualifies_at = referral_available_at(program, paid_at);
     for (customer, points, order) in [
         (referrer.as_str(), reward.referrer_points, referrer_key.as_str()),
         (friend, reward.friend_points, order_id),
     ] {
-        append(tx, customer, LedgerKind::Earn, points, order, paid_at, now).await?;
+        append(tx, customer, LedgerKind::Earn, points, order, (paid_at, qualifies_at), now).await?;
     }
     Ok(answer)
 }
@@ -124,23 +125,28 @@ pub async fn on_refund(
         .execute(&mut *tx)
         .await?;
     let referrer_key = format!("referral-{row}");
+    // The reversal's qualifying event is dated with the reward's own, so the two cancel at the same instant.
+    let qualifies_at = referral_available_at(program, paid_at);
     for (customer, points, order) in [
         (referrer.as_str(), referrer_points, referrer_key.as_str()),
         (friend.as_str(), friend_points, order_id),
     ] {
-        append(tx, customer, LedgerKind::Reverse, points, order, now, now).await?;
+        append(tx, customer, LedgerKind::Reverse, points, order, (now, qualifies_at), now).await?;
     }
     Ok(json!({ "referrerPoints": -referrer_points, "friendPoints": -friend_points }))
 }
 
-/// A referral ledger entry and its qualifying event (referral points count toward tiers by default).
+/// A referral ledger entry at `at.0` and its qualifying event at `at.1` (referral points count toward tiers by
+/// default). The qualifying event is dated when the reward can be spent (`referral_available_at`): until then a
+/// refund can take it back, so it must not lift the shopper's tier either (an order priced at the higher tier
+/// meanwhile would keep that tier's bonus after the reversal).
 async fn append(
     tx: &mut SqliteConnection,
     customer: &str,
     kind: LedgerKind,
     points: i64,
     order: &str,
-    at: i64,
+    (at, qualifies_at): (i64, i64),
     now: i64,
 ) -> Result<(), sqlx::Error> {
     if points <= 0 {
@@ -150,8 +156,13 @@ async fn append(
         LedgerEntry { at, kind, points, source: EarnSource::Referral, order_id: Some(order.to_owned()) };
     db::append_ledger(&mut *tx, NewEntry { customer, entry, reason: None, actor: None }, now).await?;
     let sign = if kind == LedgerKind::Reverse { -1 } else { 1 };
-    let event =
-        QualifyingEvent { at, source: EarnSource::Referral, spend: 0, points: sign * points, orders: 0 };
+    let event = QualifyingEvent {
+        at: qualifies_at,
+        source: EarnSource::Referral,
+        spend: 0,
+        points: sign * points,
+        orders: 0,
+    };
     db::append_qualifying(&mut *tx, customer, &event).await
 }
 

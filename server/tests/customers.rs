@@ -631,7 +631,8 @@ async fn erasure_leaves_the_id_in_no_table_and_export_holds_everything_stored() 
         .iter()
         .filter_map(|e| e["source"].as_str())
         .collect();
-    assert_eq!(sources, ["purchase", "referral", "referral", "purchase"], "{export}");
+    // The referral rewards qualify (count toward tiers) once they can be spent, after the return window.
+    assert_eq!(sources, ["purchase", "purchase", "referral", "referral"], "{export}");
     let code_status: Vec<(String, bool)> = export["discountCodes"]
         .as_array()
         .expect("discount codes")
@@ -875,4 +876,30 @@ async fn a_reward_spendable_under_a_shorter_window_is_no_longer_reversed() {
     let refund = json!({"event": "refunded", "order": {"id": "f1-a", "customerId": "f1", "paidAt": paid, "currency": "CNY", "lines": []}, "refund": {"id": "rf1", "amount": 6000}});
     let (_, body) = server.webhook(refund).await;
     assert_eq!(body["referral"]["referrerPoints"], -500, "{body}");
+}
+
+#[tokio::test]
+async fn a_pending_referral_reward_does_not_lift_the_referrers_tier() {
+    // Gold at 500 points earned, 150%; the referral reward is 500. On the code before, the pending reward
+    // counted toward the tier at once: Ann's own order was priced at Gold (600 instead of 400), and kept
+    // that bonus when the friend's refund took the reward back.
+    let server = Server::start().await;
+    let mut program = referral_terms();
+    program["tierQualification"] = json!({"metric": "pointsEarned"});
+    program["tiers"] = json!([
+        {"id": "member", "name": {"zh-CN": "会员", "en": "Member"}, "threshold": 0},
+        {"id": "gold", "name": {"zh-CN": "黄金", "en": "Gold"}, "threshold": 500, "earnMultiplierPercent": 150}
+    ]);
+    server.load_program(program).await;
+    let code = server.me("ann").await["referral"]["code"].as_str().expect("code").to_owned();
+    let friend = json!({"event": "created", "customer": {"id": "f1", "email": "f1@example.com", "signedUpAt": server.now(), "referralCode": code}});
+    server.customer_webhook(friend).await;
+    let (_, body) = server.webhook(order("f1-a", "f1", server.now() - 60, 6000)).await;
+    assert_eq!(body["referral"]["referrerPoints"], 500, "{body}");
+    let (_, body) = server.webhook(order("ann-1", "ann", server.now() - 30, 40_000)).await;
+    assert_eq!(body["points"], 400, "priced at Member while the reward is pending: {body}");
+    assert_eq!(server.me("ann").await["tier"]["currentTierId"], "member");
+    // Once the window has closed, the reward counts.
+    server.running.state.advance_clock(31 * 86_400);
+    assert_eq!(server.me("ann").await["tier"]["currentTierId"], "gold");
 }
