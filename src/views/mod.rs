@@ -519,23 +519,17 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
             }
             return;
         }
+        // A discount code's button names it by a handle (its reward and time), never by the code itself: the
+        // page's scripts read attributes along every click's path (`composedPath`), analytics included.
+        "copy-code" => {
+            let code = code_by_handle(inner, &id);
+            if let Some(code) = code {
+                copy(inner, code);
+            }
+            return;
+        }
         "copy" => {
-            let weak = Rc::downgrade(inner);
-            let root: Element = inner.places.body.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let copied = dom::copy_text(&root, &id).await;
-                let Some(inner) = weak.upgrade() else { return };
-                inner.ui.borrow_mut().copied = Some(if copied { Ok(id.clone()) } else { Err(id.clone()) });
-                render(&inner);
-                let texts = inner.texts();
-                announce(&inner, if copied { texts.copied } else { texts.copy_failed });
-                if copied {
-                    // The text copied is a discount code or the referral link; the shop may keep codes out.
-                    let text =
-                        inner.client.borrow().codes_in_events().then(|| ("text", JsValue::from_str(&id)));
-                    dom::emit(&inner.host, "copy", &dom::object(text.as_slice()));
-                }
-            });
+            copy(inner, id);
             return;
         }
         _ => return,
@@ -546,6 +540,43 @@ fn act(inner: &Rc<Inner>, action: &str, id: String) {
             dom::focus(&control);
         }
     }
+}
+
+/// The handle a discount code's copy button names it by: its reward and when it was issued, which say nothing
+/// a script could spend.
+pub(crate) fn code_handle(reward_id: &str, created_at: i64) -> String {
+    format!("{created_at}-{reward_id}")
+}
+
+/// The code a copy button's handle names: the redemption just made, or one of the shopper's codes.
+fn code_by_handle(inner: &Rc<Inner>, handle: &str) -> Option<String> {
+    if let Some(Ok(redemption)) = &inner.ui.borrow().redeemed {
+        if code_handle(&redemption.reward_id, redemption.created_at) == handle {
+            return Some(redemption.code.clone());
+        }
+    }
+    let view = inner.client.borrow().view()?;
+    let shopper = view.shopper?;
+    shopper.codes.iter().find(|c| code_handle(&c.reward_id, c.created_at) == handle).map(|c| c.code.clone())
+}
+
+/// Copies `text` (a discount code or the referral link), shows and announces the outcome, and tells the page
+/// (without the text where the shop keeps codes out of its events).
+fn copy(inner: &Rc<Inner>, text: String) {
+    let weak = Rc::downgrade(inner);
+    let root: Element = inner.places.body.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let copied = dom::copy_text(&root, &text).await;
+        let Some(inner) = weak.upgrade() else { return };
+        inner.ui.borrow_mut().copied = Some(if copied { Ok(text.clone()) } else { Err(text.clone()) });
+        render(&inner);
+        let texts = inner.texts();
+        announce(&inner, if copied { texts.copied } else { texts.copy_failed });
+        if copied {
+            let detail = inner.client.borrow().codes_in_events().then(|| ("text", JsValue::from_str(&text)));
+            dom::emit(&inner.host, "copy", &dom::object(detail.as_slice()));
+        }
+    });
 }
 
 /// A share channel was chosen: the share sheet opens from here; a network's link opens by itself. Either
@@ -644,7 +675,8 @@ fn redeemed(weak: &Weak<Inner>, result: Result<Redemption, SyncError>) {
     match result {
         Ok(redemption) => {
             announce(&inner, &(texts.redeemed)(&redemption.reward_id));
-            if let Some(control) = dom::control(inner.root.as_ref(), "copy", &redemption.code) {
+            let handle = code_handle(&redemption.reward_id, redemption.created_at);
+            if let Some(control) = dom::control(inner.root.as_ref(), "copy-code", &handle) {
                 dom::focus(&control);
             }
             // Every listener on the document hears it (tag managers, analytics): the code only if allowed.

@@ -426,7 +426,12 @@ fn rewards(
                     &redemption.reward_id,
                     tag,
                 ))))
-                .child(code_line(&redemption.code, texts, ui)),
+                .child(code_line(
+                    &redemption.code,
+                    &super::code_handle(&redemption.reward_id, redemption.created_at),
+                    texts,
+                    ui,
+                )),
         );
     }
     if let Some(Err(message)) = &ui.redeemed {
@@ -497,17 +502,19 @@ fn rewards(
     section.child(El::new("ul").part("rewards-list").children(items))
 }
 
-/// A discount code with its copy button (and the copy's outcome).
-fn code_line(code: &str, texts: &Texts, ui: &Ui) -> El {
+/// A discount code with its copy button (and the copy's outcome). The button names the code by `handle`, and
+/// its accessible description is the code's element (no attribute holds the code).
+fn code_line(code: &str, handle: &str, texts: &Texts, ui: &Ui) -> El {
     let copied = match &ui.copied {
         Some(Ok(c)) if c == code => Some(texts.copied),
         Some(Err(c)) if c == code => Some(texts.copy_failed),
         _ => None,
     };
-    let mut line = El::new("p").part("code-line").child(El::new("code").part("code").text(code)).child(
-        El::button("secondary", texts.copy, "copy", code)
-            .attr("aria-label", &format!("{} {code}", texts.copy)),
-    );
+    let described = format!("code-{handle}");
+    let mut line = El::new("p")
+        .part("code-line")
+        .child(El::new("code").part("code").attr("id", &described).text(code))
+        .child(El::button("secondary", texts.copy, "copy-code", handle).attr("aria-describedby", &described));
     if let Some(copied) = copied {
         line = line.child(El::new("span").part("copied").text(copied));
     }
@@ -520,7 +527,7 @@ fn codes(program: &Program, shopper: &ShopperState, texts: &Texts, ui: &Ui) -> E
         shopper.codes.iter().map(|c| {
             let mut item = El::new("li")
                 .child(El::new("span").text(&reward_name(program, &c.reward_id, tag)))
-                .child(code_line(&c.code, texts, ui));
+                .child(code_line(&c.code, &super::code_handle(&c.reward_id, c.created_at), texts, ui));
             if c.used {
                 item = item.attr("data-used", "").child(El::new("span").part("used").text(texts.used));
             }
