@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md): `make demo` and `make test`.
-.PHONY: demo test setup size dist bench bench-server eval-recs bench-recs fuzz
+.PHONY: demo test setup size dist bench profile bench-server eval-recs bench-recs fuzz
 demo:
 	./scripts/demo.sh
 
@@ -19,6 +19,11 @@ dist:
 # The widget's start-up in headless Chromium: sizes, first render, long tasks, main-thread time, CLS, Lighthouse.
 bench:
 	./scripts/bench.sh
+
+# Where the bytes and the milliseconds go: twiggy on the release wasm (names kept in a profiling build of the same
+# code) by item, dominator and group, and CPU profiles of the demo product page by phase. Installs twiggy if missing.
+profile:
+	./scripts/profile.sh
 
 # Load benchmark of the reference server (wrk, optimised build, 10,000 shoppers); prints figures.
 bench-server:
