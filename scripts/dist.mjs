@@ -3,7 +3,7 @@
 // and the wasm side by side in dist/. Prints each file's size (raw and gzipped) and its SRI hash, and the
 // script tag to paste. The loader holds the other files' hashes and checks each before it runs.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { loader as loaderWith, sri } from "./minify.mjs";
 
 const pkg = new URL("../pkg/", import.meta.url);
@@ -32,6 +32,10 @@ let gz = 0;
 console.log(`dist/ (storefront-loyalty ${version}); sizes gzipped with -9`);
 for (const [name, bytes] of files) {
   writeFileSync(new URL(name, dist), bytes);
+  // Precompressed copies for a server that sends them as they are (nginx's gzip_static and brotli_static, the
+  // reference server's ServeDir): nothing compressed per request, and the best ratio.
+  writeFileSync(new URL(`${name}.gz`, dist), gzipSync(bytes, { level: 9 }));
+  writeFileSync(new URL(`${name}.br`, dist), brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
   const zipped = gzipSync(bytes, { level: 9 }).length;
   raw += bytes.length;
   gz += zipped;

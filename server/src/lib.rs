@@ -112,11 +112,16 @@ pub fn app(state: AppState) -> Router {
             },
         ))
         .with_state(state);
+    // A file's precompressed copy (`.br`, `.gz` beside it, as scripts/package.mjs writes them for the widget)
+    // goes to a browser that accepts it: nothing is compressed per request.
+    let files = |dir: &std::path::PathBuf| {
+        tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip()
+    };
     if let Some(pkg) = &config.pkg_dir {
-        app = app.nest_service("/pkg", tower_http::services::ServeDir::new(pkg));
+        app = app.nest_service("/pkg", files(pkg));
     }
     if let Some(dir) = &config.static_dir {
-        app = app.fallback_service(tower_http::services::ServeDir::new(dir));
+        app = app.fallback_service(files(dir));
     }
     // The strict policy a shop can use with the widget: only 'wasm-unsafe-eval' added to a self-only policy.
     // On every answer, pages included: no other site may frame them (clickjacking a "Redeem" button), and

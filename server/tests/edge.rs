@@ -368,3 +368,33 @@ async fn one_client_cannot_hold_every_connection() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(answers(connect_from(&server, [127, 0, 0, 1]).await).await);
 }
+
+#[tokio::test]
+async fn a_file_goes_compressed_to_a_browser_that_takes_it() {
+    // The widget's files are served with their precompressed copies (scripts/package.mjs writes `.br` and
+    // `.gz`): the wasm crossed the network whole (529 KB where 224 KB would do), and nothing was compressed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("w.wasm"), b"the whole file, uncompressed").expect("file");
+    std::fs::write(dir.path().join("w.wasm.br"), b"brotli bytes").expect("br");
+    std::fs::write(dir.path().join("w.wasm.gz"), b"gzip bytes").expect("gz");
+    let server =
+        Server::start_with_env(false, vec![("LOYALTY_PKG_DIR", dir.path().display().to_string())]).await;
+    let get = |encoding: Option<&'static str>| {
+        let mut request = server.client.get(server.url("/pkg/w.wasm"));
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+    for (accepts, encoding, body) in [
+        (Some("gzip, deflate, br, zstd"), Some("br"), "brotli bytes"),
+        (Some("gzip"), Some("gzip"), "gzip bytes"),
+        (None, None, "the whole file, uncompressed"),
+    ] {
+        let response = get(accepts).await.expect("request");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let got = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(got.as_deref(), encoding, "{accepts:?}");
+        assert_eq!(response.text().await.expect("body"), body, "{accepts:?}");
+    }
+}
