@@ -40,6 +40,8 @@ pub struct ServedCatalog {
     computed_at: i64,
     /// Sorted by id, so a `near` id is found by binary search.
     products: Arc<Vec<CatalogProduct>>,
+    /// How many are in stock: every `limit` from there up asks for all of them.
+    in_stock: usize,
 }
 
 /// `GET /v1/catalog` query: how many popular products, and the page's products whose neighbours to add.
@@ -154,8 +156,7 @@ pub async fn get_catalog(
     near.sort_unstable();
     near.dedup();
     // Every limit from the number of products in stock up asks for all of them: one key, one answer.
-    let in_stock = served.products.iter().filter(|p| p.in_stock).count();
-    let limit = limit.min(in_stock);
+    let limit = limit.min(served.in_stock);
     let key = crate::catalog_answers::AnswerKey { catalog: served.version, limit, near, columns, locales };
     // Computing an answer (the candidate set, up to a few MB of JSON, its hash) is CPU work: off the async
     // workers, so that requests asking for answers not cached yet cannot stall every other request.
@@ -310,5 +311,6 @@ async fn compute(state: &AppState, now: i64) -> Result<ServedCatalog, ApiError> 
     let mut served = served;
     served.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let version = CATALOG_VERSIONS.fetch_add(1, Ordering::Relaxed);
-    Ok(ServedCatalog { version, computed_at: now, products: Arc::new(served) })
+    let in_stock = served.iter().filter(|p| p.in_stock).count();
+    Ok(ServedCatalog { version, computed_at: now, products: Arc::new(served), in_stock })
 }

@@ -268,7 +268,7 @@ pub async fn customer_webhook(
     let event: CustomerEvent = decode(&bytes)?;
     let c = &event.customer;
     let mut problems = Problems::default();
-    if c.id.is_empty() || c.id.len() > 128 || c.id.contains('\n') {
+    if !crate::auth::is_customer_id(&c.id) {
         problems.push("customer.id", "must be 1 to 128 bytes without newlines");
     }
     // Times order events and say whether an account is new: one in the future (milliseconds, or a wrong clock)

@@ -419,21 +419,7 @@ async fn a_taken_over_attempt_cannot_finish_or_refund_the_others_work() {
     server.webhook(paid("o1", "c1", server.now() - 60, 200_000, 1)).await; // 2000 points
     let body = json!({"rewardId": "ten-off"});
     let lock = server.running.state.write_lock.lock().await;
-    let first = {
-        let (base, identity) = (server.base.clone(), server.identity("c1"));
-        let body = body.clone();
-        tokio::spawn(async move {
-            let response = reqwest::Client::new()
-                .post(format!("{base}/v1/redemptions"))
-                .header("authorization", identity)
-                .header("idempotency-key", "k1")
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (response.status(), response.json::<Value>().await.unwrap())
-        })
-    };
+    let first = redeem_in_background(&server, &body);
     // Let the first attempt claim the key and queue for the write lock.
     for _ in 0..200 {
         let claimed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'k1'")
@@ -446,21 +432,7 @@ async fn a_taken_over_attempt_cannot_finish_or_refund_the_others_work() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     server.running.state.advance_clock(120);
-    let second = {
-        let (base, identity) = (server.base.clone(), server.identity("c1"));
-        let body = body.clone();
-        tokio::spawn(async move {
-            let response = reqwest::Client::new()
-                .post(format!("{base}/v1/redemptions"))
-                .header("authorization", identity)
-                .header("idempotency-key", "k1")
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (response.status(), response.json::<Value>().await.unwrap())
-        })
-    };
+    let second = redeem_in_background(&server, &body);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     drop(lock);
     let (first, second) = (first.await.unwrap(), second.await.unwrap());
@@ -560,10 +532,10 @@ async fn a_resumed_reservation_refunds_what_was_debited_and_gives_what_was_paid_
         let server = Server::start_with_env(false, vec![("LOYALTY_COUPON_ENDPOINT", shop.url.clone())]).await;
         server.load_program(json!({})).await;
         server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await; // 600 points
-        let old = json!({"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "¥10 off"}, "kind": "amountOff", "cost": 500, "amountOff": 1000});
+        let old = ten_off(500, 1000);
         leave_reservation(&server, 500, server.now(), stored.then(|| old.clone())).await;
         server.running.state.advance_clock(60);
-        let dearer = json!({"id": "ten-off", "name": {"zh-CN": "立减50元", "en": "¥50 off"}, "kind": "amountOff", "cost": 5000, "amountOff": 5000});
+        let dearer = ten_off(5000, 5000);
         server.load_program(json!({"rewards": [dearer]})).await;
         let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
@@ -580,10 +552,10 @@ async fn a_resumed_reservation_refunds_what_was_debited_and_gives_what_was_paid_
         let server = Server::start().await;
         server.load_program(json!({})).await;
         server.webhook(paid("o1", "c1", server.now() - 60, 60_000, 1)).await;
-        let old = json!({"id": "ten-off", "name": {"zh-CN": "立减10元", "en": "¥10 off"}, "kind": "amountOff", "cost": 500, "amountOff": 1000});
+        let old = ten_off(500, 1000);
         leave_reservation(&server, 500, server.now(), stored.then_some(old)).await;
         server.running.state.advance_clock(60);
-        let dearer = json!({"id": "ten-off", "name": {"zh-CN": "立减50元", "en": "¥50 off"}, "kind": "amountOff", "cost": 5000, "amountOff": 5000});
+        let dearer = ten_off(5000, 5000);
         server.load_program(json!({"rewards": [dearer]})).await;
         let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -741,4 +713,27 @@ async fn the_sweep_leaves_a_reservation_whose_attempt_is_alive() {
     assert_eq!(me["balance"]["available"], 100);
     let (status, body) = server.redeem("c1", Some("k1"), json!({"rewardId": "ten-off"})).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::CREATED, Some(code.as_str())), "{body}");
+}
+
+/// A redemption of `body` as c1 with key `k1`, sent from a task of its own: its status and answer.
+fn redeem_in_background(server: &Server, body: &Value) -> tokio::task::JoinHandle<(StatusCode, Value)> {
+    let (base, identity, body) = (server.base.clone(), server.identity("c1"), body.clone());
+    tokio::spawn(async move {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/v1/redemptions"))
+            .header("authorization", identity)
+            .header("idempotency-key", "k1")
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        (response.status(), response.json::<Value>().await.expect("json"))
+    })
+}
+
+/// The "ten-off" reward at `cost` points, worth `amount_off` minor units.
+fn ten_off(cost: i64, amount_off: i64) -> Value {
+    let yuan = amount_off / 100;
+    json!({"id": "ten-off", "name": {"zh-CN": format!("立减{yuan}元"), "en": format!("¥{yuan} off")},
+        "kind": "amountOff", "cost": cost, "amountOff": amount_off})
 }
