@@ -154,6 +154,12 @@ struct Bad {
     message: String,
 }
 
+impl From<crate::json::Fault> for Bad {
+    fn from(fault: crate::json::Fault) -> Bad {
+        Bad { row: None, message: fault.message() }
+    }
+}
+
 impl From<String> for Bad {
     fn from(message: String) -> Bad {
         Bad { row: None, message }
@@ -161,16 +167,16 @@ impl From<String> for Bad {
 }
 
 /// Reads an array, each item with `item`.
-fn array<'a, T>(
+fn array<'a, T, E: Into<String>>(
     r: &mut Reader<'a>,
-    mut item: impl FnMut(&mut Reader<'a>) -> Result<T, String>,
+    mut item: impl FnMut(&mut Reader<'a>) -> Result<T, E>,
 ) -> Result<Vec<T>, Bad> {
     r.begin_array()?;
     let mut out = Vec::new();
     let mut first = true;
     while r.next_item(first)? {
         first = false;
-        let value = item(r).map_err(|message| Bad { row: Some(out.len()), message })?;
+        let value = item(r).map_err(|e| Bad { row: Some(out.len()), message: e.into() })?;
         out.push(value);
     }
     Ok(out)

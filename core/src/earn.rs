@@ -12,7 +12,7 @@
 
 use crate::money::{Currency, ExchangeRate, Money};
 use crate::problems::{check_range, Checker, Problems};
-use crate::program::{Bonus, Campaign, EarnRules, Program, Rounding, RoundingScope, MAX_AMOUNT};
+use crate::program::{Bonus, Campaign, EarnRules, EarnView, Rounding, RoundingScope, MAX_AMOUNT};
 use crate::time::{check_timestamp, Timestamp};
 use serde::Serialize;
 
@@ -167,8 +167,8 @@ wire_struct! {
 ///
 /// Equal to what a cart holding just this line earns, except that a minimum order the product alone does
 /// not reach is reported (`minimum_order_met: false`) rather than zeroing the points.
-pub fn points_for_product(
-    program: &Program,
+pub fn points_for_product<'a>(
+    program: impl Into<EarnView<'a>>,
     offer: &ProductOffer,
     context: &EarnContext,
 ) -> Result<EarnResult, Problems> {
@@ -198,16 +198,18 @@ pub fn points_for_product(
         }
         p
     };
+    let program = program.into();
     let checked = check_cart(program, &cart, context).map_err(problems)?;
     compute(program, &cart, checked, true).map_err(problems)
 }
 
 /// Points a cart (or a paid order) earns. The server awards exactly this for an order.
-pub fn points_for_cart(
-    program: &Program,
+pub fn points_for_cart<'a>(
+    program: impl Into<EarnView<'a>>,
     cart: &Cart,
     context: &EarnContext,
 ) -> Result<EarnResult, Problems> {
+    let program = program.into();
     let checked = check_cart(program, cart, context)?;
     compute(program, cart, checked, false)
 }
@@ -220,7 +222,11 @@ struct Checked<'a> {
     now: Timestamp,
 }
 
-fn check_cart<'a>(program: &'a Program, cart: &Cart, context: &EarnContext) -> Result<Checked<'a>, Problems> {
+fn check_cart<'a>(
+    program: EarnView<'a>,
+    cart: &Cart,
+    context: &EarnContext,
+) -> Result<Checked<'a>, Problems> {
     let mut c = Checker::default();
     let mut rate = ExchangeRate::ONE;
     if cart.currency == program.currency {
@@ -313,8 +319,8 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(program: &Program, checked: &Checked<'_>) -> Tally {
-        let earn = &program.earn;
+    fn new(program: EarnView<'_>, checked: &Checked<'_>) -> Tally {
+        let earn = program.earn;
         let mut keys = vec![
             (EarnComponentKind::Base, None),
             (EarnComponentKind::Tier, checked.tier_id.map(str::to_owned)),
@@ -423,12 +429,12 @@ fn share_discount(amounts: &[i64], discount: i64) -> Vec<i64> {
 
 /// The points of a checked cart; refused when they would exceed [`MAX_AMOUNT`] before the per-order cap.
 fn compute(
-    program: &Program,
+    program: EarnView<'_>,
     cart: &Cart,
     checked: Checked<'_>,
     is_product: bool,
 ) -> Result<EarnResult, Problems> {
-    let earn: &EarnRules = &program.earn;
+    let earn: &EarnRules = program.earn;
     let rate = checked.rate;
     let after_line_discounts: Vec<i64> =
         cart.lines.iter().map(|l| l.unit_price * l.quantity - l.discount).collect();

@@ -59,6 +59,42 @@ impl Json {
 /// Deepest nesting accepted; deeper documents are refused rather than risking the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// The message for a document nested deeper than [`MAX_DEPTH`].
+const TOO_DEEP: &str = "nesting deeper than 64";
+
+/// Why JSON text could not be read: what was expected, and where. It becomes a message only when reported,
+/// so a reader that only wants yes or no (the shell's [`ReadJson`]) links no formatting.
+#[derive(Debug)]
+pub struct Fault {
+    what: &'static str,
+    /// The member name, for a duplicate.
+    name: Option<String>,
+    pos: usize,
+    at_end: bool,
+}
+
+impl Fault {
+    /// "expected ':' at byte 12", "duplicate member \"a\" at byte 9", "unterminated string at the end of the
+    /// text".
+    pub fn message(&self) -> String {
+        let what = match &self.name {
+            Some(name) => format!("{} \"{name}\"", self.what),
+            None => self.what.to_owned(),
+        };
+        if self.at_end {
+            format!("{what} at the end of the text")
+        } else {
+            format!("{what} at byte {}", self.pos)
+        }
+    }
+}
+
+impl From<Fault> for String {
+    fn from(fault: Fault) -> String {
+        fault.message()
+    }
+}
+
 /// Parses JSON text (RFC 8259). Errors say what was expected and at which byte.
 pub fn parse(text: &str) -> Result<Json, Problems> {
     let mut parser = Parser { bytes: text.as_bytes(), text, pos: 0 };
@@ -70,7 +106,7 @@ pub fn parse(text: &str) -> Result<Json, Problems> {
             Ok(value)
         }
     });
-    result.map_err(|message| Problems::one("", format!("invalid JSON: {message}")))
+    result.map_err(|fault| Problems::one("", format!("invalid JSON: {}", fault.message())))
 }
 
 struct Parser<'a> {
@@ -80,22 +116,18 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error(&self, what: &str) -> String {
-        if self.pos >= self.bytes.len() {
-            format!("{what} at the end of the text")
-        } else {
-            format!("{what} at byte {}", self.pos)
-        }
+    fn error(&self, what: &'static str) -> Fault {
+        Fault { what, name: None, pos: self.pos, at_end: self.pos >= self.bytes.len() }
     }
 
-    fn skip_ws(&mut self) -> Result<(), String> {
+    fn skip_ws(&mut self) -> Result<(), Fault> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
         Ok(())
     }
 
-    fn literal(&mut self, word: &str, value: Json) -> Result<Json, String> {
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, Fault> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
@@ -104,9 +136,9 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, String> {
+    fn value(&mut self, depth: usize) -> Result<Json, Fault> {
         if depth > MAX_DEPTH {
-            return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
+            return Err(self.error(TOO_DEEP));
         }
         match self.bytes.get(self.pos) {
             None => Err(self.error("expected a JSON value")),
@@ -167,7 +199,7 @@ impl Parser<'_> {
                     };
                     if duplicate {
                         self.pos = start;
-                        return Err(self.error(&format!("duplicate member \"{key}\"")));
+                        return Err(Fault { name: Some(key), ..self.error("duplicate member") });
                     }
                     self.skip_ws()?;
                     if self.bytes.get(self.pos) != Some(&b':') {
@@ -201,8 +233,18 @@ impl Parser<'_> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<Json, String> {
+    fn number(&mut self) -> Result<Json, Fault> {
         let start = self.pos;
+        let integral = self.number_end()?;
+        let text = &self.text[start..self.pos];
+        Ok(match text.parse::<i64>() {
+            Ok(n) if integral => Json::Int(n),
+            _ => Json::Number(text.to_owned()),
+        })
+    }
+
+    /// Passes over a number, checking its form; true when it has no fraction or exponent.
+    fn number_end(&mut self) -> Result<bool, Fault> {
         if self.bytes[self.pos] == b'-' {
             self.pos += 1;
         }
@@ -229,14 +271,10 @@ impl Parser<'_> {
                 return Err(self.error("invalid number"));
             }
         }
-        let text = &self.text[start..self.pos];
-        Ok(match text.parse::<i64>() {
-            Ok(n) if integral => Json::Int(n),
-            _ => Json::Number(text.to_owned()),
-        })
+        Ok(integral)
     }
 
-    fn hex4(&mut self) -> Result<u32, String> {
+    fn hex4(&mut self) -> Result<u32, Fault> {
         let digits =
             self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.error("invalid \\u escape"))?;
         let mut value = 0;
@@ -248,7 +286,7 @@ impl Parser<'_> {
         Ok(value)
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, Fault> {
         self.pos += 1; // the opening quote
         let mut out = String::new();
         loop {
@@ -315,10 +353,11 @@ impl Parser<'_> {
 /// A pull reader over JSON text, for documents too large to hold as a [`Json`] tree: the caller walks
 /// objects and arrays and reads each value as the type it wants, and skips what it does not need without
 /// allocating. Errors say what was expected and at which byte, as [`parse`]'s do.
-pub(crate) struct Reader<'a>(Parser<'a>);
+pub struct Reader<'a>(Parser<'a>);
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(text: &'a str) -> Reader<'a> {
+    /// A reader at the start of `text`.
+    pub fn new(text: &'a str) -> Reader<'a> {
         Reader(Parser { bytes: text.as_bytes(), text, pos: 0 })
     }
 
@@ -327,7 +366,7 @@ impl<'a> Reader<'a> {
         self.0.bytes.get(self.0.pos).copied()
     }
 
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+    fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), Fault> {
         if self.peek() == Some(byte) {
             self.0.pos += 1;
             Ok(())
@@ -337,13 +376,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `{`.
-    pub(crate) fn begin_object(&mut self) -> Result<(), String> {
+    pub fn begin_object(&mut self) -> Result<(), Fault> {
         self.expect(b'{', "expected an object")
     }
 
     /// The next member's name (its value follows), or `None` at the object's end. `first` is true for the
     /// first call after `begin_object`.
-    pub(crate) fn next_key(&mut self, first: bool) -> Result<Option<String>, String> {
+    pub fn next_key(&mut self, first: bool) -> Result<Option<String>, Fault> {
         match self.peek() {
             Some(b'}') => {
                 self.0.pos += 1;
@@ -362,13 +401,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `[`.
-    pub(crate) fn begin_array(&mut self) -> Result<(), String> {
+    pub fn begin_array(&mut self) -> Result<(), Fault> {
         self.expect(b'[', "expected an array")
     }
 
     /// True when another item follows (read it next), false at the array's end. `first` is true for the first
     /// call after `begin_array`.
-    pub(crate) fn next_item(&mut self, first: bool) -> Result<bool, String> {
+    pub fn next_item(&mut self, first: bool) -> Result<bool, Fault> {
         match self.peek() {
             Some(b']') => {
                 self.0.pos += 1;
@@ -384,13 +423,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a value of any kind as a tree (for small values).
-    pub(crate) fn value(&mut self) -> Result<Json, String> {
+    pub fn value(&mut self) -> Result<Json, Fault> {
         let _ = self.0.skip_ws();
         self.0.value(0)
     }
 
     /// Reads a string.
-    pub(crate) fn string(&mut self) -> Result<String, String> {
+    pub fn string(&mut self) -> Result<String, Fault> {
         if self.peek() == Some(b'"') {
             self.0.string()
         } else {
@@ -399,7 +438,7 @@ impl<'a> Reader<'a> {
     }
 
     /// True and past it when the next value is `null`.
-    pub(crate) fn null(&mut self) -> bool {
+    pub fn null(&mut self) -> bool {
         if self.peek() == Some(b'n') && self.0.bytes[self.0.pos..].starts_with(b"null") {
             self.0.pos += 4;
             true
@@ -410,7 +449,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a whole number, written any way JSON allows (`100`, `100.0`, `1e2`; see `exact_int`), an error
     /// for any other value, fractions included.
-    pub(crate) fn int(&mut self) -> Result<i64, String> {
+    pub fn int(&mut self) -> Result<i64, Fault> {
         let start = self.0.pos;
         match self.peek() {
             Some(b'-' | b'0'..=b'9') => match self.0.number()? {
@@ -437,13 +476,13 @@ impl<'a> Reader<'a> {
 
     /// Skips one value of any kind without building it (strings are checked for escapes and control
     /// characters as when read, so a skipped value is valid JSON too).
-    pub(crate) fn skip(&mut self) -> Result<(), String> {
+    pub fn skip(&mut self) -> Result<(), Fault> {
         self.skip_at(0)
     }
 
-    fn skip_at(&mut self, depth: usize) -> Result<(), String> {
+    pub(crate) fn skip_at(&mut self, depth: usize) -> Result<(), Fault> {
         if depth > MAX_DEPTH {
-            return Err(self.0.error(&format!("nesting deeper than {MAX_DEPTH}")));
+            return Err(self.0.error(TOO_DEEP));
         }
         match self.peek() {
             Some(b'[') => {
@@ -465,12 +504,17 @@ impl<'a> Reader<'a> {
                 Ok(())
             }
             Some(b'"') => self.skip_string(),
-            _ => self.0.value(depth).map(drop),
+            // Scalars without building anything: a literal, or a number checked as the parser checks it.
+            Some(b'n') => self.0.literal("null", Json::Null).map(drop),
+            Some(b't') => self.0.literal("true", Json::Null).map(drop),
+            Some(b'f') => self.0.literal("false", Json::Null).map(drop),
+            Some(b'-' | b'0'..=b'9') => self.0.number_end().map(drop),
+            _ => Err(self.0.error("expected a JSON value")),
         }
     }
 
     /// Skips a string: the escapes are checked by reading them, the rest is passed over.
-    fn skip_string(&mut self) -> Result<(), String> {
+    fn skip_string(&mut self) -> Result<(), Fault> {
         let start = self.0.pos;
         self.0.pos += 1;
         loop {
@@ -491,8 +535,25 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads `true` or `false`.
+    pub fn bool(&mut self) -> Result<bool, Fault> {
+        match self.peek() {
+            Some(b't') => self.0.literal("true", Json::Bool(true)).map(|_| true),
+            Some(b'f') => self.0.literal("false", Json::Bool(false)).map(|_| false),
+            _ => Err(self.0.error("expected true or false")),
+        }
+    }
+
+    /// Reads a number as [`parse`] would: [`Json::Int`] or [`Json::Number`].
+    pub fn number(&mut self) -> Result<Json, Fault> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => self.0.number(),
+            _ => Err(self.0.error("expected a number")),
+        }
+    }
+
     /// Checks that nothing but white space follows the document.
-    pub(crate) fn end(&mut self) -> Result<(), String> {
+    pub fn end(&mut self) -> Result<(), Fault> {
         match self.peek() {
             None => Ok(()),
             Some(_) => Err(self.0.error("unexpected text after the JSON value")),
@@ -905,14 +966,206 @@ impl FromJson for BTreeMap<String, String> {
     }
 }
 
-/// Declares a wire struct and its [`FromJson`] decoder from one field list. `strict` rejects unknown members
-/// (documents written by hand); `lenient` ignores them (objects a developer passes, which may carry more).
+/// A wire type read straight from JSON text, with no tree and no message: yes or no. This is the decoder of
+/// the widget's shell, which must be small (every `format!` and every tree node is code a product page
+/// downloads); when it says no, the full decoder ([`FromJson`]) says why. Both are written by `wire_struct!`
+/// and `wire_enum!` from the same field list, and accept exactly the same documents (a property test in this
+/// module holds them to it).
+pub trait ReadJson: Sized {
+    /// True when an absent or null member is `None` rather than missing ([`Option`]).
+    const OPTIONAL: bool = false;
+
+    /// Reads one value at nesting `depth` (the document's root is 0), or `None` for anything [`FromJson`]
+    /// would refuse.
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self>;
+
+    /// A value to hold a struct's member until it is read (a required member is refused if it never is).
+    fn placeholder() -> Self;
+
+    /// Reads a whole document.
+    fn read_str(text: &str) -> Option<Self> {
+        let mut r = Reader::new(text);
+        let value = Self::read(&mut r, 0)?;
+        r.end().ok()?;
+        Some(value)
+    }
+}
+
+/// The start of any value: `None` past [`MAX_DEPTH`], as [`parse`] refuses it.
+fn deep_enough(depth: usize) -> Option<()> {
+    (depth <= MAX_DEPTH).then_some(())
+}
+
+impl ReadJson for i64 {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        r.int().ok()
+    }
+
+    fn placeholder() -> Self {
+        0
+    }
+}
+
+impl ReadJson for u32 {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        u32::try_from(i64::read(r, depth)?).ok()
+    }
+
+    fn placeholder() -> Self {
+        0
+    }
+}
+
+impl ReadJson for f64 {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        match r.number().ok()? {
+            Json::Int(n) => Some(n as f64),
+            Json::Number(text) => Some(approximate(&text)),
+            _ => None,
+        }
+    }
+
+    fn placeholder() -> Self {
+        0.0
+    }
+}
+
+impl ReadJson for bool {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        r.bool().ok()
+    }
+
+    fn placeholder() -> Self {
+        false
+    }
+}
+
+impl ReadJson for String {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        r.string().ok()
+    }
+
+    fn placeholder() -> Self {
+        String::new()
+    }
+}
+
+impl<T: ReadJson> ReadJson for Option<T> {
+    const OPTIONAL: bool = true;
+
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        if r.null() {
+            Some(None)
+        } else {
+            T::read(r, depth).map(Some)
+        }
+    }
+
+    fn placeholder() -> Self {
+        None
+    }
+}
+
+impl<T: ReadJson> ReadJson for Vec<T> {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        r.begin_array().ok()?;
+        let mut out = Vec::new();
+        let mut first = true;
+        while r.next_item(first).ok()? {
+            first = false;
+            out.push(T::read(r, depth + 1)?);
+        }
+        Some(out)
+    }
+
+    fn placeholder() -> Self {
+        Vec::new()
+    }
+}
+
+impl ReadJson for BTreeMap<String, String> {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        deep_enough(depth)?;
+        r.begin_object().ok()?;
+        let mut out = BTreeMap::new();
+        let mut first = true;
+        while let Some(key) = r.next_key(first).ok()? {
+            first = false;
+            let value = String::read(r, depth + 1)?;
+            if out.insert(key, value).is_some() {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
+    fn placeholder() -> Self {
+        BTreeMap::new()
+    }
+}
+
+/// A struct's members as `wire_struct!`'s reader walks them: the known ones by the index of their field, the
+/// others skipped, unless `others` lists the only ones that may be (a strict struct: none, or the members of
+/// the whole a projection leaves unread). Duplicates are refused, known or not, as [`parse`] refuses them.
+/// One body for every struct, so each struct adds only its field list and a match.
+#[inline(never)]
+pub fn read_members(
+    r: &mut Reader<'_>,
+    depth: usize,
+    fields: &[&str],
+    others: Option<&[&str]>,
+    required: u64,
+    field: &mut dyn FnMut(&mut Reader<'_>, usize) -> Option<()>,
+) -> Option<()> {
+    deep_enough(depth)?;
+    r.begin_object().ok()?;
+    let mut seen = 0_u64;
+    let mut given = 0_u64;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut first = true;
+    while let Some(key) = r.next_key(first).ok()? {
+        first = false;
+        deep_enough(depth + 1)?;
+        match fields.iter().position(|f| is_camel_case_of(&key, f)) {
+            Some(i) => {
+                if seen & 1 << i != 0 {
+                    return None;
+                }
+                seen |= 1 << i;
+                // A null member is an absent one: it keeps its default.
+                if !r.null() {
+                    field(r, i)?;
+                    given |= 1 << i;
+                }
+            }
+            None if skipped.contains(&key) => return None,
+            None if others.is_some_and(|names| !names.iter().any(|n| is_camel_case_of(&key, n))) => {
+                return None
+            }
+            None => {
+                skipped.push(key);
+                r.skip_at(depth + 1).ok()?;
+            }
+        }
+    }
+    (given & required == required).then_some(())
+}
+
+/// Declares a wire struct and its decoders ([`FromJson`], [`ReadJson`]) from one field list. `strict` rejects
+/// unknown members (documents written by hand); `lenient` ignores them (objects a developer passes, which may
+/// carry more); `strict [a, b]` also lets members `a` and `b` through unread (a projection of a larger type).
 /// A field written `name: Type = expr` takes `expr` when absent; `Option` fields are optional; others are
 /// required. Exported so the server declares its own wire types the same way.
 #[macro_export]
 macro_rules! wire_struct {
     (
-        $mode:ident;
+        $mode:ident $([$($skip:ident),* $(,)?])?;
         $(#[$attr:meta])*
         pub struct $name:ident {
             $( $(#[$fattr:meta])* pub $field:ident : $ty:ty $(= $default:expr)? ),* $(,)?
@@ -923,21 +1176,77 @@ macro_rules! wire_struct {
             $( $(#[$fattr])* pub $field: $ty ),*
         }
 
+        impl $name {
+            /// The members this type reads, by Rust name (camelCase on the wire).
+            pub const WIRE_FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+
         impl $crate::json::FromJson for $name {
             fn from_json(value: &$crate::json::Json, c: &mut $crate::Checker) -> Option<Self> {
                 let members = c.object(value)?;
                 $( let $field = c.member::<$ty>(members, stringify!($field), $crate::wire_struct!(@default $($default)?)); )*
-                $crate::wire_struct!(@unknown $mode, c, members, [$(stringify!($field)),*]);
+                $crate::wire_struct!(@unknown $mode, c, members, [$(stringify!($field),)* $($(stringify!($skip)),*)?]);
                 Some($name { $( $field: $field? ),* })
+            }
+        }
+
+        impl $crate::json::ReadJson for $name {
+            fn read(r: &mut $crate::json::Reader<'_>, depth: usize) -> Option<Self> {
+                // Members without a default that may not be absent, by index.
+                const REQUIRED: u64 = {
+                    let mut mask = 0;
+                    let mut i = 0;
+                    $(
+                        if !$crate::wire_struct!(@has_default $($default)?) && !<$ty as $crate::json::ReadJson>::OPTIONAL {
+                            mask |= 1 << i;
+                        }
+                        i += 1;
+                    )*
+                    let _ = i;
+                    mask
+                };
+                let mut out = $name {
+                    $( $field: $crate::wire_struct!(@init $ty $(, $default)?) ),*
+                };
+                $crate::json::read_members(
+                    r,
+                    depth,
+                    &[$(stringify!($field)),*],
+                    $crate::wire_struct!(@others $mode [$($(stringify!($skip)),*)?]),
+                    REQUIRED,
+                    &mut |r, i| {
+                        let mut n = 0;
+                        $(
+                            if i == n {
+                                out.$field = <$ty as $crate::json::ReadJson>::read(r, depth + 1)?;
+                                return Some(());
+                            }
+                            n += 1;
+                        )*
+                        let _ = n;
+                        None
+                    },
+                )?;
+                Some(out)
+            }
+
+            fn placeholder() -> Self {
+                $name { $( $field: <$ty as $crate::json::ReadJson>::placeholder() ),* }
             }
         }
 
         $crate::serde_through_json!($name);
     };
+    (@has_default) => { false };
+    (@has_default $default:expr) => { true };
+    (@init $ty:ty) => { <$ty as $crate::json::ReadJson>::placeholder() };
+    (@init $ty:ty, $default:expr) => { $default };
+    (@others strict [$($skip:expr),*]) => { Some(&[$($skip),*]) };
+    (@others lenient []) => { None };
     (@default) => { None };
     (@default $default:expr) => { Some($default) };
-    (@unknown strict, $c:ident, $members:ident, [$($f:expr),*]) => { $c.reject_unknown($members, &[$($f),*]) };
-    (@unknown lenient, $c:ident, $members:ident, [$($f:expr),*]) => {};
+    (@unknown strict, $c:ident, $members:ident, [$($f:expr),* $(,)?]) => { $c.reject_unknown($members, &[$($f),*]) };
+    (@unknown lenient, $c:ident, $members:ident, [$($f:expr),* $(,)?]) => {};
 }
 
 /// Declares a wire enum of unit variants, written in JSON as camelCase strings, and its decoder.
@@ -973,6 +1282,19 @@ macro_rules! wire_enum {
             }
         }
 
+        impl $crate::json::ReadJson for $name {
+            fn read(r: &mut $crate::json::Reader<'_>, depth: usize) -> Option<Self> {
+                const NAMES: &[&str] = &[$(stringify!($variant)),*];
+                const VALUES: &[$name] = &[$($name::$variant),*];
+                let s = <String as $crate::json::ReadJson>::read(r, depth)?;
+                NAMES.iter().position(|n| $crate::json::is_camel_case_of(&s, n)).map(|i| VALUES[i])
+            }
+
+            fn placeholder() -> Self {
+                [$($name::$variant),*][0]
+            }
+        }
+
         $crate::serde_through_json!($name);
     };
 }
@@ -988,6 +1310,66 @@ mod tests {
 
     fn bad(text: &str, message: &str) {
         assert_eq!(parse(text).map_err(|p| p.to_string()), Err(message.to_owned()), "{text}");
+    }
+
+    /// The quiet reader's verdict and value equal the decoder's, for the cases a generated document rarely
+    /// hits: duplicates (known and unknown members), nesting at the limit, nulls, numbers written as decimals,
+    /// the members a projection may pass over unread, and text after the document.
+    #[test]
+    fn the_quiet_reader_agrees_with_the_decoder() {
+        use crate::{EarnConfig, EarnRate, Money};
+        fn same<T: FromJson + ReadJson + PartialEq + std::fmt::Debug>(text: &str, readable: bool) {
+            let decoded = T::from_json_str(text).ok();
+            assert_eq!(T::read_str(text), decoded, "{text}");
+            assert_eq!(decoded.is_some(), readable, "{text}");
+        }
+        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        // Strict: members by name, no other, no twice.
+        same::<EarnRate>(r#"{"points": 1, "perAmount": 100}"#, true);
+        same::<EarnRate>(r#" {"perAmount": 100, "points": 1e1} "#, true);
+        same::<EarnRate>(r#"{"points": 1, "points": 2, "perAmount": 100}"#, false);
+        same::<EarnRate>(r#"{"points": 1, "perAmount": 100, "other": 1}"#, false);
+        same::<EarnRate>(r#"{"points": 1.5, "perAmount": 100}"#, false);
+        same::<EarnRate>(r#"{"points": null, "perAmount": 100}"#, false);
+        same::<EarnRate>(r#"{"points": 1, "perAmount": 100} x"#, false);
+        same::<EarnRate>(r#"{"points": 1, "perAmount": 100"#, false);
+        // Lenient: other members are skipped, but never twice and never past the depth limit.
+        same::<Money>(r#"{"amount": 100.0, "currency": "CNY", "note": {"a": [1, "x", null, true]}}"#, true);
+        same::<Money>(r#"{"amount": 1, "currency": "CNY", "note": 1, "note": 2}"#, false);
+        same::<Money>(r#"{"amount": 1, "currency": "XYZ"}"#, false);
+        same::<Money>(r#"{"amount": 1, "currency": "CNY", "note": "\u00e9\ud83d\ude00"}"#, true);
+        same::<Money>(r#"{"amount": 1, "currency": "CNY", "note": "\ud83d"}"#, false);
+        same::<Money>(r#"{"amount": 1, "currency": "CNY", "note": 01}"#, false);
+        same::<Money>(&format!(r#"{{"amount": 1, "currency": "CNY", "note": {}}}"#, nest(MAX_DEPTH)), true);
+        same::<Money>(
+            &format!(r#"{{"amount": 1, "currency": "CNY", "note": {}}}"#, nest(MAX_DEPTH + 1)),
+            false,
+        );
+        same::<Vec<Money>>(
+            &format!(
+                "{}{}{}",
+                "[".repeat(MAX_DEPTH - 1),
+                r#"{"amount": 1, "currency": "CNY"}"#,
+                "]".repeat(MAX_DEPTH - 1)
+            ),
+            false,
+        );
+        // A projection passes over the whole's other members, and refuses anything else.
+        let program = r#"{"version": 1, "currency": "CNY", "locales": ["en"], "name": {"en": "Club"},
+            "earn": {"rate": {"points": 1, "perAmount": 100}}, "rewards": [{"any": "thing"}]}"#;
+        same::<EarnConfig>(program, true);
+        same::<EarnConfig>(&program.replace(r#""rewards""#, r#""rewardz""#), false);
+        same::<EarnConfig>(&program.replace(r#""name""#, r#""earn": {}, "name""#), false);
+    }
+
+    #[test]
+    fn a_projection_passes_over_exactly_the_members_of_the_whole_it_does_not_read() {
+        let mut read: Vec<&str> = crate::EarnConfig::WIRE_FIELDS.to_vec();
+        read.extend(["name", "lifecycle", "tier_qualification", "rewards", "birthday", "referral"]);
+        read.sort_unstable();
+        let mut whole = crate::ProgramConfig::WIRE_FIELDS.to_vec();
+        whole.sort_unstable();
+        assert_eq!(read, whole, "EarnConfig's skip list must name ProgramConfig's other members");
     }
 
     #[test]

@@ -51,14 +51,14 @@ pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, qualifying_spend, Cart, CartLine, EarnComponent,
     EarnComponentKind, EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,
 };
-pub use json::{FromJson, Json};
+pub use json::{FromJson, Json, ReadJson};
 pub use money::{Currency, ExchangeRate, Money};
 pub use problems::{Checker, Problem, Problems};
 pub use program::{
-    BirthdayGift, Bonus, Campaign, EarnBasis, EarnRate, EarnRules, EarnSource, Expiry, ExpiryMode,
-    LocalizedText, PointsLifecycle, ProductMatch, Program, ProgramConfig, Reward, RewardKind, Rounding,
-    RoundingScope, Tier, TierMetric, TierPeriod, TierPeriodKind, TierQualification, MAX_AMOUNT,
-    MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
+    BirthdayGift, Bonus, Campaign, EarnBasis, EarnConfig, EarnProgram, EarnRate, EarnRules, EarnSource,
+    EarnView, Expiry, ExpiryMode, LocalizedText, PointsLifecycle, ProductMatch, Program, ProgramConfig,
+    Reward, RewardKind, Rounding, RoundingScope, Tier, TierMetric, TierPeriod, TierPeriodKind,
+    TierQualification, MAX_AMOUNT, MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
 };
 pub use qr::{qr_svg, QrSvg, QUIET_ZONE};
 pub use recommend::{
@@ -72,6 +72,9 @@ pub use referral::{
     CODE_ALPHABET, CODE_LENGTH,
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
-pub use shopper::{Activity, IssuedCode, Redemption, ReferralStanding, ShopperState};
+pub use shopper::{
+    Activity, BalanceGlance, IssuedCode, Redemption, ReferralStanding, ShopperGlance, ShopperState,
+    TierGlance,
+};
 pub use tier::{retained_tier, tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
 pub use time::Timestamp;

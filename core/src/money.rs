@@ -5,7 +5,7 @@
 //! backend as a fraction of minor units, so points are always counted in the program's base currency and
 //! never per unit of whatever currency the page displays.
 
-use crate::json::{FromJson, Json};
+use crate::json::{FromJson, Json, ReadJson, Reader};
 use crate::problems::Checker;
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -82,15 +82,23 @@ impl Currency {
 
     /// Parses an ISO 4217 code such as `"CNY"`; unknown or malformed codes are refused.
     pub fn parse(code: &str) -> Result<Currency, String> {
-        let known = EXPONENTS.iter().any(|(c, _)| *c == code);
-        match code.as_bytes() {
-            [a, b, c] if known => Ok(Currency([*a, *b, *c])),
-            _ if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
+        match Currency::known(code) {
+            Some(currency) => Ok(currency),
+            None if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
                 Err(format!("unsupported currency \"{code}\""))
             }
             _ => Err(format!(
                 "must be an ISO 4217 code of three capital letters such as \"CNY\", got \"{code}\""
             )),
+        }
+    }
+
+    /// The currency of a code this build knows, without saying why not.
+    pub fn known(code: &str) -> Option<Currency> {
+        let known = EXPONENTS.iter().any(|(c, _)| *c == code);
+        match code.as_bytes() {
+            [a, b, c] if known => Some(Currency([*a, *b, *c])),
+            _ => None,
         }
     }
 
@@ -154,6 +162,16 @@ impl FromJson for Currency {
     fn from_json(value: &Json, c: &mut Checker) -> Option<Self> {
         let code = String::from_json(value, c)?;
         Currency::parse(&code).map_err(|message| c.fail(message)).ok()
+    }
+}
+
+impl ReadJson for Currency {
+    fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
+        Currency::known(&String::read(r, depth)?)
+    }
+
+    fn placeholder() -> Self {
+        Currency::CNY
     }
 }
 

@@ -453,6 +453,85 @@ wire_enum! {
     }
 }
 
+wire_struct! {
+    strict [name, lifecycle, tier_qualification, rewards, birthday, referral];
+    /// The part of a program that earning reads, as a product page's shell decodes it: the members it does not
+    /// need are passed over unread, and any other member is refused as [`ProgramConfig`] refuses it.
+    /// [`EarnConfig::validate`] applies the checks [`ProgramConfig::validate`] applies to these members, with
+    /// the same functions, so a program the whole check accepts gives the same points through either.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct EarnConfig {
+        /// Format version; must be [`PROGRAM_VERSION`].
+        pub version: u32,
+        /// The base currency.
+        pub currency: Currency,
+        /// Locales the texts are given in.
+        pub locales: Vec<String>,
+        /// How purchases earn points.
+        pub earn: EarnRules,
+        /// VIP tiers, lowest first.
+        pub tiers: Vec<Tier> = Vec::new(),
+    }
+}
+
+impl EarnConfig {
+    /// Checks the members earning reads, as [`ProgramConfig::validate`] checks them.
+    pub fn validate(self) -> Result<EarnProgram, Problems> {
+        let mut c = Checker::default();
+        check_version(&mut c, self.version);
+        let locales: &[String] = if check_locales(&mut c, &self.locales) { &self.locales } else { &[] };
+        c.field("earn", |c| self.earn.check(c, locales));
+        check_tiers(&mut c, &self.tiers, locales);
+        c.finish()?;
+        Ok(EarnProgram { config: self })
+    }
+}
+
+/// An [`EarnConfig`] that passed validation: what the shell computes points with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarnProgram {
+    config: EarnConfig,
+}
+
+impl std::ops::Deref for EarnProgram {
+    type Target = EarnConfig;
+
+    fn deref(&self) -> &EarnConfig {
+        &self.config
+    }
+}
+
+/// What the earning rules read of a program: its base currency, earn rules and tiers. A whole [`Program`]
+/// gives one, and so does the [`EarnProgram`] of a product page's shell: one computation for both.
+#[derive(Clone, Copy, Debug)]
+pub struct EarnView<'a> {
+    /// The base currency.
+    pub currency: Currency,
+    /// How purchases earn points.
+    pub earn: &'a EarnRules,
+    /// VIP tiers, lowest first.
+    pub tiers: &'a [Tier],
+}
+
+impl<'a> EarnView<'a> {
+    /// The tier with this id.
+    pub fn tier(&self, id: &str) -> Option<&'a Tier> {
+        self.tiers.iter().find(|t| t.id == id)
+    }
+}
+
+impl<'a> From<&'a Program> for EarnView<'a> {
+    fn from(program: &'a Program) -> EarnView<'a> {
+        EarnView { currency: program.currency, earn: &program.earn, tiers: &program.tiers }
+    }
+}
+
+impl<'a> From<&'a EarnProgram> for EarnView<'a> {
+    fn from(program: &'a EarnProgram) -> EarnView<'a> {
+        EarnView { currency: program.currency, earn: &program.earn, tiers: &program.tiers }
+    }
+}
+
 /// A program that passed validation. Build one with [`Program::from_json`] or [`ProgramConfig::validate`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
@@ -518,20 +597,15 @@ impl ProgramConfig {
     /// Checks every rule of the format and returns a [`Program`], or every problem found with its path.
     pub fn validate(self) -> Result<Program, Problems> {
         let mut c = Checker::default();
-        if self.version != PROGRAM_VERSION {
-            c.fail_at(
-                "version",
-                format!("unsupported version {} (this build reads {PROGRAM_VERSION})", self.version),
-            );
-        }
+        check_version(&mut c, self.version);
         // Texts are checked against the locales only once the list itself is right; otherwise every text
         // would repeat the same mistake.
-        let locales: &[String] = if self.check_locales(&mut c) { &self.locales } else { &[] };
+        let locales: &[String] = if check_locales(&mut c, &self.locales) { &self.locales } else { &[] };
         c.field("name", |c| check_text(c, locales, &self.name));
         c.field("earn", |c| self.earn.check(c, locales));
         c.field("lifecycle", |c| self.lifecycle.check(c));
         c.field("tierQualification", |c| self.tier_qualification.check(c));
-        self.check_tiers(&mut c, locales);
+        check_tiers(&mut c, &self.tiers, locales);
         self.check_rewards(&mut c, locales);
         if let Some(gift) = &self.birthday {
             c.field("birthday", |c| {
@@ -544,46 +618,6 @@ impl ProgramConfig {
         }
         c.finish()?;
         Ok(Program { config: self })
-    }
-
-    /// Checks the locale list; true when it is usable for checking texts.
-    fn check_locales(&self, c: &mut Checker) -> bool {
-        let mut ok = !self.locales.is_empty();
-        if self.locales.is_empty() {
-            c.fail_at("locales", "must list at least one locale, e.g. [\"zh-CN\", \"en\"]");
-        }
-        c.each("locales", &self.locales, |c, i, tag| {
-            let well_formed = !tag.is_empty()
-                && tag.len() <= 35
-                && tag
-                    .split('-')
-                    .all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
-            if !well_formed {
-                ok = false;
-                c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got \"{tag}\""));
-            } else if self.locales[..i].contains(tag) {
-                ok = false;
-                c.fail(format!("duplicate locale \"{tag}\""));
-            }
-        });
-        ok
-    }
-
-    fn check_tiers(&self, c: &mut Checker, locales: &[String]) {
-        check_unique(c, "tiers", self.tiers.iter().map(|t| t.id.as_str()));
-        c.each("tiers", &self.tiers, |c, i, tier| {
-            check_id(c, "id", &tier.id);
-            c.field("name", |c| check_text(c, locales, &tier.name));
-            check_range(c, "threshold", tier.threshold, 0, MAX_AMOUNT);
-            if i > 0 {
-                let previous = self.tiers[i - 1].threshold;
-                c.require("threshold", tier.threshold > previous, || {
-                    format!("must be greater than tiers[{}].threshold ({previous})", i - 1)
-                });
-            }
-            check_multiplier(c, "earnMultiplierPercent", tier.earn_multiplier_percent);
-            c.each("benefits", &tier.benefits, |c, _, text| check_text(c, locales, text));
-        });
     }
 
     fn check_rewards(&self, c: &mut Checker, locales: &[String]) {
@@ -624,6 +658,52 @@ impl ProgramConfig {
             }
         });
     }
+}
+
+fn check_version(c: &mut Checker, version: u32) {
+    if version != PROGRAM_VERSION {
+        c.fail_at("version", format!("unsupported version {version} (this build reads {PROGRAM_VERSION})"));
+    }
+}
+
+/// Checks the locale list; true when it is usable for checking texts.
+fn check_locales(c: &mut Checker, locales: &[String]) -> bool {
+    let mut ok = !locales.is_empty();
+    if locales.is_empty() {
+        c.fail_at("locales", "must list at least one locale, e.g. [\"zh-CN\", \"en\"]");
+    }
+    c.each("locales", locales, |c, i, tag| {
+        let well_formed = !tag.is_empty()
+            && tag.len() <= 35
+            && tag
+                .split('-')
+                .all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
+        if !well_formed {
+            ok = false;
+            c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got \"{tag}\""));
+        } else if locales[..i].contains(tag) {
+            ok = false;
+            c.fail(format!("duplicate locale \"{tag}\""));
+        }
+    });
+    ok
+}
+
+fn check_tiers(c: &mut Checker, tiers: &[Tier], locales: &[String]) {
+    check_unique(c, "tiers", tiers.iter().map(|t| t.id.as_str()));
+    c.each("tiers", tiers, |c, i, tier| {
+        check_id(c, "id", &tier.id);
+        c.field("name", |c| check_text(c, locales, &tier.name));
+        check_range(c, "threshold", tier.threshold, 0, MAX_AMOUNT);
+        if i > 0 {
+            let previous = tiers[i - 1].threshold;
+            c.require("threshold", tier.threshold > previous, || {
+                format!("must be greater than tiers[{}].threshold ({previous})", i - 1)
+            });
+        }
+        check_multiplier(c, "earnMultiplierPercent", tier.earn_multiplier_percent);
+        c.each("benefits", &tier.benefits, |c, _, text| check_text(c, locales, text));
+    });
 }
 
 fn kind_name(kind: RewardKind) -> &'static str {

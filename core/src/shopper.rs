@@ -43,6 +43,52 @@ wire_struct! {
 
 wire_struct! {
     lenient;
+    /// What a product page's shell reads of a [`ShopperState`]: whose it is, the available balance and the
+    /// current tier (which earns its multiplier). Everything else is passed over unread; a state the full
+    /// decoder accepts reads here to the same values (a property test holds it).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct ShopperGlance {
+        /// The shop's id for the shopper.
+        pub customer_id: String,
+        /// The balance's available points.
+        pub balance: BalanceGlance,
+        /// The current tier, if any.
+        pub tier: Option<TierGlance>,
+    }
+}
+
+wire_struct! {
+    lenient;
+    /// A [`BalanceView`]'s available points.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct BalanceGlance {
+        /// Points that can be spent now.
+        pub available: i64,
+    }
+}
+
+wire_struct! {
+    lenient;
+    /// A [`TierProgress`]'s current tier.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct TierGlance {
+        /// The current tier's id; none below the first threshold.
+        pub current_tier_id: Option<String>,
+    }
+}
+
+impl From<&ShopperState> for ShopperGlance {
+    fn from(state: &ShopperState) -> ShopperGlance {
+        ShopperGlance {
+            customer_id: state.customer_id.clone(),
+            balance: BalanceGlance { available: state.balance.available },
+            tier: state.tier.as_ref().map(|t| TierGlance { current_tier_id: t.current_tier_id.clone() }),
+        }
+    }
+}
+
+wire_struct! {
+    lenient;
     /// The shopper's referral code and its results.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
     #[serde(rename_all = "camelCase")]

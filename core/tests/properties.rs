@@ -328,6 +328,50 @@ proptest! {
         let _ = Program::from_json(&value.to_string());
     }
 
+    /// The shell's quiet reader and the full decoder accept the same documents and read the same values, for
+    /// every wire type the shell reads (they are generated from one field list; this holds the two bodies to it).
+    #[test]
+    fn the_quiet_reader_accepts_what_the_decoder_accepts(value in arb_json(), path in prop::collection::vec(0usize..16, 1..5)) {
+        let mut damaged = serde_json::to_value(arb_base()).expect("serializes");
+        damage(&mut damaged, &path, value.clone());
+        for text in [value.to_string(), damaged.to_string()] {
+            agree::<ProgramConfig>(&text)?;
+            agree::<EarnConfig>(&text)?;
+            agree::<ShopperState>(&text)?;
+            // The shell's glance reads every state the decoder accepts, to the same values.
+            if let Ok(state) = ShopperState::from_json_str(&text) {
+                prop_assert_eq!(ShopperGlance::read_str(&text), Some(ShopperGlance::from(&state)));
+            }
+            agree::<ProductOffer>(&text)?;
+            agree::<Cart>(&text)?;
+        }
+    }
+
+    /// The shell's projection of a program earns what the whole program earns, for any program the whole check
+    /// accepts, and is accepted whenever the whole program is.
+    #[test]
+    fn the_shells_projection_earns_what_the_program_earns(program in arb_program(), cart in arb_cart(), pick in 0usize..5, day in -4i64..=6) {
+        let text = serde_json::to_string(&program).expect("serializes");
+        let part = EarnConfig::read_str(&text).expect("the projection reads a valid program").validate().expect("and accepts it");
+        let context = EarnContext { now: NOW + day * DAY, tier_id: tier_for(&program, pick) };
+        prop_assert_eq!(points_for_cart(&part, &cart, &context), points_for_cart(&program, &cart, &context));
+        for line in &cart.lines {
+            let offer = offer(line);
+            prop_assert_eq!(points_for_product(&part, &offer, &context), points_for_product(&program, &offer, &context));
+        }
+    }
+
+    #[test]
+    fn a_damaged_program_the_whole_check_accepts_the_projection_accepts(path in prop::collection::vec(0usize..16, 1..5), value in arb_json()) {
+        let mut program = serde_json::to_value(arb_base()).expect("serializes");
+        damage(&mut program, &path, value);
+        let text = program.to_string();
+        if Program::from_json(&text).is_ok() {
+            let part = EarnConfig::read_str(&text).map(EarnConfig::validate);
+            prop_assert!(matches!(part, Some(Ok(_))), "{text}");
+        }
+    }
+
     #[test]
     fn validation_never_panics_when_a_valid_program_is_damaged(path in prop::collection::vec(0usize..16, 1..5), value in arb_json()) {
         let mut program = serde_json::to_value(arb_base()).expect("serializes");
@@ -337,6 +381,18 @@ proptest! {
             prop_assert!(problems.0.iter().all(|p| !p.message.is_empty()));
         }
     }
+}
+
+/// One document through both decoders of `T`: the same verdict, the same value.
+fn agree<T: FromJson + ReadJson + PartialEq + std::fmt::Debug>(text: &str) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        T::read_str(text),
+        T::from_json_str(text).ok(),
+        "{}: {}",
+        std::any::type_name::<T>(),
+        text
+    );
+    Ok(())
 }
 
 fn arb_base() -> ProgramConfig {

@@ -10,9 +10,10 @@ use loyalty_core::json::Json;
 use loyalty_core::{
     index_from_columns, landing_code, parse_catalog, points_for_cart, points_for_product, recommend,
     referral_link, rewards_overview, share_intent, Cart, CartLine, CatalogColumns, CatalogIndex,
-    CatalogProduct, EarnContext, EarnResult, HistoryEvent, HistoryKind, Loyalty, ProductOffer, Program,
-    Ranking, RecommendContext, RecommendRequest, ReferralCode, ShareChannel, TierMetric, TierProgress,
-    CODE_ALPHABET, CODE_LENGTH, MAX_AMOUNT, MAX_QUANTITY,
+    CatalogProduct, EarnConfig, EarnContext, EarnResult, FromJson, HistoryEvent, HistoryKind, Loyalty,
+    ProductOffer, Program, ProgramConfig, Ranking, ReadJson, RecommendContext, RecommendRequest,
+    ReferralCode, ShareChannel, TierMetric, TierProgress, CODE_ALPHABET, CODE_LENGTH, MAX_AMOUNT,
+    MAX_QUANTITY,
 };
 use std::sync::LazyLock;
 
@@ -45,6 +46,12 @@ static CODE: LazyLock<ReferralCode> = LazyLock::new(|| ReferralCode::from_random
 /// the largest amounts and quantities the rules accept, `points` equals the sum of `components` (EarnResult).
 pub fn check_program(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
+    // The shell's quiet reader accepts exactly what the decoder accepts (json.rs, ReadJson).
+    assert_eq!(
+        ProgramConfig::read_str(text),
+        ProgramConfig::from_json_str(text).ok(),
+        "the quiet reader and the decoder disagree"
+    );
     let program = match Program::from_json(text) {
         Ok(program) => program,
         Err(problems) => {
@@ -55,6 +62,11 @@ pub fn check_program(data: &[u8]) {
     };
     let written = serde_json::to_string(&program).expect("a program serialises");
     assert_eq!(Program::from_json(&written).as_ref(), Ok(&program), "does not read back: {written}");
+    // The shell's projection accepts every valid program and earns what it earns (below).
+    let part = EarnConfig::read_str(text)
+        .map(EarnConfig::validate)
+        .and_then(Result::ok)
+        .expect("the shell's projection refuses a valid program");
 
     // One product that every bonus, campaign and exclusion names, and one that none does.
     let earn = &program.earn;
@@ -91,7 +103,9 @@ pub fn check_program(data: &[u8]) {
                     exchange_rate: None,
                     quantity,
                 };
-                if let Ok(result) = points_for_product(&program, &offer, &context) {
+                let result = points_for_product(&program, &offer, &context);
+                assert_eq!(points_for_product(&part, &offer, &context), result, "the shell earns otherwise");
+                if let Ok(result) = result {
                     check_sum(&result);
                 }
             }

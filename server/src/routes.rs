@@ -409,8 +409,9 @@ async fn order_paid(
         order_discount: order.order_discount,
         shipping: order.shipping,
     };
-    let earned = points_for_cart(program, &cart, &EarnContext { now: order.paid_at, tier_id: tier.clone() })
-        .map_err(|p| ApiError::invalid("invalid_body", p.under("order")))?;
+    let earned =
+        points_for_cart(&**program, &cart, &EarnContext { now: order.paid_at, tier_id: tier.clone() })
+            .map_err(|p| ApiError::invalid("invalid_body", p.under("order")))?;
     let merchandise: i64 =
         cart.lines.iter().map(|l| l.unit_price * l.quantity - l.discount).sum::<i64>() - cart.order_discount;
     // Each part was checked by the rules; their sum is checked here, where it is stored.

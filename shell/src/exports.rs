@@ -1,0 +1,146 @@
+//! The shell's JavaScript API (wasm-bindgen), kept to strings and numbers so the glue stays small. State is
+//! the page's: one program and at most one shopper, held here between calls.
+
+use crate::badge::{self, BadgeInput};
+use crate::texts;
+use loyalty_core::{Currency, EarnConfig, EarnContext, EarnProgram, ReadJson, ShopperGlance};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+/// Where the loader puts the minimum order's amount, formatted by `Intl` (see [`minimum`]).
+const MONEY: char = '\u{1}';
+
+#[derive(Default)]
+struct Page {
+    program: Option<EarnProgram>,
+    /// The signed-in shopper's available balance and tier.
+    shopper: Option<(i64, Option<String>)>,
+    /// The last badge's points, its minimum order, and the problems of the last one refused.
+    points: Option<i64>,
+    minimum: Option<i64>,
+    problems: String,
+}
+
+thread_local! {
+    static PAGE: RefCell<Page> = RefCell::default();
+}
+
+fn with<T>(f: impl FnOnce(&mut Page) -> T) -> T {
+    PAGE.with(|page| f(&mut page.borrow_mut()))
+}
+
+/// Reads the program's JSON text. False (and no program) when the rules would not accept it.
+#[wasm_bindgen]
+pub fn program(text: &str) -> bool {
+    let program = EarnConfig::read_str(text).and_then(|c| c.validate().ok());
+    let ok = program.is_some();
+    with(|page| page.program = program);
+    ok
+}
+
+/// Reads the shopper state's JSON text, which must be `customer_id`'s; an empty text is a guest. False (and a
+/// guest) when it does not read, or is someone else's.
+#[wasm_bindgen]
+pub fn shopper(text: &str, customer_id: &str) -> bool {
+    let state = (!text.is_empty()).then(|| ShopperGlance::read_str(text)).flatten();
+    let state = state.filter(|s| s.customer_id == customer_id);
+    let ok = state.is_some() || text.is_empty();
+    with(|page| {
+        page.shopper = state.map(|s| (s.balance.available, s.tier.and_then(|t| t.current_tier_id)));
+    });
+    ok
+}
+
+/// A badge's sentence for `input` (a [`BadgeInput`] as JSON), in the locale `tag`; `currency` is the page's
+/// (the `data-currency` setting) or empty for the program's; `now` in UTC seconds. An empty text for an empty
+/// cart; `undefined` when it cannot be said: no program yet, or the attributes are wrong ([`problems`]).
+/// Where the text holds U+0001, the loader puts the minimum order ([`minimum`]) formatted as money.
+#[wasm_bindgen]
+pub fn badge(input: &str, tag: &str, currency: &str, now: f64) -> Option<String> {
+    with(|page| {
+        page.points = None;
+        page.minimum = None;
+        let program = page.program.as_ref()?;
+        let Some(input) = BadgeInput::read_str(input) else {
+            page.problems = "the badge's attributes could not be read".into();
+            return None;
+        };
+        let default = Currency::known(currency).unwrap_or(program.currency);
+        let context =
+            EarnContext { now: now as i64, tier_id: page.shopper.as_ref().and_then(|s| s.1.clone()) };
+        let result = if input.cart {
+            badge::cart(&input, default).and_then(|c| {
+                loyalty_core::points_for_cart(program, &c, &context).map_err(|p| p.under("cart"))
+            })
+        } else {
+            badge::offer(&input, default).and_then(|o| {
+                loyalty_core::points_for_product(program, &o, &context).map_err(|p| p.under("product"))
+            })
+        };
+        match result {
+            Ok(result) => {
+                page.points = Some(result.points);
+                page.minimum = result.minimum_order;
+                let text = badge::text(&result, input.cart, texts::texts(tag), |_| MONEY.to_string());
+                Some(text.unwrap_or_default())
+            }
+            Err(problems) => {
+                page.problems = problems.to_string();
+                None
+            }
+        }
+    })
+}
+
+/// The points of the last badge said, or NaN.
+#[wasm_bindgen]
+pub fn points() -> f64 {
+    with(|page| page.points.map_or(f64::NAN, |n| n as f64))
+}
+
+/// The last badge's minimum order in minor units of [`currency`], or NaN.
+#[wasm_bindgen]
+pub fn minimum() -> f64 {
+    with(|page| page.minimum.map_or(f64::NAN, |n| n as f64))
+}
+
+/// The program's currency, or empty before there is one.
+#[wasm_bindgen]
+pub fn currency() -> String {
+    with(|page| page.program.as_ref().map(|p| p.currency.code().to_owned()).unwrap_or_default())
+}
+
+/// Why the last badge could not be said.
+#[wasm_bindgen]
+pub fn problems() -> String {
+    with(|page| page.problems.clone())
+}
+
+/// The launcher's button: its name, then for a signed-in shopper the balance as shown and its unit for
+/// screen readers, separated by U+0001 ("Rewards\u{1}1,250\u{1} points").
+#[wasm_bindgen]
+pub fn launcher(tag: &str) -> String {
+    let texts = texts::texts(tag);
+    let mut out = texts.launcher.to_owned();
+    if let Some(n) = with(|page| page.shopper.as_ref().map(|s| s.0)) {
+        let shown = texts::number(n, texts);
+        let spoken = (texts.points)(&shown, n);
+        out.push(MONEY);
+        out.push_str(&shown);
+        out.push(MONEY);
+        out.push_str(spoken.strip_prefix(shown.as_str()).unwrap_or(""));
+    }
+    out
+}
+
+/// The shopper's available points (NaN for a guest) and tier id, for the elements' events.
+#[wasm_bindgen]
+pub fn available() -> f64 {
+    with(|page| page.shopper.as_ref().map_or(f64::NAN, |s| s.0 as f64))
+}
+
+/// The shopper's current tier id, if any.
+#[wasm_bindgen(js_name = tierId)]
+pub fn tier_id() -> Option<String> {
+    with(|page| page.shopper.as_ref().and_then(|s| s.1.clone()))
+}
