@@ -233,16 +233,17 @@ fn check_cart<'a>(
         if cart.exchange_rate.is_some_and(|r| r.numerator != r.denominator) {
             c.fail_at(
                 "exchangeRate",
-                format!("must be absent when the currency is the program's ({})", program.currency),
+                message!("must be absent when the currency is the program's ({})", program.currency),
             );
         }
     } else {
         match cart.exchange_rate {
             None => c.fail_at(
                 "exchangeRate",
-                format!(
+                message!(
                     "is required when the currency ({}) is not the program's ({})",
-                    cart.currency, program.currency
+                    cart.currency,
+                    program.currency
                 ),
             ),
             Some(r) => match r.check() {
@@ -252,7 +253,7 @@ fn check_cart<'a>(
         }
     }
     if cart.lines.len() > MAX_LINES {
-        c.fail_at("lines", format!("must have at most {MAX_LINES} lines, got {}", cart.lines.len()));
+        c.fail_at("lines", message!("must have at most {MAX_LINES} lines, got {}", cart.lines.len()));
     }
     let mut subtotal: i64 = 0;
     c.each("lines", &cart.lines, |c, _, line| {
@@ -267,12 +268,12 @@ fn check_cart<'a>(
         }
         let total = line.unit_price.checked_mul(line.quantity.min(MAX_QUANTITY)).filter(|t| *t <= MAX_AMOUNT);
         match total {
-            None => c.fail(format!("unitPrice × quantity must be at most {MAX_AMOUNT}")),
+            None => c.fail(message!("unitPrice × quantity must be at most {MAX_AMOUNT}")),
             Some(total) => {
                 if line.discount < 0 || line.discount > total {
                     c.fail_at(
                         "discount",
-                        format!("must be between 0 and the line total ({total}), got {}", line.discount),
+                        message!("must be between 0 and the line total ({total}), got {}", line.discount),
                     );
                 }
                 subtotal = subtotal.saturating_add(total - line.discount.clamp(0, total));
@@ -280,12 +281,12 @@ fn check_cart<'a>(
         }
     });
     if subtotal > MAX_AMOUNT {
-        c.fail_at("lines", format!("the order total must be at most {MAX_AMOUNT}"));
+        c.fail_at("lines", message!("the order total must be at most {MAX_AMOUNT}"));
     }
     if cart.order_discount < 0 || cart.order_discount > subtotal {
         c.fail_at(
             "orderDiscount",
-            format!(
+            message!(
                 "must be between 0 and the subtotal after line discounts ({subtotal}), got {}",
                 cart.order_discount
             ),
@@ -299,7 +300,7 @@ fn check_cart<'a>(
     if let Some(id) = &context.tier_id {
         match program.tier(id) {
             Some(tier) => tier_multiplier = tier.earn_multiplier_percent,
-            None => c.fail_at("tierId", format!("unknown tier \"{id}\"")),
+            None => c.fail_at("tierId", message!("unknown tier \"{id}\"")),
         }
     }
     c.finish()?;
@@ -510,7 +511,7 @@ fn compute(
             (None, None) => {
                 return Err(Problems::one(
                     "",
-                    format!("earns more than {MAX_AMOUNT} points, the most one order may earn"),
+                    message!("earns more than {MAX_AMOUNT} points, the most one order may earn"),
                 ))
             }
         }

@@ -23,13 +23,15 @@
 
 #[macro_use]
 pub mod json;
+// First among the rest, so that its `message!` is in scope in every module after it.
+#[macro_use]
+mod problems;
 mod balance;
 mod birthday;
 mod catalog;
 mod columns;
 mod earn;
 mod money;
-mod problems;
 mod program;
 mod qr;
 mod recommend;

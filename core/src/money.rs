@@ -85,9 +85,9 @@ impl Currency {
         match Currency::known(code) {
             Some(currency) => Ok(currency),
             None if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
-                Err(format!("unsupported currency \"{code}\""))
+                Err(message!("unsupported currency \"{code}\""))
             }
-            _ => Err(format!(
+            _ => Err(message!(
                 "must be an ISO 4217 code of three capital letters such as \"CNY\", got \"{code}\""
             )),
         }
@@ -131,17 +131,22 @@ impl Currency {
             || !digits(fraction)
             || (text.contains('.') && fraction.is_empty())
         {
-            return Err(format!("must be a decimal amount such as \"12.50\", got \"{text}\""));
+            return Err(message!("must be a decimal amount such as \"12.50\", got \"{text}\""));
         }
         let fraction = fraction.trim_end_matches('0');
         if fraction.len() > exponent {
-            return Err(format!("has more than {exponent} decimals for {self}, got \"{text}\""));
+            return Err(message!("has more than {exponent} decimals for {self}, got \"{text}\""));
         }
-        let padded = format!("{whole}{fraction:0<exponent$}");
+        // The minor units' digits: the fraction padded with zeros to the currency's decimals (joined by hand,
+        // as the shell builds without the formatting machinery).
+        let mut padded = String::with_capacity(whole.len() + exponent);
+        padded.push_str(whole);
+        padded.push_str(fraction);
+        padded.extend(std::iter::repeat_n('0', exponent - fraction.len()));
         match padded.trim_start_matches('0').parse::<i64>() {
             Ok(minor) if minor <= crate::program::MAX_AMOUNT => Ok(minor),
             Err(_) if padded.bytes().all(|b| b == b'0') => Ok(0),
-            _ => Err(format!("is too large, got \"{text}\"")),
+            _ => Err(message!("is too large, got \"{text}\"")),
         }
     }
 }
@@ -231,7 +236,7 @@ impl ExchangeRate {
     pub fn check(&self) -> Result<(), String> {
         for (name, v) in [("numerator", self.numerator), ("denominator", self.denominator)] {
             if !(1..=Self::MAX_TERM).contains(&v) {
-                return Err(format!("{name} must be between 1 and {}, got {v}", Self::MAX_TERM));
+                return Err(message!("{name} must be between 1 and {}, got {v}", Self::MAX_TERM));
             }
         }
         Ok(())

@@ -6,6 +6,48 @@
 use serde::Serialize;
 use std::fmt;
 
+/// A problem's message, written as `format!` is: the text with the feature `messages` (the default), else an
+/// empty string whose arguments are never formatted. The product page's shell builds without messages (it
+/// only needs the verdict; the full widget explains a refusal), so it links neither the texts nor the
+/// formatting behind them.
+#[cfg(feature = "messages")]
+#[macro_export]
+macro_rules! message {
+    ($($arg:tt)*) => {
+        ::std::format!($($arg)*)
+    };
+}
+
+/// A problem's message, written as `format!` is: the text with the feature `messages` (the default), else an
+/// empty string whose arguments are never formatted. The product page's shell builds without messages (it
+/// only needs the verdict; the full widget explains a refusal), so it links neither the texts nor the
+/// formatting behind them.
+#[cfg(not(feature = "messages"))]
+#[macro_export]
+macro_rules! message {
+    ($($arg:tt)*) => {{
+        // The arguments are still checked (and count as used), but nothing reads them, so no formatting
+        // code is kept.
+        let _ = ::std::format_args!($($arg)*);
+        ::std::string::String::new()
+    }};
+}
+
+/// A message as a problem keeps it: the text, or nothing in a build without messages (see [`message!`]), so
+/// that literal messages are left out of that build too.
+#[inline(always)]
+fn recorded(message: impl Into<String>) -> String {
+    #[cfg(feature = "messages")]
+    {
+        message.into()
+    }
+    #[cfg(not(feature = "messages"))]
+    {
+        let _ = message;
+        String::new()
+    }
+}
+
 /// One problem in an input document: where (a JSON path in the names the document uses) and what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -46,27 +88,48 @@ impl std::error::Error for Problems {}
 
 impl Problems {
     /// A single problem.
+    #[inline(always)]
     pub fn one(path: impl Into<String>, message: impl Into<String>) -> Problems {
-        Problems(vec![Problem { path: path.into(), message: message.into() }])
+        let mut problems = Problems::default();
+        problems.push(path, message);
+        problems
     }
 
     /// Adds a problem (for checks that gather several before deciding).
+    #[inline(always)]
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem { path: path.into(), message: message.into() });
+        self.record(path.into(), recorded(message));
+    }
+
+    fn record(&mut self, path: String, message: String) {
+        self.0.push(Problem { path, message });
     }
 
     /// Prefixes every path with `root` (the name of the argument or document the problems are in).
     pub fn under(mut self, root: &str) -> Problems {
         for problem in &mut self.0 {
-            problem.path = if problem.path.is_empty() {
-                root.to_owned()
-            } else if problem.path.starts_with('[') {
-                format!("{root}{}", problem.path)
-            } else {
-                format!("{root}.{}", problem.path)
-            };
+            // Joined by hand rather than with `format!`, which a build without messages does not link.
+            let separator = if problem.path.is_empty() || problem.path.starts_with('[') { "" } else { "." };
+            problem.path = [root, separator, &problem.path].concat();
         }
         self
+    }
+
+    /// Every problem on one line, as `Display` writes them (`path: message; path: message`), without the
+    /// formatting machinery, for the product page's shell. Without messages it names only the paths.
+    pub fn joined(&self) -> String {
+        let mut out = String::new();
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str("; ");
+            }
+            out.push_str(&problem.path);
+            if !problem.path.is_empty() && !problem.message.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&problem.message);
+        }
+        out
     }
 }
 
@@ -139,18 +202,27 @@ impl Checker {
     }
 
     /// Records a problem at the current path.
+    // Always inlined, so that in a build without messages the text is dropped where it is written and no
+    // caller passes it on (the literals then drop out of the wasm too).
+    #[inline(always)]
     pub fn fail(&mut self, message: impl Into<String>) {
+        self.record(recorded(message));
+    }
+
+    fn record(&mut self, message: String) {
         if self.problems.len() >= MAX_PROBLEMS {
             self.more += 1;
             return;
         }
         let path = self.render_path();
-        self.problems.push(Problem { path, message: message.into() });
+        self.problems.push(Problem { path, message });
     }
 
     /// Records a problem at `field` under the current path.
+    #[inline(always)]
     pub(crate) fn fail_at(&mut self, field: &'static str, message: impl Into<String>) {
-        self.field(field, |c| c.fail(message));
+        let message = recorded(message);
+        self.field(field, |c| c.record(message));
     }
 
     /// Records a problem unless `ok`.
@@ -173,7 +245,7 @@ impl Checker {
                 }
                 Segment::Index(i) => {
                     out.push('[');
-                    out.push_str(&i.to_string());
+                    push_decimal(&mut out, *i);
                     out.push(']');
                 }
                 Segment::Key(key) => {
@@ -196,7 +268,7 @@ impl Checker {
     /// Ends the walk: `Ok` when nothing was recorded, else every problem.
     pub(crate) fn finish(mut self) -> Result<(), Problems> {
         if self.more > 0 {
-            let message = format!("and {} more problems", self.more);
+            let message = message!("and {} more problems", self.more);
             self.problems.push(Problem { path: String::new(), message });
         }
         if self.problems.is_empty() {
@@ -205,6 +277,15 @@ impl Checker {
             Err(Problems(self.problems))
         }
     }
+}
+
+/// Writes `n` in decimal, as `to_string` would, without the formatting machinery (paths are kept in a build
+/// without messages).
+fn push_decimal(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Checks an identifier chosen by the merchant (tier, reward, bonus, campaign, product ids).
@@ -217,7 +298,7 @@ pub(crate) fn check_id_here(c: &mut Checker, id: &str) {
     if id.is_empty() {
         c.fail("must not be empty");
     } else if id.len() > 128 {
-        c.fail(format!("must be at most 128 bytes long, got {}", id.len()));
+        c.fail(message!("must be at most 128 bytes long, got {}", id.len()));
     } else if id.chars().any(char::is_control) {
         c.fail("must not contain control characters");
     }
@@ -226,7 +307,7 @@ pub(crate) fn check_id_here(c: &mut Checker, id: &str) {
 /// Checks that an integer lies in `min..=max`.
 pub(crate) fn check_range(c: &mut Checker, field: &'static str, value: i64, min: i64, max: i64) {
     if value < min || value > max {
-        c.fail_at(field, format!("must be between {min} and {max}, got {value}"));
+        c.fail_at(field, message!("must be between {min} and {max}, got {value}"));
     }
 }
 
@@ -236,7 +317,7 @@ pub(crate) fn check_unique<'a>(c: &mut Checker, list: &'static str, ids: impl It
     let ids: Vec<&str> = ids.collect();
     c.each(list, &ids, |c, i, id| {
         if let Some(first) = seen.iter().position(|s| s == id) {
-            c.fail_at("id", format!("duplicate id \"{id}\" (also at index {first})"));
+            c.fail_at("id", message!("duplicate id \"{id}\" (also at index {first})"));
         }
         seen.push(ids[i]);
     });

@@ -639,9 +639,9 @@ impl ProgramConfig {
             ] {
                 let kind_name = kind_name(kind);
                 if wants(field) && !present {
-                    c.fail_at(field, format!("is required for kind \"{kind_name}\""));
+                    c.fail_at(field, message!("is required for kind \"{kind_name}\""));
                 } else if !wants(field) && present {
-                    c.fail_at(field, format!("does not apply to kind \"{kind_name}\""));
+                    c.fail_at(field, message!("does not apply to kind \"{kind_name}\""));
                 }
             }
             if let Some(amount) = reward.amount_off {
@@ -662,7 +662,7 @@ impl ProgramConfig {
 
 fn check_version(c: &mut Checker, version: u32) {
     if version != PROGRAM_VERSION {
-        c.fail_at("version", format!("unsupported version {version} (this build reads {PROGRAM_VERSION})"));
+        c.fail_at("version", message!("unsupported version {version} (this build reads {PROGRAM_VERSION})"));
     }
 }
 
@@ -680,10 +680,10 @@ fn check_locales(c: &mut Checker, locales: &[String]) -> bool {
                 .all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_alphanumeric()));
         if !well_formed {
             ok = false;
-            c.fail(format!("must be a BCP 47 language tag such as \"zh-CN\", got \"{tag}\""));
+            c.fail(message!("must be a BCP 47 language tag such as \"zh-CN\", got \"{tag}\""));
         } else if locales[..i].contains(tag) {
             ok = false;
-            c.fail(format!("duplicate locale \"{tag}\""));
+            c.fail(message!("duplicate locale \"{tag}\""));
         }
     });
     ok
@@ -698,7 +698,7 @@ fn check_tiers(c: &mut Checker, tiers: &[Tier], locales: &[String]) {
         if i > 0 {
             let previous = tiers[i - 1].threshold;
             c.require("threshold", tier.threshold > previous, || {
-                format!("must be greater than tiers[{}].threshold ({previous})", i - 1)
+                message!("must be greater than tiers[{}].threshold ({previous})", i - 1)
             });
         }
         check_multiplier(c, "earnMultiplierPercent", tier.earn_multiplier_percent);
@@ -743,7 +743,7 @@ impl EarnRules {
             check_instant(c, "startsAt", campaign.starts_at);
             check_instant(c, "endsAt", campaign.ends_at);
             c.require("endsAt", campaign.ends_at > campaign.starts_at, || {
-                format!("must be after startsAt ({})", campaign.starts_at)
+                message!("must be after startsAt ({})", campaign.starts_at)
             });
             check_multiplier(c, "multiplierPercent", campaign.multiplier_percent);
             if let Some(scope) = &campaign.applies_to {
@@ -784,7 +784,7 @@ impl TierQualification {
                     (Some(start), Some(end)) => {
                         check_instant(c, "startsAt", start);
                         check_instant(c, "endsAt", end);
-                        c.require("endsAt", end > start, || format!("must be after startsAt ({start})"));
+                        c.require("endsAt", end > start, || message!("must be after startsAt ({start})"));
                     }
                     _ => c.fail("calendarYear needs startsAt and endsAt: the current period in UTC seconds"),
                 },
@@ -824,7 +824,7 @@ pub(crate) fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedTe
     }
     for locale in locales {
         match text.get(locale) {
-            None => c.fail(format!("missing the \"{locale}\" text")),
+            None => c.fail(message!("missing the \"{locale}\" text")),
             Some(s) if s.trim().is_empty() => c.key(locale, |c| c.fail("must not be empty")),
             Some(s) if s.len() > 2000 => c.key(locale, |c| c.fail("must be at most 2000 bytes long")),
             Some(_) => {}
@@ -832,7 +832,7 @@ pub(crate) fn check_text(c: &mut Checker, locales: &[String], text: &LocalizedTe
     }
     for key in text.keys() {
         if !locales.contains(key) {
-            c.key(key, |c| c.fail(format!("locale \"{key}\" is not in the program's locales")));
+            c.key(key, |c| c.fail(message!("locale \"{key}\" is not in the program's locales")));
         }
     }
 }

@@ -179,7 +179,7 @@ fn check_activity(program: &Program, activity: &TierActivity, now: Timestamp) ->
     });
     if let Some(id) = &activity.retained_tier_id {
         if program.tier(id).is_none() {
-            c.fail_at("retainedTierId", format!("unknown tier \"{id}\""));
+            c.fail_at("retainedTierId", message!("unknown tier \"{id}\""));
         }
     }
     c.finish()

@@ -17,9 +17,9 @@ pub const MAX_TIMESTAMP: Timestamp = 253_402_300_799;
 /// Checks that `t` is a plausible instant in seconds; a value in milliseconds gets a hint.
 pub fn check_timestamp(t: Timestamp) -> Result<(), String> {
     if t > MAX_TIMESTAMP {
-        Err(format!("must be Unix seconds, got {t}, which looks like milliseconds"))
+        Err(message!("must be Unix seconds, got {t}, which looks like milliseconds"))
     } else if t < 0 {
-        Err(format!("must be Unix seconds after 1970, got {t}"))
+        Err(message!("must be Unix seconds after 1970, got {t}"))
     } else {
         Ok(())
     }

@@ -53,7 +53,10 @@ fn whole(problems: &mut Problems, name: &str, value: Option<&str>) -> Option<i64
     match value.trim().parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => {
-            problems.push(name, format!("must be a whole number (minor units for prices), got \"{value}\""));
+            problems.push(
+                name,
+                loyalty_core::message!("must be a whole number (minor units for prices), got \"{value}\""),
+            );
             None
         }
     }

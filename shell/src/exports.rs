@@ -85,7 +85,7 @@ pub fn badge(input: &str, tag: &str, currency: &str, now: f64) -> Option<String>
                 Some(text.unwrap_or_default())
             }
             Err(problems) => {
-                page.problems = problems.to_string();
+                page.problems = problems.joined();
                 None
             }
         }
