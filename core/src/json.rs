@@ -116,6 +116,11 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// The bytes not yet read (none past the end), without the slicing panic and the formatting it links.
+    fn rest(&self) -> &[u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
     fn error(&self, what: &'static str) -> Fault {
         Fault { what, name: None, pos: self.pos, at_end: self.pos >= self.bytes.len() }
     }
@@ -128,7 +133,7 @@ impl Parser<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Json) -> Result<Json, Fault> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+        if self.rest().starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(value)
         } else {
@@ -236,7 +241,7 @@ impl Parser<'_> {
     fn number(&mut self) -> Result<Json, Fault> {
         let start = self.pos;
         let integral = self.number_end()?;
-        let text = &self.text[start..self.pos];
+        let text = self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))?;
         Ok(match text.parse::<i64>() {
             Ok(n) if integral => Json::Int(n),
             _ => Json::Number(text.to_owned()),
@@ -245,12 +250,12 @@ impl Parser<'_> {
 
     /// Passes over a number, checking its form; true when it has no fraction or exponent.
     fn number_end(&mut self) -> Result<bool, Fault> {
-        if self.bytes[self.pos] == b'-' {
+        if self.bytes.get(self.pos) == Some(&b'-') {
             self.pos += 1;
         }
         let int_start = self.pos;
         let n = self.digits();
-        if n == 0 || (n > 1 && self.bytes[int_start] == b'0') {
+        if n == 0 || (n > 1 && self.bytes.get(int_start) == Some(&b'0')) {
             return Err(self.error("invalid number"));
         }
         let mut integral = true;
@@ -297,8 +302,9 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            // The input is a &str and we stopped at an ASCII byte, so this is a char boundary.
-            out.push_str(&self.text[start..self.pos]);
+            // The input is a &str and we stopped at an ASCII byte (or the end), so this is a char boundary and
+            // `get` always gives the text; it stands in for slicing, whose panic links the formatting machinery.
+            out.push_str(self.text.get(start..self.pos).ok_or_else(|| self.error("invalid string"))?);
             match self.bytes.get(self.pos) {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => {
@@ -321,7 +327,7 @@ impl Parser<'_> {
                         Some(b'u') => {
                             let first = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&first) {
-                                if !self.bytes[self.pos..].starts_with(b"\\u") {
+                                if !self.rest().starts_with(b"\\u") {
                                     return Err(self.error("unpaired surrogate in \\u escape"));
                                 }
                                 self.pos += 2;
@@ -439,7 +445,7 @@ impl<'a> Reader<'a> {
 
     /// True and past it when the next value is `null`.
     pub fn null(&mut self) -> bool {
-        if self.peek() == Some(b'n') && self.0.bytes[self.0.pos..].starts_with(b"null") {
+        if self.peek() == Some(b'n') && self.0.rest().starts_with(b"null") {
             self.0.pos += 4;
             true
         } else {
@@ -827,10 +833,9 @@ fn exact_int(text: &str) -> Result<i64, bool> {
     let (negative, text) = text.strip_prefix('-').map_or((false, text), |rest| (true, rest));
     let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let (exponent_negative, exponent) = match exponent.as_bytes().first() {
-        Some(b'-') => (true, &exponent[1..]),
-        Some(b'+') => (false, &exponent[1..]),
-        _ => (false, exponent),
+    let (exponent_negative, exponent) = match exponent.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
     };
     // Saturating: an exponent of a thousand digits is only "very large".
     let exponent =

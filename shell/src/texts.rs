@@ -36,24 +36,27 @@ pub const EN: ShellTexts = ShellTexts {
     tag: "en",
     thousands: ",",
     launcher: "Rewards",
-    points: |n, c| format!("{n} {}", plural(c, "point", "points")),
-    earn_badge: |p, c| format!("Earn {p} {}", plural(c, "point", "points")),
+    points: |n, c| [n, " ", plural(c, "point", "points")].concat(),
+    earn_badge: |p, c| ["Earn ", p, " ", plural(c, "point", "points")].concat(),
     no_points: "This product earns no points",
-    from_minimum: |m| format!(" on orders from {m}"),
-    cart_badge: |p, c| format!("This order earns {p} {}", plural(c, "point", "points")),
+    from_minimum: |m| [" on orders from ", m].concat(),
+    cart_badge: |p, c| ["This order earns ", p, " ", plural(c, "point", "points")].concat(),
     capped: "the most one order can earn",
 };
+
+// The sentences are joined with `concat` rather than `format!`, which would link the formatting machinery into
+// the shell's wasm for nothing but putting a number in a sentence.
 
 /// Simplified Chinese.
 pub const ZH_CN: ShellTexts = ShellTexts {
     tag: "zh-CN",
     thousands: ",",
     launcher: "会员积分",
-    points: |n, _| format!("{n} 积分"),
-    earn_badge: |p, _| format!("购买可得 {p} 积分"),
+    points: |n, _| [n, " 积分"].concat(),
+    earn_badge: |p, _| ["购买可得 ", p, " 积分"].concat(),
     no_points: "此商品不参与积分",
-    from_minimum: |m| format!("（订单满 {m}）"),
-    cart_badge: |p, _| format!("本单可得 {p} 积分"),
+    from_minimum: |m| ["（订单满 ", m, "）"].concat(),
+    cart_badge: |p, _| ["本单可得 ", p, " 积分"].concat(),
     capped: "已达每单积分上限",
 };
 
@@ -75,16 +78,25 @@ pub fn texts(tag: &str) -> &'static ShellTexts {
 /// A whole number grouped by three (`1,250`). Grouped here rather than by `Intl`: the page's first
 /// `Intl.NumberFormat` costs about 40 ms of main thread in Chromium, which a badge would pay on every page.
 pub fn number(n: i64, texts: &ShellTexts) -> String {
-    let digits = n.unsigned_abs().to_string();
+    // The digits by hand, least significant first, rather than with `to_string` (the formatting machinery).
+    let mut digits = Vec::with_capacity(20);
+    let mut rest = n.unsigned_abs();
+    loop {
+        digits.push(char::from(b'0' + (rest % 10) as u8));
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * texts.thousands.len() + 1);
     if n < 0 {
         out.push('-');
     }
-    for (i, digit) in digits.chars().enumerate() {
+    for (i, digit) in digits.iter().rev().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push_str(texts.thousands);
         }
-        out.push(digit);
+        out.push(*digit);
     }
     out
 }
