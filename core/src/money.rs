@@ -104,8 +104,9 @@ impl Currency {
 
     /// The code, e.g. `"CNY"`.
     pub fn code(&self) -> &str {
-        // The bytes were checked to be ASCII capitals when the value was built.
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        // Every value is built from a code of the table (see `known`), so this always finds it; looked up rather
+        // than decoded from the bytes, which would link a UTF-8 validator into the shell for three letters.
+        EXPONENTS.iter().find(|(c, _)| c.as_bytes() == self.0).map_or("XXX", |(c, _)| c)
     }
 
     /// Decimal places of the minor unit: 2 for CNY, 0 for JPY, 3 for KWD.

@@ -109,8 +109,13 @@ impl Problems {
     pub fn under(mut self, root: &str) -> Problems {
         for problem in &mut self.0 {
             // Joined by hand rather than with `format!`, which a build without messages does not link.
-            let separator = if problem.path.is_empty() || problem.path.starts_with('[') { "" } else { "." };
-            problem.path = [root, separator, &problem.path].concat();
+            let mut path = String::with_capacity(root.len() + 1 + problem.path.len());
+            path.push_str(root);
+            if !problem.path.is_empty() && !problem.path.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(&problem.path);
+            problem.path = path;
         }
         self
     }

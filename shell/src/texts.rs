@@ -23,6 +23,16 @@ pub struct ShellTexts {
     pub capped: &'static str,
 }
 
+/// The parts of a sentence, one after the other. Joined by hand rather than with `format!` or `concat`, whose
+/// generic code and panics link more into the shell's wasm than the sentences need.
+fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 fn plural(n: i64, one: &'static str, other: &'static str) -> &'static str {
     if n == 1 {
         one
@@ -36,27 +46,24 @@ pub const EN: ShellTexts = ShellTexts {
     tag: "en",
     thousands: ",",
     launcher: "Rewards",
-    points: |n, c| [n, " ", plural(c, "point", "points")].concat(),
-    earn_badge: |p, c| ["Earn ", p, " ", plural(c, "point", "points")].concat(),
+    points: |n, c| join(&[n, " ", plural(c, "point", "points")]),
+    earn_badge: |p, c| join(&["Earn ", p, " ", plural(c, "point", "points")]),
     no_points: "This product earns no points",
-    from_minimum: |m| [" on orders from ", m].concat(),
-    cart_badge: |p, c| ["This order earns ", p, " ", plural(c, "point", "points")].concat(),
+    from_minimum: |m| join(&[" on orders from ", m]),
+    cart_badge: |p, c| join(&["This order earns ", p, " ", plural(c, "point", "points")]),
     capped: "the most one order can earn",
 };
-
-// The sentences are joined with `concat` rather than `format!`, which would link the formatting machinery into
-// the shell's wasm for nothing but putting a number in a sentence.
 
 /// Simplified Chinese.
 pub const ZH_CN: ShellTexts = ShellTexts {
     tag: "zh-CN",
     thousands: ",",
     launcher: "会员积分",
-    points: |n, _| [n, " 积分"].concat(),
-    earn_badge: |p, _| ["购买可得 ", p, " 积分"].concat(),
+    points: |n, _| join(&[n, " 积分"]),
+    earn_badge: |p, _| join(&["购买可得 ", p, " 积分"]),
     no_points: "此商品不参与积分",
-    from_minimum: |m| ["（订单满 ", m, "）"].concat(),
-    cart_badge: |p, _| ["本单可得 ", p, " 积分"].concat(),
+    from_minimum: |m| join(&["（订单满 ", m, "）"]),
+    cart_badge: |p, _| join(&["本单可得 ", p, " 积分"]),
     capped: "已达每单积分上限",
 };
 
