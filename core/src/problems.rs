@@ -121,7 +121,8 @@ impl Problems {
     }
 
     /// Every problem on one line, as `Display` writes them (`path: message; path: message`), without the
-    /// formatting machinery, for the product page's shell. Without messages it names only the paths.
+    /// formatting machinery, for the product page's shell. Without messages it names only the paths given to
+    /// [`Problems::push`] and [`Problems::one`] (the checker keeps none).
     pub fn joined(&self) -> String {
         let mut out = String::new();
         for (i, problem) in self.0.iter().enumerate() {
@@ -143,7 +144,9 @@ impl Problems {
 pub const MAX_PROBLEMS: usize = 50;
 
 /// Walks a document, tracking the current path, and records every problem against it. Used by decoding
-/// ([`crate::json::FromJson`]) and by validation.
+/// ([`crate::json::FromJson`]) and by validation. Without the feature `messages` it keeps no path either (a
+/// path only serves the message): each problem is recorded, with neither path nor text, so the verdict is
+/// the same.
 #[derive(Default)]
 pub struct Checker {
     path: Vec<Segment>,
@@ -162,11 +165,27 @@ enum Segment {
 }
 
 impl Checker {
+    /// Appends a segment to the current path, which only a build with messages keeps.
+    #[inline(always)]
+    fn enter(&mut self, segment: impl FnOnce() -> Segment) {
+        if cfg!(feature = "messages") {
+            self.path.push(segment());
+        }
+    }
+
+    /// Removes the last segment that `enter` appended.
+    #[inline(always)]
+    fn leave(&mut self) {
+        if cfg!(feature = "messages") {
+            self.path.pop();
+        }
+    }
+
     /// Runs `f` with `field` appended to the current path.
     pub(crate) fn field(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Field(field));
+        self.enter(|| Segment::Field(field));
         f(self);
-        self.path.pop();
+        self.leave();
     }
 
     /// Runs `f` for every item of a list, with `[i]` appended to the current path.
@@ -176,34 +195,34 @@ impl Checker {
         items: &[T],
         mut f: impl FnMut(&mut Self, usize, &T),
     ) {
-        self.path.push(Segment::Field(field));
+        self.enter(|| Segment::Field(field));
         for (i, item) in items.iter().enumerate() {
-            self.path.push(Segment::Index(i));
+            self.enter(|| Segment::Index(i));
             f(self, i, item);
-            self.path.pop();
+            self.leave();
         }
-        self.path.pop();
+        self.leave();
     }
 
     /// Runs `f` with `[i]` appended to the current path.
     pub(crate) fn index(&mut self, i: usize, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Index(i));
+        self.enter(|| Segment::Index(i));
         f(self);
-        self.path.pop();
+        self.leave();
     }
 
     /// Runs `f` with a member (named by its Rust field) appended to the current path.
     pub(crate) fn member_path(&mut self, field: &'static str, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Member(field));
+        self.enter(|| Segment::Member(field));
         f(self);
-        self.path.pop();
+        self.leave();
     }
 
     /// Runs `f` with a map key appended to the current path.
     pub(crate) fn key(&mut self, key: &str, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Key(key.to_owned()));
+        self.enter(|| Segment::Key(key.to_owned()));
         f(self);
-        self.path.pop();
+        self.leave();
     }
 
     /// Records a problem at the current path.
@@ -219,7 +238,7 @@ impl Checker {
             self.more += 1;
             return;
         }
-        let path = self.render_path();
+        let path = if cfg!(feature = "messages") { self.render_path() } else { String::new() };
         self.problems.push(Problem { path, message });
     }
 
@@ -250,7 +269,7 @@ impl Checker {
                 }
                 Segment::Index(i) => {
                     out.push('[');
-                    push_decimal(&mut out, *i);
+                    out.push_str(&i.to_string());
                     out.push(']');
                 }
                 Segment::Key(key) => {
@@ -282,15 +301,6 @@ impl Checker {
             Err(Problems(self.problems))
         }
     }
-}
-
-/// Writes `n` in decimal, as `to_string` would, without the formatting machinery (paths are kept in a build
-/// without messages).
-fn push_decimal(out: &mut String, n: usize) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Checks an identifier chosen by the merchant (tier, reward, bonus, campaign, product ids).

@@ -110,7 +110,9 @@ pub fn currency() -> String {
     with(|page| page.program.as_ref().map(|p| p.currency.code().to_owned()).unwrap_or_default())
 }
 
-/// Why the last badge could not be said.
+/// Why the last badge could not be said. Built without the feature `messages` (the product page's wasm), it
+/// names only where: the attribute, or `product` or `cart` for what the rules refused; the full widget says
+/// why.
 #[wasm_bindgen]
 pub fn problems() -> String {
     with(|page| page.problems.clone())
