@@ -276,7 +276,9 @@ fn check_cart<'a>(
                         message!("must be between 0 and the line total ({total}), got {}", line.discount),
                     );
                 }
-                subtotal = subtotal.saturating_add(total - line.discount.clamp(0, total));
+                // `max` and `min` rather than `clamp` (the same here, as `total` is not negative), whose panic
+                // would link integer formatting into the shell.
+                subtotal = subtotal.saturating_add(total - line.discount.max(0).min(total));
             }
         }
     });
