@@ -4,7 +4,7 @@
 use crate::badge::{self, BadgeInput};
 use crate::texts;
 use loyalty_core::{Currency, EarnConfig, EarnContext, EarnProgram, ReadJson, ShopperGlance};
-use std::cell::RefCell;
+use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
 /// Where the loader puts the minimum order's amount, formatted by `Intl` (see [`minimum`]).
@@ -21,12 +21,25 @@ struct Page {
     problems: String,
 }
 
+impl Page {
+    const EMPTY: Page =
+        Page { program: None, shopper: None, points: None, minimum: None, problems: String::new() };
+}
+
+// A `Cell` the page is taken out of and put back into, rather than a `RefCell`: nothing here calls out to
+// JavaScript while it holds the page, so there is no second borrow to catch, and the borrow check's panic
+// (with its message and formatting) stays out of the wasm. The constant initialiser needs no lazy set-up.
 thread_local! {
-    static PAGE: RefCell<Page> = RefCell::default();
+    static PAGE: Cell<Page> = const { Cell::new(Page::EMPTY) };
 }
 
 fn with<T>(f: impl FnOnce(&mut Page) -> T) -> T {
-    PAGE.with(|page| f(&mut page.borrow_mut()))
+    PAGE.with(|cell| {
+        let mut page = cell.take();
+        let out = f(&mut page);
+        cell.set(page);
+        out
+    })
 }
 
 /// Reads the program's JSON text. False (and no program) when the rules would not accept it.
