@@ -132,10 +132,12 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn literal(&mut self, word: &str, value: Json) -> Result<Json, Fault> {
+    /// Passes over `word` (`null`, `true`, `false`). It returns no value, so that the quiet reader, which only
+    /// skips literals or reads booleans, builds and drops no tree node.
+    fn literal(&mut self, word: &str) -> Result<(), Fault> {
         if self.rest().starts_with(word.as_bytes()) {
             self.pos += word.len();
-            Ok(value)
+            Ok(())
         } else {
             Err(self.error("expected a JSON value"))
         }
@@ -147,9 +149,9 @@ impl Parser<'_> {
         }
         match self.bytes.get(self.pos) {
             None => Err(self.error("expected a JSON value")),
-            Some(b'n') => self.literal("null", Json::Null),
-            Some(b't') => self.literal("true", Json::Bool(true)),
-            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null").map(|()| Json::Null),
+            Some(b't') => self.literal("true").map(|()| Json::Bool(true)),
+            Some(b'f') => self.literal("false").map(|()| Json::Bool(false)),
             Some(b'"') => self.string().map(Json::String),
             Some(b'[') => {
                 self.pos += 1;
@@ -508,9 +510,9 @@ impl<'a> Reader<'a> {
             }
             Some(b'"') => self.skip_string(),
             // Scalars without building anything: a literal, or a number checked as the parser checks it.
-            Some(b'n') => self.0.literal("null", Json::Null).map(drop),
-            Some(b't') => self.0.literal("true", Json::Null).map(drop),
-            Some(b'f') => self.0.literal("false", Json::Null).map(drop),
+            Some(b'n') => self.0.literal("null"),
+            Some(b't') => self.0.literal("true"),
+            Some(b'f') => self.0.literal("false"),
             Some(b'-' | b'0'..=b'9') => self.0.number_end().map(drop),
             _ => Err(self.0.error("expected a JSON value")),
         }
@@ -541,8 +543,8 @@ impl<'a> Reader<'a> {
     /// Reads `true` or `false`.
     pub fn bool(&mut self) -> Result<bool, Fault> {
         match self.peek() {
-            Some(b't') => self.0.literal("true", Json::Bool(true)).map(|_| true),
-            Some(b'f') => self.0.literal("false", Json::Bool(false)).map(|_| false),
+            Some(b't') => self.0.literal("true").map(|()| true),
+            Some(b'f') => self.0.literal("false").map(|()| false),
             _ => Err(self.0.error("expected true or false")),
         }
     }

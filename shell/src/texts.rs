@@ -73,11 +73,14 @@ pub const LOCALES: [&ShellTexts; 2] = [&EN, &ZH_CN];
 /// The locale for a BCP 47 tag: exact, else by language (`zh-TW` reads zh-CN), else English.
 pub fn texts(tag: &str) -> &'static ShellTexts {
     let tag = tag.trim();
-    let language = |t: &str| t.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    // Compared without case rather than lowercased, which would allocate two strings per locale.
+    fn language(tag: &str) -> &str {
+        tag.split(['-', '_']).next().unwrap_or("")
+    }
     LOCALES
         .iter()
         .find(|t| t.tag.eq_ignore_ascii_case(tag))
-        .or_else(|| LOCALES.iter().find(|t| language(t.tag) == language(tag)))
+        .or_else(|| LOCALES.iter().find(|t| language(t.tag).eq_ignore_ascii_case(language(tag))))
         .copied()
         .unwrap_or(LOCALES[0])
 }
