@@ -189,12 +189,15 @@ pub fn points_for_product<'a>(
         shipping: 0,
     };
     let problems = |mut p: Problems| {
-        // Report paths in the names of the offer, not of the cart built from it.
-        for problem in &mut p.0 {
-            problem.path = match problem.path.as_str() {
-                "lines[0]" | "lines[0].unitPrice" => "price".to_owned(),
-                other => other.strip_prefix("lines[0].").unwrap_or(other).to_owned(),
-            };
+        // Report paths in the names of the offer, not of the cart built from it (a build without messages has
+        // no paths to rename).
+        if cfg!(feature = "messages") {
+            for problem in &mut p.0 {
+                problem.path = match problem.path.as_str() {
+                    "lines[0]" | "lines[0].unitPrice" => "price".to_owned(),
+                    other => other.strip_prefix("lines[0].").unwrap_or(other).to_owned(),
+                };
+            }
         }
         p
     };

@@ -122,6 +122,9 @@ impl Parser<'_> {
     }
 
     fn error(&self, what: &'static str) -> Fault {
+        // A build without messages never says what went wrong (the quiet reader only says no), so it keeps
+        // none of these texts.
+        let what = if cfg!(feature = "messages") { what } else { "" };
         Fault { what, name: None, pos: self.pos, at_end: self.pos >= self.bytes.len() }
     }
 
