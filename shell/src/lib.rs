@@ -6,7 +6,9 @@
 //!
 //! Size rules here: the program is read as an [`loyalty_core::EarnConfig`] (the members earning reads) by the
 //! quiet reader ([`loyalty_core::ReadJson`]: no tree, no message); what cannot be read is refused without
-//! saying why, and the full module explains it when it loads.
+//! saying why, and the full module explains it when it loads. For the same reason loyalty-core is built here
+//! without its `messages` feature: validation and earning give the same verdicts, with no message text (the
+//! shell's own feature `messages`, which its tests turn on, brings them back).
 
 pub mod badge;
 pub mod texts;
