@@ -80,16 +80,18 @@ impl Currency {
     /// Japanese yen (no minor unit).
     pub const JPY: Currency = Currency(*b"JPY");
 
-    /// Parses an ISO 4217 code such as `"CNY"`; unknown or malformed codes are refused.
+    /// Parses an ISO 4217 code such as `"CNY"`; unknown or malformed codes are refused. The message is kept in
+    /// every build (it is not a `message!`): the shell reports it for the script tag's `data-currency`, in the
+    /// words `createClient` uses.
     pub fn parse(code: &str) -> Result<Currency, String> {
         match Currency::known(code) {
             Some(currency) => Ok(currency),
             None if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
-                Err(message!("unsupported currency \"{code}\""))
+                Err(quoting("unsupported currency ", code))
             }
-            _ => Err(message!(
-                "must be an ISO 4217 code of three capital letters such as \"CNY\", got \"{code}\""
-            )),
+            _ => {
+                Err(quoting("must be an ISO 4217 code of three capital letters such as \"CNY\", got ", code))
+            }
         }
     }
 
@@ -150,6 +152,17 @@ impl Currency {
             _ => Err(message!("is too large, got \"{text}\"")),
         }
     }
+}
+
+/// `before`, then `value` in double quotes: `format!("{before}\"{value}\"")`, written by hand so that the
+/// shell, which keeps these messages, links no formatting for them.
+fn quoting(before: &str, value: &str) -> String {
+    let mut out = String::with_capacity(before.len() + value.len() + 2);
+    out.push_str(before);
+    out.push('"');
+    out.push_str(value);
+    out.push('"');
+    out
 }
 
 impl fmt::Display for Currency {

@@ -87,22 +87,15 @@ impl fmt::Display for Problems {
 impl std::error::Error for Problems {}
 
 impl Problems {
-    /// A single problem.
-    #[inline(always)]
+    /// A single problem. Its message is kept in every build: a caller that writes one means to show it (the
+    /// shell's settings and badges do); the rules' own messages are left out through [`message!`].
     pub fn one(path: impl Into<String>, message: impl Into<String>) -> Problems {
-        let mut problems = Problems::default();
-        problems.push(path, message);
-        problems
+        Problems(vec![Problem { path: path.into(), message: message.into() }])
     }
 
-    /// Adds a problem (for checks that gather several before deciding).
-    #[inline(always)]
+    /// Adds a problem (for checks that gather several before deciding), with its message in every build.
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.record(path.into(), recorded(message));
-    }
-
-    fn record(&mut self, path: String, message: String) {
-        self.0.push(Problem { path, message });
+        self.0.push(Problem { path: path.into(), message: message.into() });
     }
 
     /// Prefixes every path with `root` (the name of the argument or document the problems are in).
@@ -121,8 +114,8 @@ impl Problems {
     }
 
     /// Every problem on one line, as `Display` writes them (`path: message; path: message`), without the
-    /// formatting machinery, for the product page's shell. Without messages it names only the paths given to
-    /// [`Problems::push`] and [`Problems::one`] (the checker keeps none).
+    /// formatting machinery, for the product page's shell. In a build without messages the checker's problem
+    /// has neither path nor text (under a root it names only the root).
     pub fn joined(&self) -> String {
         let mut out = String::new();
         for (i, problem) in self.0.iter().enumerate() {
@@ -234,6 +227,10 @@ impl Checker {
     }
 
     fn record(&mut self, message: String) {
+        if !cfg!(feature = "messages") && !self.problems.is_empty() {
+            // Without messages or paths, one problem says all there is to say: that there is one.
+            return;
+        }
         if self.problems.len() >= MAX_PROBLEMS {
             self.more += 1;
             return;

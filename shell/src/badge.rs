@@ -55,7 +55,7 @@ fn whole(problems: &mut Problems, name: &str, value: Option<&str>) -> Option<i64
         Err(_) => {
             problems.push(
                 name,
-                loyalty_core::message!("must be a whole number (minor units for prices), got \"{value}\""),
+                texts::join(&["must be a whole number (minor units for prices), got \"", value, "\""]),
             );
             None
         }

@@ -25,7 +25,7 @@ pub struct ShellTexts {
 
 /// The parts of a sentence, one after the other. Joined by hand rather than with `format!` or `concat`, whose
 /// generic code and panics link more into the shell's wasm than the sentences need.
-fn join(parts: &[&str]) -> String {
+pub(crate) fn join(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
         out.push_str(part);
