@@ -9,6 +9,7 @@
 //! saying why, and the full module explains it when it loads.
 
 pub mod badge;
+pub mod settings;
 pub mod texts;
 
 #[cfg(feature = "exports")]
