@@ -102,7 +102,11 @@ input[type=checkbox]{inline-size:20px;block-size:20px;min-block-size:0;padding:0
 @keyframes pulse{to{opacity:.55}}
 `;
 
-let page = null; // { client, settings, sheet } once defineElements has run
+let page = null; // { client, settings, sheet, glue } once defineElements (or the shell's startWith) has run
+let started;
+const whenStarted = new Promise((resolve) => {
+  started = resolve;
+});
 const live = new Set(); // connected elements, for the page's language changes
 
 function define(tag, kind) {
@@ -193,13 +197,7 @@ export async function defineElementsWith(glue, config = {}, wasm) {
     console.warn("storefront-loyalty: the elements are already defined; this call is ignored");
     return page.client;
   }
-  await glue.default(wasm === undefined ? undefined : { module_or_path: wasm });
-  if (page) return page.client;
-  const { locale, currency, signInUrl, joinUrl, client, ...clientConfig } = config;
-  const settings = glue.elementSettings({ locale, currency, signInUrl, joinUrl });
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(CSS);
-  page = { client: client ?? glue.createClient(clientConfig), settings, sheet, glue };
+  await startWith(glue, config, wasm);
   // A new task for the elements: creating the client (and reading its cache) and mounting every element in
   // one go made the start's longest task; split, neither blocks input for long.
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -209,6 +207,29 @@ export async function defineElementsWith(glue, config = {}, wasm) {
     for (const element of live) element.attributeChangedCallback("locale");
   }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   return page.client;
+}
+
+/**
+ * Loads the wasm (once) through `glue`, checks the elements' settings and creates the page's client, without
+ * defining any element: the script tag's shell, which defined them, hands its elements over to `Widget`s made
+ * with what this returns (`{ client, settings, sheet, glue }`).
+ */
+export async function startWith(glue, config = {}, wasm) {
+  if (page) return page;
+  await glue.default(wasm === undefined ? undefined : { module_or_path: wasm });
+  if (page) return page;
+  const { locale, currency, signInUrl, joinUrl, client, ...clientConfig } = config;
+  const settings = glue.elementSettings({ locale, currency, signInUrl, joinUrl });
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  page = { client: client ?? glue.createClient(clientConfig), settings, sheet, glue };
+  started(page.client);
+  return page;
+}
+
+/** The page's client, once it exists (the script tag makes it when the panel is first needed). */
+export function whenClient() {
+  return whenStarted;
 }
 
 /** The page's client, once `defineElements` has run. */

@@ -1,18 +1,20 @@
-// storefront-loyalty's script-tag loader. A merchant pastes one tag:
+// storefront-loyalty's script-tag loader, and the product page's shell. A merchant pastes one tag:
 //   <script type="module" src=".../storefront-loyalty.js" data-api-base="https://shop.example/loyalty"
 //           data-customer-id="..." data-timestamp="..." data-digest="..." data-locale="zh-CN"></script>
-// It checks the browser, reads its own data-* settings, loads the wasm (in parallel with the glue),
-// registers the elements and adds the launcher unless the page placed one. Anything wrong ends in one
-// console message and an untouched page: nothing here throws into the shop's scripts.
+// It checks the browser and its own data-* settings, starts reading the program and the shopper's state at once
+// (the cache first), and runs the shell: a small wasm (shell/, loyalty-core's earning) that says what the badges
+// and the launcher's button show. The full widget (panel, redemptions, recommendations: the glue, the elements
+// and the large wasm) loads only when it is needed: the launcher is hovered, focused or pressed, a panel or a
+// recommendations list is on the page (a list once it comes near the viewport), or a write waits to be sent.
+// Anything wrong ends in one console message and an untouched page: nothing here throws into the shop's scripts.
 //
-// Every file it brings in is checked against its SRI hash before it runs (the page's integrity attribute
-// covers this file, which holds the others' hashes): the wasm by fetch's `integrity`, each JavaScript module
-// by a <link rel=modulepreload integrity> that puts it into the page's module map only if its bytes match, and
-// only once that link has loaded is it imported (import() has no integrity option, and an import map with
-// integrity is an inline script, which a strict CSP refuses). A module added later (one loaded on demand) is
-// listed here with its hash and goes through `verified` the same way. The names and hashes are written by
-// scripts/package.mjs (pkg/) and scripts/dist.mjs (dist/), leaves first; without hashes nothing is checked.
-const FILES = {"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
+// Every file it brings in is checked against its SRI hash before it runs (the page's integrity attribute covers
+// this file, which holds the others' hashes): each wasm by fetch's `integrity`, each JavaScript module by a
+// <link rel=modulepreload integrity> that puts it into the page's module map only if its bytes match, and only
+// once that link has loaded is it imported (import() has no integrity option). No verified module imports
+// another (ARCHITECTURE.md). The names and hashes are written by scripts/package.mjs (pkg/) and
+// scripts/dist.mjs (dist/); without hashes nothing is checked.
+const FILES = {"shell":["./shell.js",""],"shellWasm":["./shell_bg.wasm",""],"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
 const KEY = Symbol.for("storefront-loyalty");
 const PREFIX = "storefront-loyalty:";
 
@@ -35,6 +37,33 @@ const ATTRIBUTES = {
 };
 const POSITIONS = ["bottom-right", "bottom-left", "top-right", "top-left"];
 const LENGTH = /^\d{1,4}(\.\d+)?(px|rem|em|vw|vh)$|^0$/;
+const TAGS = {
+  "loyalty-launcher": "launcher",
+  "loyalty-panel": "panel",
+  "loyalty-points": "points",
+  "loyalty-cart-points": "cart-points",
+  "loyalty-recommendations": "recommendations",
+};
+const OBSERVED = ["product-id", "price", "currency", "quantity", "variant-id", "categories", "tags", "lines", "locale", "cart"];
+// The shell's own stylesheet: the badges and the launcher's button (the panel's arrives with it).
+const DARK = "--_accent:var(--loyalty-accent-dark,#f08cbd);--_on-accent:var(--loyalty-on-accent-dark,#26101b);--_skeleton:var(--loyalty-skeleton-dark,#2c2c33)";
+const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_skeleton:var(--loyalty-skeleton,#ececf0);--_font:var(--loyalty-font,system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif);font:400 15px/1.45 var(--_font);box-sizing:border-box}
+@media (prefers-color-scheme:dark){:host(:not([theme=light])){${DARK}}}:host([theme=dark]){${DARK}}
+[hidden]{display:none!important}.sr-only{position:absolute!important;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+:focus-visible{outline:3px solid var(--_accent);outline-offset:2px}
+:host(loyalty-launcher){position:fixed!important;z-index:2147483000;inset-block-end:var(--loyalty-offset-y,20px);inset-inline-end:var(--loyalty-offset-x,20px);display:block!important}
+:host(loyalty-launcher[position=bottom-left]){inset-inline-end:auto;inset-inline-start:var(--loyalty-offset-x,20px)}
+:host(loyalty-launcher[position=top-right]){inset-block-end:auto;inset-block-start:var(--loyalty-offset-y,20px)}
+:host(loyalty-launcher[position=top-left]){inset-block-end:auto;inset-block-start:var(--loyalty-offset-y,20px);inset-inline-end:auto;inset-inline-start:var(--loyalty-offset-x,20px)}
+.launcher{display:flex;align-items:center;gap:.45em;font:600 14px/1.2 var(--_font);border-radius:999px;cursor:pointer;border:1px solid var(--_accent);background:var(--_accent);color:var(--_on-accent);box-shadow:0 6px 20px rgb(0 0 0/.22);min-block-size:48px;padding:.7em 1.1em}
+.icon{inline-size:20px;block-size:20px;fill:currentColor}
+.count{background:var(--_on-accent);color:var(--_accent);border-radius:999px;padding:.1em .55em;font-variant-numeric:tabular-nums}
+:host(loyalty-points),:host(loyalty-cart-points){display:inline-block;vertical-align:top;min-block-size:24px;min-inline-size:144px;line-height:24px}
+.badge{display:inline-block;line-height:24px;color:var(--_accent);font-weight:600}
+.badge[data-loading]{inline-size:144px;block-size:24px;vertical-align:top;background:var(--_skeleton);border-radius:6px}
+@media (prefers-reduced-motion:no-preference){.badge[data-loading]{animation:pulse 1.2s ease-in-out infinite alternate}}
+@keyframes pulse{to{opacity:.55}}`;
+const STAR = "M12 2l2.9 6.3 6.9.7-5.2 4.6 1.5 6.8L12 17l-6.1 3.4 1.5-6.8L2.2 9l6.9-.7z";
 
 function supported() {
   return (
@@ -71,39 +100,29 @@ function ownTag() {
   return tags[0] ?? "could not find its own <script type=\"module\"> tag";
 }
 
-// Reads the tag into a defineElements config; returns [config, launcher options] or a problem text.
+// Reads the tag: the settings as written (for the shell's check), the full widget's config, and the launcher's
+// options; or a problem text.
 function settings(tag) {
   const data = (name) => {
     const value = tag.getAttribute(name);
     return value === null || value.trim() === "" ? undefined : value.trim();
   };
-  const config = {};
-  const apiBase = data("data-api-base");
-  if (!apiBase) return `${ATTRIBUTES.apiBase} is required (the base URL of the loyalty API)`;
+  const raw = {};
+  for (const [key, attribute] of Object.entries(ATTRIBUTES)) raw[key] = data(attribute);
+  if (!raw.apiBase) return `${ATTRIBUTES.apiBase} is required (the base URL of the loyalty API)`;
   // A path on the shop's own site ("/loyalty") is resolved against the page.
-  config.apiBase = apiBase.startsWith("/") && !apiBase.startsWith("//") ? new URL(apiBase, location.origin).href : apiBase;
-  const id = { customerId: data("data-customer-id"), timestamp: data("data-timestamp"), digest: data("data-digest") };
+  if (raw.apiBase.startsWith("/") && !raw.apiBase.startsWith("//")) raw.apiBase = new URL(raw.apiBase, location.origin).href;
+  const id = { customerId: raw.customerId, timestamp: raw.timestamp, digest: raw.digest };
   const given = Object.entries(id).filter(([, v]) => v !== undefined);
   if (given.length > 0 && given.length < 3) {
     const missing = Object.keys(id).filter((k) => id[k] === undefined).map((k) => ATTRIBUTES[k]);
     return `${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} missing: a signed-in shopper needs data-customer-id, data-timestamp and data-digest`;
   }
-  if (given.length === 3) {
-    config.identity = { ...id, timestamp: /^\d+$/.test(id.timestamp) ? Number(id.timestamp) : id.timestamp };
-  }
-  for (const key of ["locale", "currency", "signInUrl", "joinUrl", "cacheKey"]) {
-    const value = data(ATTRIBUTES[key]);
-    if (value !== undefined) config[key] = value;
-  }
-  // Numbers as numbers; anything else is passed on as written, for createClient to refuse by name.
-  for (const key of ["timeoutMs", "catalogLimit", "historyHalfLifeDays"]) {
-    const value = data(ATTRIBUTES[key]);
-    if (value !== undefined) config[key] = /^\d+$/.test(value) ? Number(value) : value;
-  }
-  for (const key of ["requireConsent", "codesInEvents"]) {
-    const value = data(ATTRIBUTES[key]);
-    if (value !== undefined) config[key] = value === "true" ? true : value === "false" ? false : value;
-  }
+  const config = { apiBase: raw.apiBase };
+  if (given.length === 3) config.identity = { ...id, timestamp: Number(id.timestamp) };
+  for (const key of ["locale", "currency", "signInUrl", "joinUrl", "cacheKey"]) if (raw[key] !== undefined) config[key] = raw[key];
+  for (const key of ["timeoutMs", "catalogLimit", "historyHalfLifeDays"]) if (raw[key] !== undefined) config[key] = Number(raw[key]);
+  for (const key of ["requireConsent", "codesInEvents"]) if (raw[key] !== undefined) config[key] = raw[key] === "true";
   const launcher = { add: data("data-launcher") !== "false", position: data("data-position") };
   if (launcher.position !== undefined && !POSITIONS.includes(launcher.position)) {
     return `data-position must be one of ${POSITIONS.join(", ")}, got "${launcher.position}"`;
@@ -115,11 +134,12 @@ function settings(tag) {
     }
     launcher[axis] = offset;
   }
-  return [config, launcher];
+  return [raw, config, launcher];
 }
 
 // A file's URL, resolved against this module's.
 const url = (name) => new URL(FILES[name][0], import.meta.url).href;
+const wasmOf = (name) => fetch(url(name), FILES[name][1] ? { integrity: FILES[name][1] } : {});
 
 // Resolves once every module is in the module map with the bytes its hash names (all fetched at once). A
 // modulepreload hint the page already holds for one of them without this very hash would have put its own copy
@@ -149,16 +169,334 @@ function verified(names) {
   })));
 }
 
-// A LoyaltyError's problems, named by the attributes they came from.
-function explain(error) {
-  const problems = Array.isArray(error?.problems) ? error.problems : [];
-  if (problems.length === 0) return String(error?.message ?? error);
+// Problems as "setting\tmessage" lines (the shell's) or a LoyaltyError's, named by the attributes they came from.
+function explain(problems) {
   return problems
     .map(({ path, message }) => {
       const key = String(path).split(/[.[]/).filter((p) => p !== "identity")[0];
       return `${ATTRIBUTES[key] ?? path} ${message}`;
     })
     .join("; ");
+}
+const lines = (text) => text.split("\n").filter(Boolean).map((line) => ({ path: line.split("\t")[0], message: line.split("\t")[1] }));
+
+// The contract's shopper credentials: `LoyaltyShopper <base64url(id)>.<timestamp>.<digest>`.
+function authorization({ customerId, timestamp, digest }) {
+  const id = btoa(String.fromCharCode(...new TextEncoder().encode(customerId))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `LoyaltyShopper ${id}.${timestamp}.${digest}`;
+}
+
+// One read of the API: the answer's text and entity tag, `null` for 304, or a failure ("offline", "unauthorized",
+// "error"). Within the client's timeout and response limit; never throws.
+async function read(base, path, headers, timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(base + path, { headers: { accept: "application/json", ...headers }, signal: controller.signal });
+    if (response.status === 304) return null;
+    if (!response.ok) return { failed: response.status === 401 ? "unauthorized" : "error" };
+    if (!/json/i.test(response.headers.get("content-type") ?? "")) return { failed: "error" };
+    const text = await response.text();
+    return text.length > 2_000_000 ? { failed: "error" } : { text, etag: response.headers.get("etag") };
+  } catch {
+    return { failed: "offline" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// The page: the shell's exports, the settings, what is shown, and the full widget once it runs.
+const page = { live: new Set(), status: "loading", full: null, client: null };
+
+// localStorage under the client's own keys (src/storage.rs), so the full widget starts from what the shell read.
+const cache = {
+  get: (name) => {
+    try {
+      return localStorage.getItem(page.prefix + name);
+    } catch {
+      return null;
+    }
+  },
+  set: (name, value) => {
+    try {
+      localStorage.setItem(page.prefix + name, value);
+    } catch {
+      // Full or blocked: this page keeps what it has.
+    }
+  },
+  has: (start) => {
+    try {
+      return Object.keys(localStorage).some((k) => k.startsWith(page.prefix + start));
+    } catch {
+      return false;
+    }
+  },
+};
+
+const locale = (element) => element.getAttribute("locale") ?? page.config.locale ?? (document.documentElement.lang || navigator.language);
+
+// The first schema.org Product in the page's JSON-LD: its id, the first offer's price and currency, as written.
+function jsonLd() {
+  const text = (v) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
+  const find = (node) => {
+    if (Array.isArray(node)) return node.map(find).find(Boolean);
+    if (!node || typeof node !== "object") return undefined;
+    const inGraph = node["@graph"] && find(node["@graph"]);
+    if (inGraph) return inGraph;
+    const type = node["@type"];
+    if (!(type === "Product" || (Array.isArray(type) && type.includes("Product")))) return undefined;
+    const offer = Array.isArray(node.offers) ? node.offers[0] : node.offers;
+    return { id: text(node.productID) ?? text(node.sku), price: text(offer?.price) ?? text(offer?.lowPrice), currency: text(offer?.priceCurrency) };
+  };
+  for (const script of document.querySelectorAll("script[type='application/ld+json']")) {
+    try {
+      const found = find(JSON.parse(script.textContent));
+      if (found) return found;
+    } catch {
+      // Not JSON: the next one.
+    }
+  }
+  return undefined;
+}
+
+function emit(element, name, detail) {
+  element.dispatchEvent(new CustomEvent(`loyalty:${name}`, { bubbles: true, composed: true, detail }));
+}
+
+function detail() {
+  const points = page.shell.available();
+  return { status: page.status, signedIn: Boolean(page.config.identity), points: Number.isNaN(points) ? null : points, tierId: page.shell.tierId() ?? null };
+}
+
+class LoyaltyElement extends HTMLElement {
+  static observedAttributes = OBSERVED;
+  #widget = null; // the full widget's, once it runs this element
+  #body = null; // the shell's badge or button
+  #cart = null;
+  #reported = null;
+  #ready = false;
+
+  get #kind() {
+    const kind = TAGS[this.localName];
+    return kind === "points" && this.hasAttribute("cart") ? "cart-points" : kind;
+  }
+
+  get #badge() {
+    return this.#kind === "points" || this.#kind === "cart-points";
+  }
+
+  connectedCallback() {
+    page.live.add(this);
+    // A `cart` the page set before the element was defined is an own property hiding the setter: take it.
+    if (Object.hasOwn(this, "cart")) {
+      const cart = this.cart;
+      delete this.cart;
+      this.#cart = cart ?? null;
+    }
+    if (this.#widget || this.#body) return;
+    const root = this.shadowRoot ?? this.attachShadow({ mode: "open" });
+    if (this.#badge) {
+      root.adoptedStyleSheets = [page.sheet];
+      this.#body = document.createElement("span");
+      this.#body.className = "badge";
+      this.#body.part = "badge";
+      root.replaceChildren(this.#body);
+      this.render();
+    } else if (this.#kind === "launcher" && !page.full) {
+      root.adoptedStyleSheets = [page.sheet];
+      this.#body = this.#button();
+      root.replaceChildren(this.#body);
+      this.render();
+    } else if (this.#kind === "recommendations" && !page.full) {
+      // Ranked by the full widget: loaded once the list comes within a viewport of being seen.
+      const watch = new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+          watch.disconnect();
+          full().then(() => this.#take(), () => {});
+        }
+      }, { rootMargin: "100% 0px" });
+      watch.observe(this);
+    } else {
+      full().then(() => this.#take(), () => {});
+    }
+  }
+
+  disconnectedCallback() {
+    page.live.delete(this);
+    // A framework that moves the element disconnects and reconnects it in one task: keep the widget.
+    queueMicrotask(() => {
+      if (!this.isConnected && this.#widget) {
+        this.#widget.destroy();
+        this.#widget.free();
+        this.#widget = null;
+      }
+    });
+  }
+
+  attributeChangedCallback() {
+    this.#reported = null;
+    if (this.#widget) this.#widget.attributeChanged();
+    else if (this.#body) this.render();
+  }
+
+  #button() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "launcher";
+    button.part = "launcher";
+    button.setAttribute("aria-haspopup", "dialog");
+    button.setAttribute("aria-expanded", "false");
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "icon");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", STAR);
+    svg.append(path);
+    const name = document.createElement("span");
+    name.className = "name";
+    const count = document.createElement("span");
+    count.part = "count";
+    count.className = "count";
+    button.append(svg, name, count);
+    // Intent fetches the panel; the click opens it once it is there.
+    for (const event of ["pointerenter", "focus", "pointerdown"]) button.addEventListener(event, () => full().catch(() => {}), { once: true });
+    button.addEventListener("click", () => this.open());
+    return button;
+  }
+
+  // Draws what the shell says, from the program and shopper it holds.
+  render() {
+    const shell = page.shell;
+    if (!shell || !this.#body) return;
+    const tag = locale(this);
+    if (this.#kind === "launcher") {
+      const [name, shown, unit] = shell.launcher(tag).split("\u0001");
+      const [, label, count] = this.#body.children;
+      label.textContent = name;
+      count.hidden = shown === undefined;
+      if (shown !== undefined) {
+        const number = document.createElement("span");
+        number.textContent = shown;
+        const spoken = document.createElement("span");
+        spoken.className = "sr-only";
+        spoken.textContent = unit;
+        count.replaceChildren(number, spoken);
+      }
+      return this.#announce();
+    }
+    if (!shell.currency()) {
+      this.#body.setAttribute("data-loading", "");
+      this.#body.setAttribute("aria-busy", "true");
+      return;
+    }
+    this.#body.removeAttribute("data-loading");
+    this.#body.removeAttribute("aria-busy");
+    const cart = this.#kind === "cart-points";
+    const input = { cart };
+    for (const [key, name] of [["productId", "product-id"], ["price", "price"], ["currency", "currency"], ["quantity", "quantity"], ["variantId", "variant-id"], ["categories", "categories"], ["tags", "tags"], ["lines", "lines"]]) {
+      const value = this.getAttribute(name);
+      if (value !== null) input[key] = value;
+    }
+    if (this.#cart) {
+      input.lines = JSON.stringify(this.#cart.lines ?? []);
+      if (this.#cart.currency) input.currency = this.#cart.currency;
+    }
+    if (!cart && input.productId === undefined && input.price === undefined) input.jsonLd = jsonLd();
+    const text = shell.badge(JSON.stringify(input), tag, page.config.currency ?? "", Math.floor(Date.now() / 1000));
+    if (text === undefined) {
+      // Nothing wrong is shown to the shopper; the merchant hears it once in the console.
+      this.#body.textContent = "";
+      this.#body.hidden = true;
+      this.removeAttribute("data-points");
+      const problems = shell.problems();
+      if (this.#reported !== problems) {
+        this.#reported = problems;
+        console.error(`${PREFIX} <${this.localName}>`, problems);
+      }
+    } else {
+      const minimum = shell.minimum();
+      const money = Number.isNaN(minimum) ? "" : new Intl.NumberFormat(tag, { style: "currency", currency: shell.currency() }).format(minimum);
+      this.#body.hidden = false;
+      this.#body.textContent = text.replace("\u0001", money);
+      this.setAttribute("data-points", String(Number.isNaN(shell.points()) ? 0 : shell.points()));
+    }
+    this.#announce();
+  }
+
+  #announce() {
+    if (!page.shell.currency()) return;
+    emit(this, this.#ready ? "change" : "ready", detail());
+    this.#ready = true;
+  }
+
+  // The full widget runs this element from now on (badges stay with the shell, fed by the full client).
+  #take() {
+    if (this.#widget || !this.isConnected || this.#badge) return;
+    const root = this.shadowRoot;
+    const focused = root.activeElement !== null;
+    root.adoptedStyleSheets = [page.full.sheet];
+    this.#body = null;
+    try {
+      this.#widget = new page.full.glue.Widget(this.#kind, this, root, page.client, page.full.settings);
+      if (focused) root.querySelector("button")?.focus();
+    } catch (error) {
+      console.error(`${PREFIX} <${this.localName}> could not start:`, error);
+    }
+  }
+
+  get client() {
+    return page.client;
+  }
+
+  get cart() {
+    return this.#cart;
+  }
+
+  set cart(cart) {
+    this.#cart = cart ?? null;
+    this.#reported = null;
+    this.render();
+  }
+
+  open() {
+    if (this.#widget) return this.#widget.open();
+    full().then(() => {
+      this.#take();
+      this.#widget?.open();
+    }, (error) => console.error(PREFIX, "could not load the panel:", error));
+  }
+
+  close() {
+    this.#widget?.close();
+  }
+}
+
+// Loads the full widget once: verified glue and elements, the large wasm, the page's client (from the cache the
+// shell wrote); then the shell's badges follow that client.
+let loading = null;
+function full() {
+  loading ??= (async () => {
+    await verified(["glue", "elements"]);
+    const [glue, elements] = await Promise.all([import(url("glue")), import(url("elements"))]);
+    page.full = await elements.startWith(glue, page.config, wasmOf("wasm"));
+    page.client = page.full.client;
+    const follow = () => {
+      const state = page.client.state();
+      if (state.program) page.shell.program(JSON.stringify(state.program));
+      page.shell.shopper(state.shopper ? JSON.stringify(state.shopper) : "", state.customerId ?? "");
+      page.status = state.status;
+      for (const element of page.live) element.render();
+    };
+    page.client.subscribe(follow);
+    follow();
+  })();
+  loading.catch((error) => {
+    // Said once per failure; the next need (a click, the list coming near) tries again.
+    console.error(PREFIX, "could not load its code:", error);
+    loading = null;
+  });
+  return loading;
 }
 
 async function start() {
@@ -178,49 +516,83 @@ async function start() {
   );
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, reserve];
   const tag = ownTag();
-  if (typeof tag === "string") {
-    console.error(PREFIX, tag);
-    return;
-  }
-  const read = settings(tag);
-  if (typeof read === "string") {
-    console.error(PREFIX, read);
-    return;
-  }
-  const [config, launcher] = read;
-  // The wasm starts downloading now, beside the glue.
-  const [wasmFile, wasmIntegrity] = FILES.wasm;
-  const wasm = fetch(new URL(wasmFile, import.meta.url), wasmIntegrity ? { integrity: wasmIntegrity } : {});
+  if (typeof tag === "string") return console.error(PREFIX, tag);
+  const read_ = settings(tag);
+  if (typeof read_ === "string") return console.error(PREFIX, read_);
+  const [raw, config, launcher] = read_;
+  page.config = config;
+  // Everything starts at once: the shell's wasm and code, the program and the shopper's state.
+  const wasm = wasmOf("shellWasm");
   wasm.catch(() => {}); // reported below, once
-  let glue;
-  let defineElementsWith;
+  const base = raw.apiBase.replace(/\/+$/, "");
+  page.prefix = `storefront-loyalty:1:${raw.cacheKey ?? base}:`;
+  const timeout = Number(raw.timeoutMs) || 10_000;
+  const [etag, cachedProgram] = (cache.get("program") ?? "\n").split(/\n(.*)/s);
+  const program = read(base, "/v1/program", etag ? { "if-none-match": etag } : {}, timeout);
+  // Only an identity of the right form is sent (the shell names what is wrong with one that is not).
+  const { customerId, timestamp, digest } = raw;
+  const signed = config.identity && customerId.length <= 128 && !customerId.includes("\n") && /^\d+$/.test(timestamp) && /^[0-9a-fA-F]{64}$/.test(digest);
+  const shopper = signed && read(base, "/v1/customers/me", { authorization: authorization(config.identity) }, timeout);
   try {
-    await verified(["glue", "elements"]);
-    // Each by the very URL its link verified: the module map holds them under it. Neither imports anything (the
-    // glue reaches the elements from here), so no import can be resolved against a redirected response's URL.
-    [glue, { defineElementsWith }] = await Promise.all([import(url("glue")), import(url("elements"))]);
+    await verified(["shell"]);
+    page.shell = await import(url("shell"));
+    await page.shell.default({ module_or_path: wasm });
   } catch (error) {
-    console.error(PREFIX, "could not load its code:", error);
-    return;
+    return console.error(PREFIX, "could not load its code:", error);
   }
-  try {
-    await defineElementsWith(glue, config, wasm);
-  } catch (error) {
-    console.error(PREFIX, explain(error));
-    return;
-  }
+  const problems = lines(page.shell.settings(JSON.stringify(raw)));
+  if (problems.length > 0) return console.error(PREFIX, explain(problems));
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  page.sheet = sheet;
+  const id = config.identity?.customerId ?? "";
+  const fromCache = (cachedProgram && page.shell.program(cachedProgram)) | 0;
+  if (id) page.shell.shopper(cache.get(`shopper:${id}`) ?? "", id);
+  page.status = fromCache ? "stale" : "loading";
+  for (const [name] of Object.entries(TAGS)) if (!customElements.get(name)) customElements.define(name, class extends LoyaltyElement {});
   if (launcher.x !== undefined || launcher.y !== undefined) {
-    const sheet = new CSSStyleSheet();
-    const x = launcher.x ? `--loyalty-offset-x:${launcher.x};` : "";
-    const y = launcher.y ? `--loyalty-offset-y:${launcher.y};` : "";
-    sheet.replaceSync(`loyalty-launcher{${x}${y}}`);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    const offsets = new CSSStyleSheet();
+    offsets.replaceSync(`loyalty-launcher{${launcher.x ? `--loyalty-offset-x:${launcher.x};` : ""}${launcher.y ? `--loyalty-offset-y:${launcher.y};` : ""}}`);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, offsets];
   }
   if (launcher.add && !document.querySelector("loyalty-launcher")) {
     const element = document.createElement("loyalty-launcher");
     if (launcher.position) element.setAttribute("position", launcher.position);
     document.body.append(element);
   }
+  // Elements follow the page's language when it changes (a language switch that does not reload).
+  new MutationObserver(() => {
+    for (const element of page.live) element.attributeChangedCallback("locale");
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+  // The answers, as they come; the full widget, once it runs, reads for itself.
+  const answered = (answer, save) => {
+    if (page.full) return;
+    if (answer?.failed) page.status = answer.failed === "offline" ? "offline" : "error";
+    else if (answer) save(answer);
+    for (const element of page.live) element.render();
+  };
+  program.then(async (answer) => {
+    // 304 for a cached copy that did not read after all: ask again, for the whole program.
+    if (answer === null && !page.shell.currency()) answer = await read(base, "/v1/program", {}, timeout);
+    if (answer === null) page.status = "fresh";
+    answered(answer, ({ text, etag: tagged }) => {
+      if (page.shell.program(text)) {
+        cache.set("program", `${tagged ?? ""}\n${text}`);
+        page.status = "fresh";
+        // A landing referral link is recorded by the full widget (the program names its parameter).
+        const param = JSON.parse(text).referral?.param ?? "ref";
+        if (new URLSearchParams(location.search).has(param)) full().catch(() => {});
+      } else {
+        // Not a program the rules accept: the full widget says why.
+        full().catch(() => {});
+      }
+    });
+  });
+  shopper?.then((answer) => answered(answer, ({ text }) => {
+    if (page.shell.shopper(text, id)) cache.set(`shopper:${id}`, text);
+  }));
+  // Writes waiting to be sent, or a landing referral still to record: the full widget sends them.
+  if (cache.has(`outbox:${id}:`) || cache.has("referral")) full().catch(() => {});
 }
 
 start().catch((error) => console.error(PREFIX, error));

@@ -11,7 +11,14 @@ const dist = new URL("../dist/", import.meta.url);
 const read = (name) => readFileSync(new URL(name, pkg));
 const { version } = JSON.parse(read("package.json"));
 const base = `storefront-loyalty-${version}`;
-const names = { loader: `${base}.js`, elements: `${base}-elements.js`, glue: `${base}-glue.js`, wasm: `${base}.wasm` };
+const names = {
+  loader: `${base}.js`,
+  shell: `${base}-shell.js`,
+  shellWasm: `${base}-shell.wasm`,
+  elements: `${base}-elements.js`,
+  glue: `${base}-glue.js`,
+  wasm: `${base}.wasm`,
+};
 const replaceOnce = (text, from, to) => {
   if (!text.includes(from)) throw new Error(`dist: "${from}" not found; the sources changed`);
   return text.split(from).join(to);
@@ -25,8 +32,23 @@ const wasm = read("storefront_loyalty_bg.wasm");
 const glue = Buffer.from(replaceOnce(read("storefront_loyalty.js").toString(), "storefront_loyalty_bg.wasm", names.wasm));
 // The elements import nothing (the loader hands them the glue), so they are copied as they are.
 const elements = read("elements.js");
-const loader = loaderWith({ glue: [names.glue, glue], elements: [names.elements, elements], wasm: [names.wasm, wasm] });
-const files = [[names.loader, Buffer.from(loader)], [names.elements, elements], [names.glue, glue], [names.wasm, wasm]];
+const shellWasm = read("shell_bg.wasm");
+const shell = Buffer.from(replaceOnce(read("shell.js").toString(), "shell_bg.wasm", names.shellWasm));
+const loader = loaderWith({
+  shell: [names.shell, shell],
+  shellWasm: [names.shellWasm, shellWasm],
+  glue: [names.glue, glue],
+  elements: [names.elements, elements],
+  wasm: [names.wasm, wasm],
+});
+const files = [
+  [names.loader, Buffer.from(loader)],
+  [names.shell, shell],
+  [names.shellWasm, shellWasm],
+  [names.elements, elements],
+  [names.glue, glue],
+  [names.wasm, wasm],
+];
 let raw = 0;
 let gz = 0;
 console.log(`dist/ (storefront-loyalty ${version}); sizes gzipped with -9`);
@@ -42,5 +64,5 @@ for (const [name, bytes] of files) {
   console.log(`  ${name.padEnd(40)} ${String(bytes.length).padStart(8)} B  ${String(zipped).padStart(7)} B gz  ${sri(bytes)}`);
 }
 console.log(`  ${"total".padEnd(40)} ${String(raw).padStart(8)} B  ${String(gz).padStart(7)} B gz`);
-console.log(`\nPaste into the shop's layout (serve the four files from one directory; CORS if on another origin):`);
+console.log(`\nPaste into the shop's layout (serve the six files from one directory; CORS if on another origin):`);
 console.log(`<script type="module" src="https://cdn.example/${names.loader}" integrity="${sri(Buffer.from(loader))}" crossorigin="anonymous"\n        data-api-base="https://shop.example/loyalty"></script>`);

@@ -5,7 +5,7 @@
 // widget's client. "New shopper" signs up someone new (a friend who came with a referral link is credited
 // then), and "Place order" plays the shop's server paying an order (the demo-only /demo/orders route sends
 // it through the order webhook's handling). Every string reaches the page through textContent.
-import { pageClient } from "/pkg/elements.js";
+import { pageClient, whenClient } from "/pkg/elements.js";
 
 const TEXT = {
   "zh-CN": {
@@ -107,8 +107,7 @@ function renderShoppers() {
 }
 
 async function signIn(customer) {
-  await customElements.whenDefined("loyalty-panel");
-  const client = pageClient();
+  const client = await whenClient();
   shopper = customer;
   if (customer === null) {
     client.signOut();

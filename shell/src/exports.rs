@@ -111,10 +111,30 @@ pub fn points() -> f64 {
     with(|page| page.points.map_or(f64::NAN, |n| n as f64))
 }
 
-/// The last badge's minimum order in minor units of [`currency`], or NaN.
+/// The last badge's minimum order in major units of [`currency`] (for `Intl.NumberFormat`), or NaN.
 #[wasm_bindgen]
 pub fn minimum() -> f64 {
-    with(|page| page.minimum.map_or(f64::NAN, |n| n as f64))
+    with(|page| match (page.minimum, &page.program) {
+        (Some(n), Some(program)) => n as f64 / program.currency.minor_per_major() as f64,
+        _ => f64::NAN,
+    })
+}
+
+/// The problems with the script tag's settings (a [`crate::settings::SettingsInput`] as JSON), one per line
+/// as `setting\tmessage`; empty when they are fine.
+#[wasm_bindgen]
+pub fn settings(input: &str) -> String {
+    let Some(input) = crate::settings::SettingsInput::read_str(input) else {
+        return "config\tcould not be read".into();
+    };
+    let mut out = String::new();
+    for problem in crate::settings::check(&input).0 {
+        out.push_str(&problem.path);
+        out.push('\t');
+        out.push_str(&problem.message);
+        out.push('\n');
+    }
+    out
 }
 
 /// The program's currency, or empty before there is one.

@@ -11,6 +11,7 @@
 //! shell's own feature `messages`, which its tests turn on, brings them back).
 
 pub mod badge;
+pub mod settings;
 pub mod texts;
 
 #[cfg(feature = "exports")]

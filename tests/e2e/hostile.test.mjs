@@ -150,9 +150,11 @@ test("a script tag injected as markup cannot choose the loader's settings: the w
   await twice.close();
 });
 
-// A CDN (or anything between it and the shopper) serving a changed copy of a file the loader brings in.
-for (const [file, what] of [["elements.js", "the elements"], ["storefront_loyalty.js", "the glue"]]) {
-  test(`a tampered copy of ${what} (${file}) is refused: the widget does not start, the console says why, the page works on`, async () => {
+// A CDN (or anything between it and the shopper) serving a changed copy of a file the loader brings in: the shell's
+// code stops the widget before it starts; the full widget's (loaded for the panel) leaves the shell's elements
+// defined and the panel empty, with the reason in the console.
+for (const [file, what, shell] of [["shell.js", "the shell", true], ["elements.js", "the elements", false], ["storefront_loyalty.js", "the glue", false]]) {
+  test(`a tampered copy of ${what} (${file}) is refused: its code never runs, the console says why, the page works on`, async () => {
     const original = await (await fetch(`${ORIGIN}/pkg/${file}`)).text();
     const tampered = `${original}\nglobalThis.__tampered = true;\n`;
     const p = await hostPage(`/tampered-${file}.html`, `<!doctype html><html lang="en"><head>
@@ -161,7 +163,8 @@ for (const [file, what] of [["elements.js", "the elements"], ["storefront_loyalt
     await p.waitForFunction(() => document.querySelectorAll("link[rel=modulepreload]").length === 0 && performance.getEntriesByType("resource").some((e) => e.name.endsWith(".wasm")));
     await p.waitForTimeout(1000);
     assert.equal(await p.evaluate(() => globalThis.__tampered === undefined), true, "the tampered code never ran");
-    assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true, "the widget did not start");
+    assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), shell, "the widget started only with its shell intact");
+    assert.equal(await p.evaluate(() => document.querySelector("loyalty-panel").shadowRoot?.querySelector(".rewards") ?? null), null, "no panel");
     const ours = p.messages.filter((m) => m.includes("storefront-loyalty:"));
     assert.equal(ours.length, 1, p.messages.join("\n"));
     assert.match(ours[0], new RegExp(`^error: storefront-loyalty: could not load its code: .*/pkg/${file.replace(".", "\\.")} does not match its integrity hash`));
@@ -233,7 +236,7 @@ test("a modulepreload hint of the page's without the file's hash is refused, and
   await p.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.endsWith(".wasm")));
   await p.waitForTimeout(1000);
   assert.equal(await p.evaluate(() => globalThis.__tampered === undefined), true, "the tampered code never ran");
-  assert.equal(await p.evaluate(() => customElements.get("loyalty-panel") === undefined), true, "the widget did not start");
+  assert.equal(await p.evaluate(() => document.querySelector("loyalty-panel").shadowRoot?.querySelector(".rewards") ?? null), null, "no panel");
   const ours = p.messages.filter((m) => m.includes("storefront-loyalty:"));
   assert.equal(ours.length, 1, p.messages.join("\n"));
   assert.match(ours[0], /modulepreload link for .*\/pkg\/elements\.js without its integrity hash/);
