@@ -6,7 +6,7 @@
 //! never per unit of whatever currency the page displays.
 
 use crate::json::{FromJson, Json, ReadJson, Reader};
-use crate::problems::Checker;
+use crate::problems::{quoting, Checker};
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -152,17 +152,6 @@ impl Currency {
             _ => Err(message!("is too large, got \"{text}\"")),
         }
     }
-}
-
-/// `before`, then `value` in double quotes: `format!("{before}\"{value}\"")`, written by hand so that the
-/// shell, which keeps these messages, links no formatting for them.
-fn quoting(before: &str, value: &str) -> String {
-    let mut out = String::with_capacity(before.len() + value.len() + 2);
-    out.push_str(before);
-    out.push('"');
-    out.push_str(value);
-    out.push('"');
-    out
 }
 
 impl fmt::Display for Currency {

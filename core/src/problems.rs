@@ -300,6 +300,17 @@ impl Checker {
     }
 }
 
+/// `before`, then `value` in double quotes: `format!("{before}\"{value}\"")`, written by hand for the
+/// messages a build without `messages` keeps (the shell shows them), so that they link no formatting.
+pub(crate) fn quoting(before: &str, value: &str) -> String {
+    let mut out = String::with_capacity(before.len() + value.len() + 2);
+    out.push_str(before);
+    out.push('"');
+    out.push_str(value);
+    out.push('"');
+    out
+}
+
 /// Checks an identifier chosen by the merchant (tier, reward, bonus, campaign, product ids).
 pub(crate) fn check_id(c: &mut Checker, field: &'static str, id: &str) {
     c.field(field, |c| check_id_here(c, id));

@@ -2,6 +2,7 @@
 //! (the loader names the attribute), with the messages `createClient` and `elementSettings` give for the same
 //! values, so a merchant reads the same words whichever module met the mistake first.
 
+use crate::texts;
 use loyalty_core::{Currency, Problems};
 
 loyalty_core::wire_struct! {
@@ -44,7 +45,8 @@ loyalty_core::wire_struct! {
 pub fn api_base(value: &str) -> Option<String> {
     let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"))?;
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let clean = !rest[..host_end].is_empty()
+    // `get` rather than slicing, whose panic links the formatting machinery (`find` gives a boundary).
+    let clean = rest.get(..host_end).is_some_and(|host| !host.is_empty())
         && !value.contains(['?', '#'])
         && !value.chars().any(|c| c.is_whitespace() || c.is_control());
     clean.then(|| value.trim_end_matches('/').to_owned())
@@ -53,7 +55,8 @@ pub fn api_base(value: &str) -> Option<String> {
 fn whole(problems: &mut Problems, name: &str, value: Option<&str>, low: u32, high: u32) {
     if let Some(value) = value {
         if !value.parse::<u32>().is_ok_and(|n| (low..=high).contains(&n)) {
-            problems.push(name, format!("must be a whole number from {low} to {high}"));
+            let (low, high) = (texts::decimal(low.into()), texts::decimal(high.into()));
+            problems.push(name, texts::join(&["must be a whole number from ", &low, " to ", &high]));
         }
     }
 }
@@ -98,7 +101,7 @@ pub fn check(input: &SettingsInput) -> Problems {
     }
     if let Some(locale) = &input.locale {
         if !supported(locale) {
-            problems.push("locale", format!("must be \"en\" or \"zh-CN\", got \"{locale}\""));
+            problems.push("locale", texts::join(&["must be \"en\" or \"zh-CN\", got \"", locale, "\""]));
         }
     }
     if let Some(currency) = &input.currency {

@@ -88,27 +88,35 @@ pub fn texts(tag: &str) -> &'static ShellTexts {
 /// A whole number grouped by three (`1,250`). Grouped here rather than by `Intl`: the page's first
 /// `Intl.NumberFormat` costs about 40 ms of main thread in Chromium, which a badge would pay on every page.
 pub fn number(n: i64, texts: &ShellTexts) -> String {
-    // The digits by hand, least significant first, rather than with `to_string` (the formatting machinery).
-    let mut digits = Vec::with_capacity(20);
-    let mut rest = n.unsigned_abs();
+    let digits = decimal(n.unsigned_abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * texts.thousands.len() + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push_str(texts.thousands);
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A whole number's digits, as `to_string` writes them, but by hand: `to_string` links the formatting
+/// machinery into the shell's wasm.
+pub(crate) fn decimal(n: u64) -> String {
+    let mut digits = [0_u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
     loop {
-        digits.push(char::from(b'0' + (rest % 10) as u8));
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * texts.thousands.len() + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, digit) in digits.iter().rev().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push_str(texts.thousands);
-        }
-        out.push(*digit);
-    }
-    out
+    digits[start..].iter().map(|d| char::from(*d)).collect()
 }
 
 #[cfg(test)]
