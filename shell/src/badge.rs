@@ -238,7 +238,7 @@ mod tests {
     }
 
     fn problems(input: &BadgeInput) -> String {
-        offer(input, Currency::CNY).map(|_| String::new()).unwrap_or_else(|p| p.to_string())
+        offer(input, Currency::CNY).map(|_| String::new()).unwrap_or_else(|p| p.joined())
     }
 
     #[test]
@@ -278,6 +278,13 @@ mod tests {
         let given = offer(&ld("168.00", Some("CNY")), Currency::USD).expect("an offer");
         assert_eq!((given.price, given.currency), (16800, Currency::CNY));
         assert_eq!(offer(&ld("1299", Some("JPY")), Currency::CNY).map(|o| o.price), Ok(1299));
-        assert!(problems(&ld("12.345", None)).starts_with("json-ld.offers.price: has more than 2 decimals"));
+        // The reason is one of loyalty-core's messages: there with its feature `messages` (the workspace's
+        // tests), absent from the shell as shipped (`cargo test -p loyalty-shell`), which names the member only.
+        let said = problems(&ld("12.345", None));
+        assert!(
+            said == "json-ld.offers.price"
+                || said.starts_with("json-ld.offers.price: has more than 2 decimals"),
+            "{said}"
+        );
     }
 }
