@@ -14,7 +14,7 @@
 // once that link has loaded is it imported (import() has no integrity option). No verified module imports
 // another (ARCHITECTURE.md). The names and hashes are written by scripts/package.mjs (pkg/) and
 // scripts/dist.mjs (dist/); without hashes nothing is checked.
-const FILES = {"shell":["./shell.js",""],"shellWasm":["./shell_bg.wasm",""],"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
+const FILES = {"shellWasm":["./shell_bg.wasm",""],"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
 const KEY = Symbol.for("storefront-loyalty");
 const PREFIX = "storefront-loyalty:";
 
@@ -139,7 +139,10 @@ function settings(tag) {
 
 // A file's URL, resolved against this module's.
 const url = (name) => new URL(FILES[name][0], import.meta.url).href;
-const wasmOf = (name) => fetch(url(name), FILES[name][1] ? { integrity: FILES[name][1] } : {});
+const wasmOf = (name) =>
+  fetch(url(name), FILES[name][1] ? { integrity: FILES[name][1] } : {}).catch(() => {
+    throw new Error(`${url(name)} does not match its integrity hash (or could not be fetched); it was not run`);
+  });
 
 // Resolves once every module is in the module map with the bytes its hash names (all fetched at once). A
 // modulepreload hint the page already holds for one of them without this very hash would have put its own copy
@@ -415,8 +418,10 @@ class LoyaltyElement extends HTMLElement {
         console.error(`${PREFIX} <${this.localName}>`, problems);
       }
     } else {
-      const minimum = shell.minimum();
-      const money = Number.isNaN(minimum) ? "" : new Intl.NumberFormat(tag, { style: "currency", currency: shell.currency() }).format(minimum);
+      // Intl only when the sentence holds the minimum order: a page's first NumberFormat costs milliseconds.
+      const money = text.includes("\u0001")
+        ? new Intl.NumberFormat(tag, { style: "currency", currency: shell.currency() }).format(shell.minimum())
+        : "";
       this.#body.hidden = false;
       this.#body.textContent = text.replace("\u0001", money);
       this.setAttribute("data-points", String(Number.isNaN(shell.points()) ? 0 : shell.points()));
@@ -534,9 +539,11 @@ async function start() {
   const signed = config.identity && customerId.length <= 128 && !customerId.includes("\n") && /^\d+$/.test(timestamp) && /^[0-9a-fA-F]{64}$/.test(digest);
   const shopper = signed && read(base, "/v1/customers/me", { authorization: authorization(config.identity) }, timeout);
   try {
-    await verified(["shell"]);
-    page.shell = await import(url("shell"));
-    await page.shell.default({ module_or_path: wasm });
+    // `wasm_bindgen` is the shell's glue (wasm-bindgen's no-modules output), which the build puts at the head of
+    // this file: covered by this file's own integrity, and no request or module check between the wasm's arrival
+    // and the first render.
+    page.shell = wasm_bindgen;
+    await page.shell({ module_or_path: wasm });
   } catch (error) {
     return console.error(PREFIX, "could not load its code:", error);
   }
@@ -546,24 +553,9 @@ async function start() {
   sheet.replaceSync(CSS);
   page.sheet = sheet;
   const id = config.identity?.customerId ?? "";
-  const fromCache = (cachedProgram && page.shell.program(cachedProgram)) | 0;
-  if (id) page.shell.shopper(cache.get(`shopper:${id}`) ?? "", id);
+  const fromCache = Boolean(cachedProgram && page.shell.program(cachedProgram));
+  const cachedShopper = Boolean(id && page.shell.shopper(cache.get(`shopper:${id}`) ?? "", id) && cache.get(`shopper:${id}`));
   page.status = fromCache ? "stale" : "loading";
-  for (const [name] of Object.entries(TAGS)) if (!customElements.get(name)) customElements.define(name, class extends LoyaltyElement {});
-  if (launcher.x !== undefined || launcher.y !== undefined) {
-    const offsets = new CSSStyleSheet();
-    offsets.replaceSync(`loyalty-launcher{${launcher.x ? `--loyalty-offset-x:${launcher.x};` : ""}${launcher.y ? `--loyalty-offset-y:${launcher.y};` : ""}}`);
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, offsets];
-  }
-  if (launcher.add && !document.querySelector("loyalty-launcher")) {
-    const element = document.createElement("loyalty-launcher");
-    if (launcher.position) element.setAttribute("position", launcher.position);
-    document.body.append(element);
-  }
-  // Elements follow the page's language when it changes (a language switch that does not reload).
-  new MutationObserver(() => {
-    for (const element of page.live) element.attributeChangedCallback("locale");
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   // The answers, as they come; the full widget, once it runs, reads for itself.
   const answered = (answer, save) => {
     if (page.full) return;
@@ -571,7 +563,7 @@ async function start() {
     else if (answer) save(answer);
     for (const element of page.live) element.render();
   };
-  program.then(async (answer) => {
+  const programRead = program.then(async (answer) => {
     // 304 for a cached copy that did not read after all: ask again, for the whole program.
     if (answer === null && !page.shell.currency()) answer = await read(base, "/v1/program", {}, timeout);
     if (answer === null) page.status = "fresh";
@@ -588,9 +580,30 @@ async function start() {
       }
     });
   });
-  shopper?.then((answer) => answered(answer, ({ text }) => {
+  const shopperRead = shopper?.then((answer) => answered(answer, ({ text }) => {
     if (page.shell.shopper(text, id)) cache.set(`shopper:${id}`, text);
   }));
+  // Without a cached copy, the elements are defined once the answers are in, so the first frame that shows them
+  // shows the points, not a placeholder (until then the reserve rule above keeps the badges' box, so nothing
+  // moves). An API slower than a second gets the placeholders first.
+  if (!fromCache || (id && !cachedShopper)) {
+    await Promise.race([Promise.all([programRead, shopperRead]), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+  for (const [name] of Object.entries(TAGS)) if (!customElements.get(name)) customElements.define(name, class extends LoyaltyElement {});
+  if (launcher.x !== undefined || launcher.y !== undefined) {
+    const offsets = new CSSStyleSheet();
+    offsets.replaceSync(`loyalty-launcher{${launcher.x ? `--loyalty-offset-x:${launcher.x};` : ""}${launcher.y ? `--loyalty-offset-y:${launcher.y};` : ""}}`);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, offsets];
+  }
+  if (launcher.add && !document.querySelector("loyalty-launcher")) {
+    const element = document.createElement("loyalty-launcher");
+    if (launcher.position) element.setAttribute("position", launcher.position);
+    document.body.append(element);
+  }
+  // Elements follow the page's language when it changes (a language switch that does not reload).
+  new MutationObserver(() => {
+    for (const element of page.live) element.attributeChangedCallback("locale");
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
   // Writes waiting to be sent, or a landing referral still to record: the full widget sends them.
   if (cache.has(`outbox:${id}:`) || cache.has("referral")) full().catch(() => {});
 }

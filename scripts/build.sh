@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 wasm-pack build --target web --release "$@"
 # The product page's shell: its own small wasm (shell/), with the same release settings and wasm-opt pass.
 cargo build -p loyalty-shell --target wasm32-unknown-unknown --release --locked
-wasm-bindgen --target web --out-dir pkg --out-name shell "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/loyalty_shell.wasm"
+# Its glue is wasm-bindgen's no-modules output, which package.mjs puts inside the loader.
+wasm-bindgen --target no-modules --no-typescript --out-dir pkg --out-name shell "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/loyalty_shell.wasm"
 wasm-opt -Oz pkg/shell_bg.wasm -o pkg/shell_bg.wasm
 node scripts/package.mjs

@@ -13,7 +13,6 @@ const { version } = JSON.parse(read("package.json"));
 const base = `storefront-loyalty-${version}`;
 const names = {
   loader: `${base}.js`,
-  shell: `${base}-shell.js`,
   shellWasm: `${base}-shell.wasm`,
   elements: `${base}-elements.js`,
   glue: `${base}-glue.js`,
@@ -33,17 +32,15 @@ const glue = Buffer.from(replaceOnce(read("storefront_loyalty.js").toString(), "
 // The elements import nothing (the loader hands them the glue), so they are copied as they are.
 const elements = read("elements.js");
 const shellWasm = read("shell_bg.wasm");
-const shell = Buffer.from(replaceOnce(read("shell.js").toString(), "shell_bg.wasm", names.shellWasm));
+// The shell's glue goes inside the loader, which names the shell's wasm itself.
 const loader = loaderWith({
-  shell: [names.shell, shell],
   shellWasm: [names.shellWasm, shellWasm],
   glue: [names.glue, glue],
   elements: [names.elements, elements],
   wasm: [names.wasm, wasm],
-});
+}, read("shell.js").toString());
 const files = [
   [names.loader, Buffer.from(loader)],
-  [names.shell, shell],
   [names.shellWasm, shellWasm],
   [names.elements, elements],
   [names.glue, glue],
@@ -64,5 +61,5 @@ for (const [name, bytes] of files) {
   console.log(`  ${name.padEnd(40)} ${String(bytes.length).padStart(8)} B  ${String(zipped).padStart(7)} B gz  ${sri(bytes)}`);
 }
 console.log(`  ${"total".padEnd(40)} ${String(raw).padStart(8)} B  ${String(gz).padStart(7)} B gz`);
-console.log(`\nPaste into the shop's layout (serve the six files from one directory; CORS if on another origin):`);
+console.log(`\nPaste into the shop's layout (serve the five files from one directory; CORS if on another origin):`);
 console.log(`<script type="module" src="https://cdn.example/${names.loader}" integrity="${sri(Buffer.from(loader))}" crossorigin="anonymous"\n        data-api-base="https://shop.example/loyalty"></script>`);

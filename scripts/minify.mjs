@@ -14,10 +14,12 @@ export function minify(name, code) {
 
 export const sri = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
 
-// js/loader.js with its FILES line naming these files ({ glue, elements, wasm: [name, bytes] }) and their
-// hashes, minified.
-export function loader(files) {
-  const source = readFileSync(new URL("../js/loader.js", import.meta.url), "utf8");
+// js/loader.js with its FILES line naming these files ({ shellWasm, glue, elements, wasm: [name, bytes] }) and
+// their hashes, and the shell's glue (wasm-bindgen's no-modules output, which defines `wasm_bindgen`) at its
+// head, minified.
+export function loader(files, shellGlue) {
+  if (!/^let wasm_bindgen = /m.test(shellGlue)) throw new Error("the shell's glue must be wasm-bindgen's no-modules output");
+  const source = `${shellGlue}\n${readFileSync(new URL("../js/loader.js", import.meta.url), "utf8")}`;
   const line = /^const FILES = .*;$/m;
   if (!line.test(source)) throw new Error("js/loader.js: the `const FILES = ...;` line is gone; the sources changed");
   const list = Object.fromEntries(Object.entries(files).map(([key, [name, bytes]]) => [key, [`./${name}`, sri(bytes)]]));

@@ -16,7 +16,7 @@ for (const [from, to] of [
   copyFileSync(new URL(from, js), new URL(to, pkg));
 }
 // About 7 KB of the 237 KB gzipped: the glue alone goes from 11.8 to 6.8 KB.
-for (const name of ["elements.js", "storefront_loyalty.js", "shell.js"]) {
+for (const name of ["elements.js", "storefront_loyalty.js"]) {
   const file = new URL(name, pkg);
   writeFileSync(file, minify(name, readFileSync(file, "utf8")));
 }
@@ -24,14 +24,15 @@ for (const name of ["elements.js", "storefront_loyalty.js", "shell.js"]) {
 // checked like dist/.
 const bytes = (name) => readFileSync(new URL(name, pkg));
 const files = {
-  shell: "shell.js",
   shellWasm: "shell_bg.wasm",
   glue: "storefront_loyalty.js",
   elements: "elements.js",
   wasm: "storefront_loyalty_bg.wasm",
 };
 const listed = Object.fromEntries(Object.entries(files).map(([key, name]) => [key, [name, bytes(name)]]));
-writeFileSync(new URL("storefront-loyalty.js", pkg), loader(listed));
+// The shell's glue (pkg/shell.js, wasm-bindgen's no-modules output) goes inside the loader: no file of its own
+// for a page to fetch and check (js/loader.js).
+writeFileSync(new URL("storefront-loyalty.js", pkg), loader(listed, bytes("shell.js").toString()));
 // Compressed copies beside what a shopper downloads, which the reference server sends to a browser that takes
 // them (`Accept-Encoding`; ServeDir's precompressed files): the wasm crosses the network at 224 KB, not 529 KB,
 // and the server compresses nothing per request. Integrity hashes cover the decoded bytes, so they still hold.
@@ -69,7 +70,6 @@ const manifest = {
     "storefront_loyalty.d.ts",
     "storefront_loyalty_bg.wasm",
     "storefront_loyalty_bg.wasm.d.ts",
-    "shell.js",
     "shell_bg.wasm",
   ],
   // Importing the loader starts the widget; everything else is free of side effects.

@@ -44,6 +44,8 @@ step "clippy (wasm32)" bash -c 'cargo clippy -p storefront-loyalty -p loyalty-co
 step "rustdoc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "core has no web dependencies" ./scripts/check-core-deps.sh
 step "cargo test (native)" cargo test --workspace --locked
+# The shell as a product page gets it: loyalty-core without its messages (the workspace run above unifies features).
+step "cargo test (the shell as shipped, core without messages)" cargo test -p loyalty-shell --locked
 step "browser tests (wasm-pack test, headless Chromium)" wasm-pack test --headless --chrome
 step "release build (wasm-pack, npm package)" ./scripts/build.sh
 step "size report" ./scripts/size-report.sh

@@ -153,7 +153,7 @@ test("a script tag injected as markup cannot choose the loader's settings: the w
 // A CDN (or anything between it and the shopper) serving a changed copy of a file the loader brings in: the shell's
 // code stops the widget before it starts; the full widget's (loaded for the panel) leaves the shell's elements
 // defined and the panel empty, with the reason in the console.
-for (const [file, what, shell] of [["shell.js", "the shell", true], ["elements.js", "the elements", false], ["storefront_loyalty.js", "the glue", false]]) {
+for (const [file, what, shell] of [["shell_bg.wasm", "the shell's wasm", true], ["elements.js", "the elements", false], ["storefront_loyalty.js", "the glue", false]]) {
   test(`a tampered copy of ${what} (${file}) is refused: its code never runs, the console says why, the page works on`, async () => {
     const original = await (await fetch(`${ORIGIN}/pkg/${file}`)).text();
     const tampered = `${original}\nglobalThis.__tampered = true;\n`;
