@@ -10,7 +10,7 @@ setup:
 	./scripts/setup.sh
 
 size:
-	./scripts/build.sh && ./scripts/size-report.sh
+	./scripts/build.sh && node scripts/size-report.mjs
 
 # The files a merchant hosts or a CDN serves (versioned names, SRI hashes printed), in dist/.
 dist:

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 ./scripts/setup.sh no-browser
 ./scripts/build.sh
-./scripts/size-report.sh
+node scripts/size-report.mjs
 cargo build -p loyalty-server --locked
 export LOYALTY_LISTEN="${LOYALTY_LISTEN:-127.0.0.1:${PORT:-8080}}"
 export LOYALTY_DATABASE_URL="${LOYALTY_DATABASE_URL:-sqlite://data/demo.db}"

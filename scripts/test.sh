@@ -48,7 +48,7 @@ step "cargo test (native)" cargo test --workspace --locked
 step "cargo test (the shell as shipped, core without messages)" cargo test -p loyalty-shell --locked
 step "browser tests (wasm-pack test, headless Chromium)" wasm-pack test --headless --chrome
 step "release build (wasm-pack, npm package)" ./scripts/build.sh
-step "size report" ./scripts/size-report.sh
+step "size report" node scripts/size-report.mjs
 step "TypeScript declarations (tsc --strict)" tsc -p tests/types
 step "end-to-end (demo shop, headless Chromium)" ./scripts/e2e.sh
 step "npm package in a plain Vite app (build and dev, headless Chromium)" ./scripts/node-test.sh tests/vite/

@@ -260,6 +260,30 @@ test("a product page reads its price from JSON-LD, follows the quantity, and doe
   await p.close();
 });
 
+// size-budget's `first` modules are what a product page downloads before anyone touches the widget: checked
+// against what Chromium fetches for it on the demo product page without its list, in a fresh context, until 3 s
+// after the load event (no interaction; prefetch happens only on intent).
+test("a product page downloads exactly size-budget's first-load files for the widget", async () => {
+  const { budget } = await import("../../scripts/size-report.mjs");
+  const { modules } = budget(readFileSync(new URL("../../size-budget", import.meta.url), "utf8"));
+  const first = modules.filter((m) => m.first).map((m) => `/${m.file}`).sort();
+  const html = (await (await fetch(`${ORIGIN}/product.html`)).text()).replace(/<section class="recommendations-row">.*<\/section>/s, "");
+  assert.ok(!html.includes("loyalty-recommendations"), "the page without its list");
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const p = await context.newPage();
+  const fetched = new Set();
+  p.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith("/pkg/")) fetched.add(path);
+  });
+  await p.route(`${ORIGIN}/product-alone.html`, (route) => route.fulfill({ contentType: "text/html", body: html }));
+  await p.goto(`${ORIGIN}/product-alone.html`);
+  await p.waitForSelector("loyalty-points[data-points]");
+  await p.waitForTimeout(3000);
+  assert.deepEqual([...fetched].sort(), first);
+  await context.close();
+});
+
 // Serves `html` at a same-origin URL with the server's CSP.
 async function hostPage(html, path = "/test-host.html") {
   const p = await browser.newPage();
