@@ -425,6 +425,9 @@ class LoyaltyElement extends HTMLElement {
       this.#body.hidden = false;
       this.#body.textContent = text.replace("\u0001", money);
       this.setAttribute("data-points", String(Number.isNaN(shell.points()) ? 0 : shell.points()));
+      // A badge that found its product in the page's JSON-LD is on that product's page: the visit goes into
+      // the device's history for recommendations (never sent anywhere), its time on the page when it is left.
+      if (input.jsonLd?.id) visited(input.jsonLd.id);
     }
     this.#announce();
   }
@@ -475,6 +478,20 @@ class LoyaltyElement extends HTMLElement {
   close() {
     this.#widget?.close();
   }
+}
+
+// The product page's visit, once, into the history the full widget ranks with (shell/src/history.rs); the time
+// spent is added when the page is hidden. Nothing is kept when the shopper's choices say no.
+function visited(productId) {
+  if (page.visit) return;
+  page.visit = { productId, since: Math.floor(Date.now() / 1000) };
+  const save = (dwell) => {
+    const now = Math.floor(Date.now() / 1000);
+    const text = page.shell.visit(cache.get("history") ?? "", cache.get("preferences") ?? "", page.config.requireConsent === true, productId, now, dwell);
+    if (text) cache.set("history", text);
+  };
+  save(0);
+  addEventListener("pagehide", () => save(Math.floor(Date.now() / 1000) - page.visit.since), { once: true });
 }
 
 // Loads the full widget once: verified glue and elements, the large wasm, the page's client (from the cache the

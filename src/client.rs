@@ -1129,7 +1129,7 @@ impl Client {
         let saved = match inner.history.try_borrow_mut() {
             Ok(mut history) => {
                 history::record(&mut history, event, now_seconds());
-                crate::json_text(&history::saved(&history))
+                Some(history::saved(&history))
             }
             Err(_) => return false,
         };

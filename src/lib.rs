@@ -10,7 +10,7 @@ mod client;
 mod config;
 mod dom;
 mod error;
-mod history;
+use loyalty_shell::history;
 mod i18n;
 mod net;
 mod storage;

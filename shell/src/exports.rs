@@ -179,3 +179,26 @@ pub fn available() -> f64 {
 pub fn tier_id() -> Option<String> {
     with(|page| page.shopper.as_ref().and_then(|s| s.1.clone()))
 }
+
+/// A product page's visit into the device's history (see [`crate::history::visit`]): the saved history and
+/// preferences as localStorage holds them (empty when absent), the product, now (UTC seconds) and the seconds
+/// spent on the page (0 on arrival). The text to save, or empty when the shopper's choices keep no history.
+#[wasm_bindgen]
+pub fn visit(
+    history: &str,
+    preferences: &str,
+    require_consent: bool,
+    product_id: &str,
+    now: f64,
+    dwell: u32,
+) -> String {
+    let event = loyalty_core::HistoryEvent {
+        product_id: product_id.to_owned(),
+        kind: loyalty_core::HistoryKind::View,
+        at: now as i64,
+        dwell_seconds: dwell.min(3_600),
+    };
+    let history = (!history.is_empty()).then_some(history);
+    let preferences = (!preferences.is_empty()).then_some(preferences);
+    crate::history::visit(history, preferences, require_consent, event, now as i64).unwrap_or_default()
+}

@@ -11,6 +11,7 @@
 //! shell's own feature `messages`, which its tests turn on, brings them back).
 
 pub mod badge;
+pub mod history;
 pub mod settings;
 pub mod texts;
 

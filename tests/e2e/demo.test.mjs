@@ -263,7 +263,7 @@ test("a product page reads its price from JSON-LD, follows the quantity, and doe
 // size-budget's `first` modules are what a product page downloads before anyone touches the widget: checked
 // against what Chromium fetches for it on the demo product page without its list, in a fresh context, until 3 s
 // after the load event (no interaction; prefetch happens only on intent).
-test("a product page downloads exactly size-budget's first-load files for the widget", async () => {
+test("a product page downloads exactly size-budget's first-load files for the widget, and records its visit", async () => {
   const { budget } = await import("../../scripts/size-report.mjs");
   const { modules } = budget(readFileSync(new URL("../../size-budget", import.meta.url), "utf8"));
   const first = modules.filter((m) => m.first).map((m) => `/${m.file}`).sort();
@@ -281,6 +281,9 @@ test("a product page downloads exactly size-budget's first-load files for the wi
   await p.waitForSelector("loyalty-points[data-points]");
   await p.waitForTimeout(3000);
   assert.deepEqual([...fetched].sort(), first);
+  // Without the full widget, the shell still records the product page's visit for later recommendations.
+  const history = await p.evaluate(() => Object.entries(localStorage).find(([k]) => k.endsWith(":history"))?.[1]);
+  assert.equal(JSON.parse(history).events.at(-1).productId, "longjing");
   await context.close();
 });
 

@@ -1,16 +1,17 @@
 //! The shopper's history for recommendations (views with dwell time, cart adds, purchases), kept in this
 //! browser's localStorage and nowhere else: never sent to any backend. Capped at 200 events and 90 days (the
 //! oldest go first), saved with a schema version (another version reads as empty), and recorded only while
-//! the shopper has personalisation on and, where the shop requires it, has consented.
+//! the shopper has personalisation on and, where the shop requires it, has consented. Here, in the shell's
+//! crate, because a product page records its visit before (and without) the full widget; the full widget uses
+//! these same functions, so there is one history format and one set of caps.
 
-use loyalty_core::{FromJson, HistoryEvent, HistoryKind, Timestamp};
-use serde::Serialize;
+use loyalty_core::{HistoryEvent, HistoryKind, ReadJson, Timestamp};
 
 /// Most events kept.
-pub(crate) const MAX_EVENTS: usize = 200;
+pub const MAX_EVENTS: usize = 200;
 
 /// Oldest event kept, in seconds.
-pub(crate) const MAX_AGE_SECONDS: i64 = 90 * 86_400;
+pub const MAX_AGE_SECONDS: i64 = 90 * 86_400;
 
 /// The saved format's version.
 const VERSION: u32 = 1;
@@ -21,7 +22,7 @@ const SAME_VISIT_SECONDS: i64 = 30 * 60;
 loyalty_core::wire_struct! {
     lenient;
     /// The history as saved.
-    #[derive(Clone, Debug, Serialize)]
+    #[derive(Clone, Debug)]
     pub struct SavedHistory {
         /// [`VERSION`].
         pub version: u32,
@@ -33,7 +34,8 @@ loyalty_core::wire_struct! {
 loyalty_core::wire_struct! {
     lenient;
     /// The shopper's choices about personalisation, as saved.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
     pub struct Preferences {
         /// False: the shopper turned personalisation off (China's PIPL, art. 24, asks for the switch).
         pub personalised: bool = true,
@@ -50,14 +52,14 @@ impl Default for Preferences {
 
 impl Preferences {
     /// Whether the history may be recorded and used.
-    pub(crate) fn allows_history(self, require_consent: bool) -> bool {
+    pub fn allows_history(self, require_consent: bool) -> bool {
         self.personalised && (!require_consent || self.consent == Some(true))
     }
 }
 
 /// The history saved in `text`, without what has aged out (a damaged or other-version entry reads as none).
-pub(crate) fn load(text: Option<&str>, now: Timestamp) -> Vec<HistoryEvent> {
-    let Some(saved) = text.and_then(|t| SavedHistory::from_json_str(t).ok()) else { return Vec::new() };
+pub fn load(text: Option<&str>, now: Timestamp) -> Vec<HistoryEvent> {
+    let Some(saved) = text.and_then(SavedHistory::read_str) else { return Vec::new() };
     if saved.version != VERSION {
         return Vec::new();
     }
@@ -66,13 +68,75 @@ pub(crate) fn load(text: Option<&str>, now: Timestamp) -> Vec<HistoryEvent> {
     events
 }
 
-/// The history as saved.
-pub(crate) fn saved(events: &[HistoryEvent]) -> SavedHistory {
-    SavedHistory { version: VERSION, events: events.to_vec() }
+/// The history as saved: `{"version": 1, "events": [...]}`, written here (the shell links no JSON writer).
+pub fn saved(events: &[HistoryEvent]) -> String {
+    let mut out = String::from("{\"version\":1,\"events\":[");
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"productId\":");
+        push_string(&mut out, &e.product_id);
+        out.push_str(",\"kind\":\"");
+        out.push_str(match e.kind {
+            HistoryKind::View => "view",
+            HistoryKind::Cart => "cart",
+            HistoryKind::Purchase => "purchase",
+        });
+        out.push_str("\",\"at\":");
+        // By hand: `to_string` would link the formatting machinery the shell otherwise leaves out.
+        if e.at < 0 {
+            out.push('-');
+        }
+        out.push_str(&crate::texts::decimal(e.at.unsigned_abs()));
+        out.push_str(",\"dwellSeconds\":");
+        out.push_str(&crate::texts::decimal(u64::from(e.dwell_seconds)));
+        out.push('}');
+    }
+    out.push_str("]}");
+    debug_assert_eq!(VERSION, 1);
+    out
+}
+
+/// A JSON string: quotes, backslashes and control characters escaped.
+fn push_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(c as usize) >> 4]));
+                out.push(char::from(HEX[(c as usize) & 15]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A product page's visit (or its dwell time, when the page is left) into the saved history `text`, if the
+/// shopper's saved `preferences` and the shop's `require_consent` allow a history: the new text to save.
+pub fn visit(
+    text: Option<&str>,
+    preferences: Option<&str>,
+    require_consent: bool,
+    event: HistoryEvent,
+    now: Timestamp,
+) -> Option<String> {
+    let preferences = preferences.and_then(Preferences::read_str).unwrap_or_default();
+    if !preferences.allows_history(require_consent) {
+        return None;
+    }
+    let mut events = load(text, now);
+    record(&mut events, event, now);
+    Some(saved(&events))
 }
 
 /// Adds an event: a repeated view within one visit lengthens the first; then the caps apply.
-pub(crate) fn record(events: &mut Vec<HistoryEvent>, event: HistoryEvent, now: Timestamp) {
+pub fn record(events: &mut Vec<HistoryEvent>, event: HistoryEvent, now: Timestamp) {
     let same_visit = events.iter_mut().rev().find(|e| {
         e.kind == HistoryKind::View
             && event.kind == HistoryKind::View
@@ -139,6 +203,42 @@ mod tests {
         assert!(load(Some(&text(2)), NOW).is_empty());
         assert!(load(Some("{damaged"), NOW).is_empty());
         assert!(load(None, NOW).is_empty());
+    }
+
+    #[test]
+    fn the_saved_history_reads_back_as_itself_whatever_the_ids() {
+        let events = vec![
+            view("plain", NOW - 5, 0),
+            view("quote\" back\\slash \u{1} tab\t 中文 \u{1F375}", NOW - 4, 12),
+            HistoryEvent {
+                product_id: "c".into(),
+                kind: HistoryKind::Purchase,
+                at: NOW - 3,
+                dwell_seconds: 0,
+            },
+        ];
+        let text = saved(&events);
+        assert_eq!(load(Some(&text), NOW), events);
+        assert_eq!(SavedHistory::read_str(&text).map(|s| s.version), Some(1));
+    }
+
+    #[test]
+    fn a_visit_is_kept_only_when_the_shopper_allows_it() {
+        let first = visit(None, None, false, view("tea", NOW, 0), NOW).expect("allowed by default");
+        assert_eq!(load(Some(&first), NOW).len(), 1);
+        // Leaving the page adds the dwell time to the same visit.
+        let left = visit(Some(&first), None, false, view("tea", NOW + 40, 40), NOW + 40).expect("allowed");
+        assert_eq!(load(Some(&left), NOW + 40)[0].dwell_seconds, 40);
+        assert_eq!(visit(None, Some(r#"{"personalised": false}"#), false, view("tea", NOW, 0), NOW), None);
+        assert_eq!(visit(None, None, true, view("tea", NOW, 0), NOW), None);
+        assert!(visit(
+            None,
+            Some(r#"{"personalised": true, "consent": true}"#),
+            true,
+            view("tea", NOW, 0),
+            NOW
+        )
+        .is_some());
     }
 
     #[test]
