@@ -147,12 +147,6 @@ pub(crate) struct Texts {
     pub sign_in: &'static str,
     /// (points, count): "Earn 120 points".
     pub earn_badge: fn(&str, i64) -> String,
-    pub no_points: &'static str,
-    /// (minimum order): " on orders from ¥50.00".
-    pub from_minimum: fn(&str) -> String,
-    /// (points, count): "This order earns 120 points".
-    pub cart_badge: fn(&str, i64) -> String,
-    pub capped: &'static str,
     pub recommendations_heading: &'static str,
     pub recommendations_empty: &'static str,
     /// The list's heading on a product page and in the cart.

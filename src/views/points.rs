@@ -5,8 +5,9 @@
 use super::{report, Inner};
 use crate::client::View;
 use crate::dom;
-use crate::i18n::{self, Texts};
+use crate::i18n::Texts;
 use loyalty_core::{Cart, CartLine, Currency, EarnResult, FromJson, Json, Problems, ProductOffer, Program};
+use loyalty_shell::badge::{BadgeInput, JsonLdProduct};
 use std::rc::Rc;
 
 pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &Texts) {
@@ -55,127 +56,60 @@ pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &Texts) {
 
 fn badge_text(inner: &Inner, program: &Program, result: &EarnResult, texts: &Texts) -> String {
     let tag = texts.tag;
-    if result.points == 0 && result.minimum_order_met {
-        return texts.no_points.to_owned();
-    }
-    let n = result.points;
-    let mut text = if inner.kind == super::Kind::CartPoints {
-        (texts.cart_badge)(&i18n::number(n, texts), n)
-    } else {
-        (texts.earn_badge)(&i18n::number(n, texts), n)
-    };
-    if let (Some(minimum), false) = (result.minimum_order, result.minimum_order_met) {
-        text.push_str(&(texts.from_minimum)(&dom::money(minimum, program.currency, tag)));
-    }
-    if result.capped {
-        text.push_str(&format!(" ({})", texts.capped));
-    }
-    text
+    let cart = inner.kind == super::Kind::CartPoints;
+    let money = |minimum| dom::money(minimum, program.currency, tag);
+    loyalty_shell::badge::text(result, cart, loyalty_shell::texts::texts(tag), money).unwrap_or_default()
 }
 
-/// A whole-number attribute.
-fn whole(problems: &mut Problems, name: &str, value: Option<String>) -> Option<i64> {
-    let value = value?;
-    match value.trim().parse::<i64>() {
-        Ok(n) => Some(n),
-        Err(_) => {
-            problems.push(name, format!("must be a whole number (minor units for prices), got \"{value}\""));
-            None
-        }
-    }
+/// The page's currency for the badge: the setting, else the program's.
+fn default_currency(inner: &Inner, program: &Program) -> Currency {
+    inner.settings.currency.unwrap_or(program.currency)
 }
 
-fn list(value: Option<String>) -> Vec<String> {
-    value
-        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
-fn currency(problems: &mut Problems, inner: &Inner, program: &Program) -> Currency {
-    match dom::attr(&inner.host, "currency") {
-        Some(code) => Currency::parse(code.trim()).unwrap_or_else(|message| {
-            problems.push("currency", message);
-            program.currency
-        }),
-        None => inner.settings.currency.unwrap_or(program.currency),
+/// What the element's attributes say, as written, for the shell's badge rules (the same for both modules).
+fn input(inner: &Inner) -> BadgeInput {
+    let attr = |name| dom::attr(&inner.host, name);
+    BadgeInput {
+        cart: inner.kind == super::Kind::CartPoints,
+        product_id: attr("product-id"),
+        price: attr("price"),
+        currency: attr("currency"),
+        quantity: attr("quantity"),
+        variant_id: attr("variant-id"),
+        categories: attr("categories"),
+        tags: attr("tags"),
+        lines: None,
+        json_ld: None,
     }
 }
 
 /// The product from the element's attributes (`product-id`, `price` in minor units, `currency`,
 /// `quantity`, `variant-id`, `categories`, `tags`), else from the page's JSON-LD.
 fn offer(inner: &Inner, program: &Program) -> Result<ProductOffer, Problems> {
-    let host = &inner.host;
-    let mut problems = Problems::default();
-    let quantity = whole(&mut problems, "quantity", dom::attr(host, "quantity")).unwrap_or(1);
-    let mut offer = match (dom::attr(host, "product-id"), dom::attr(host, "price")) {
-        (None, None) => {
-            let offer = json_ld(program)?;
-            super::recommendations::visited(inner, &offer.product_id);
-            offer
-        }
-        (id, price) => {
-            let currency = currency(&mut problems, inner, program);
-            let price = whole(&mut problems, "price", price.clone());
-            if id.as_deref().is_none_or(|i| i.trim().is_empty()) {
-                problems.push("product-id", "is required with price");
-            }
-            if price.is_none() && !problems.0.iter().any(|p| p.path == "price") {
-                problems.push("price", "is required with product-id (minor units, e.g. 12900 for ¥129.00)");
-            }
-            ProductOffer {
-                product_id: id.unwrap_or_default(),
-                variant_id: None,
-                categories: Vec::new(),
-                tags: Vec::new(),
-                price: price.unwrap_or(0),
-                currency,
-                exchange_rate: None,
-                quantity: 1,
-            }
-        }
-    };
-    offer.quantity = quantity;
-    if let Some(variant) = dom::attr(host, "variant-id") {
-        offer.variant_id = Some(variant);
+    let mut input = input(inner);
+    let from_page = input.product_id.is_none() && input.price.is_none();
+    if from_page {
+        input.json_ld = json_ld();
     }
-    let categories = list(dom::attr(host, "categories"));
-    if !categories.is_empty() {
-        offer.categories = categories;
+    let offer = loyalty_shell::badge::offer(&input, default_currency(inner, program))?;
+    if from_page {
+        super::recommendations::visited(inner, &offer.product_id);
     }
-    let tags = list(dom::attr(host, "tags"));
-    if !tags.is_empty() {
-        offer.tags = tags;
-    }
-    if problems.0.is_empty() {
-        Ok(offer)
-    } else {
-        Err(problems)
-    }
+    Ok(offer)
 }
 
 /// The first schema.org `Product` in the page's JSON-LD: its `productID` or `sku`, and the first offer's
-/// `price` (a decimal, turned into exact minor units) and `priceCurrency`.
-fn json_ld(program: &Program) -> Result<ProductOffer, Problems> {
-    for text in dom::json_ld_scripts() {
-        let Ok(json) = loyalty_core::json::parse(&text) else { continue };
-        if let Some(offer) = find_product(&json, program) {
-            return offer;
-        }
-    }
-    Err(Problems::one(
-        "product-id",
-        "is missing: give product-id and price, or put schema.org Product JSON-LD on the page",
-    ))
+/// `price` (else `lowPrice`) and `priceCurrency`, as written.
+fn json_ld() -> Option<JsonLdProduct> {
+    dom::json_ld_scripts().iter().find_map(|text| find_product(&loyalty_core::json::parse(text).ok()?))
 }
 
-fn find_product(json: &Json, program: &Program) -> Option<Result<ProductOffer, Problems>> {
+fn find_product(json: &Json) -> Option<JsonLdProduct> {
     match json {
-        Json::Array(items) => items.iter().find_map(|i| find_product(i, program)),
+        Json::Array(items) => items.iter().find_map(find_product),
         Json::Object(_) => {
-            if let Some(graph) = json.get("@graph") {
-                if let Some(found) = find_product(graph, program) {
-                    return Some(found);
-                }
+            if let Some(found) = json.get("@graph").and_then(find_product) {
+                return Some(found);
             }
             let is_product = match json.get("@type") {
                 Some(Json::String(t)) => t == "Product",
@@ -184,7 +118,17 @@ fn find_product(json: &Json, program: &Program) -> Option<Result<ProductOffer, P
                 }
                 _ => false,
             };
-            is_product.then(|| product_offer(json, program))
+            is_product.then(|| {
+                let offer = match json.get("offers") {
+                    Some(Json::Array(offers)) => offers.first(),
+                    other => other,
+                };
+                JsonLdProduct {
+                    id: text_of(json.get("productID")).or_else(|| text_of(json.get("sku"))),
+                    price: offer.and_then(|o| text_of(o.get("price")).or_else(|| text_of(o.get("lowPrice")))),
+                    currency: offer.and_then(|o| text_of(o.get("priceCurrency"))),
+                }
+            })
         }
         _ => None,
     }
@@ -199,54 +143,19 @@ fn text_of(json: Option<&Json>) -> Option<String> {
     }
 }
 
-fn product_offer(product: &Json, program: &Program) -> Result<ProductOffer, Problems> {
-    let id = text_of(product.get("productID")).or_else(|| text_of(product.get("sku")));
-    let offer = match product.get("offers") {
-        Some(Json::Array(offers)) => offers.first(),
-        other => other,
-    };
-    let price = offer.and_then(|o| text_of(o.get("price")).or_else(|| text_of(o.get("lowPrice"))));
-    let currency = offer.and_then(|o| text_of(o.get("priceCurrency")));
-    let mut problems = Problems::default();
-    let currency = match currency {
-        Some(code) => Currency::parse(&code).unwrap_or_else(|m| {
-            problems.push("json-ld.offers.priceCurrency", m);
-            program.currency
-        }),
-        None => program.currency,
-    };
-    let price = match price {
-        Some(p) => currency.parse_decimal(&p).map_err(|m| problems.push("json-ld.offers.price", m)).ok(),
-        None => {
-            problems.push("json-ld.offers.price", "is missing");
-            None
-        }
-    };
-    if id.is_none() {
-        problems.push("json-ld.productID", "is missing (productID or sku)");
-    }
-    match (id, price) {
-        (Some(product_id), Some(price)) if problems.0.is_empty() => Ok(ProductOffer {
-            product_id,
-            variant_id: None,
-            categories: Vec::new(),
-            tags: Vec::new(),
-            price,
-            currency,
-            exchange_rate: None,
-            quantity: 1,
-        }),
-        _ => Err(problems),
-    }
-}
-
 /// The cart from the `cart` property, else from the `lines` attribute (JSON) and `currency`.
 fn cart(inner: &Inner, program: &Program) -> Result<Cart, Problems> {
     if let Some(value) = inner.cart.borrow().clone() {
         return crate::decode("cart", &value);
     }
     let mut problems = Problems::default();
-    let currency = currency(&mut problems, inner, program);
+    let currency = match dom::attr(&inner.host, "currency") {
+        Some(code) => Currency::parse(code.trim()).unwrap_or_else(|message| {
+            problems.push("currency", message);
+            program.currency
+        }),
+        None => default_currency(inner, program),
+    };
     let lines = match dom::attr(&inner.host, "lines") {
         Some(text) => {
             Vec::<CartLine>::from_json_str(&text).map_err(|p| problems.0.extend(p.under("lines").0)).ok()
