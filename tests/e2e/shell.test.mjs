@@ -152,3 +152,42 @@ test("badges keep following their attributes once the full widget runs on a page
   assert.equal(busy, false, "the badge is not left as a loading placeholder");
   await p.close();
 });
+
+// Two pages of one browser (one localStorage): the first signed in as `first`, the second as `second` (or a
+// guest); each page runs the shell only (a product page: no panel, no launcher). The second page's keys after
+// it has started.
+async function leftBehind(first, second) {
+  const context = await browser.newContext();
+  const tag = (signed) => `<script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-launcher="false"${signed
+    ? ` data-customer-id="${signed.customerId}" data-timestamp="${signed.timestamp}" data-digest="${signed.digest}"` : ""}></script>`;
+  const open = async (path, signed) => {
+    const p = await context.newPage();
+    p.messages = [];
+    p.on("pageerror", (e) => p.messages.push(`pageerror: ${e.message}`));
+    await p.route(`${ORIGIN}${path}`, (route) => route.fulfill({ contentType: "text/html",
+      body: `<!doctype html><html lang="en"><head>${tag(signed)}</head><body><loyalty-points product-id="longjing" price="16800"></loyalty-points></body></html>` }));
+    await p.goto(`${ORIGIN}${path}`);
+    await p.waitForSelector("loyalty-points[data-points]");
+    await p.waitForTimeout(1500);
+    return p;
+  };
+  const a = await open("/shell-first.html", first);
+  const cached = await a.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(":shopper:")));
+  await a.close();
+  const b = await open("/shell-second.html", second);
+  const keys = await b.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(":shopper:")));
+  await context.close();
+  return { cached, keys };
+}
+
+test("a product page that starts as a guest leaves no signed-out shopper's cached state (codes, birthday) on the device", async () => {
+  const { cached, keys } = await leftBehind(await signIn("demo-gold"), null);
+  assert.ok(cached.some((k) => k.endsWith(":shopper:demo-gold")), `the first page cached the shopper: ${cached}`);
+  assert.deepEqual(keys, [], "the guest's page removed the shopper who signed out");
+});
+
+test("a product page that starts as another shopper leaves none of the one before on the device", async () => {
+  const { cached, keys } = await leftBehind(await signIn("demo-gold"), await signIn("demo-new"));
+  assert.ok(cached.some((k) => k.endsWith(":shopper:demo-gold")), `the first page cached the shopper: ${cached}`);
+  assert.ok(keys.every((k) => !k.endsWith(":shopper:demo-gold")), `demo-gold's state stays: ${keys}`);
+});
