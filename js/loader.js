@@ -189,6 +189,18 @@ function authorization({ customerId, timestamp, digest }) {
   return `LoyaltyShopper ${id}.${timestamp}.${digest}`;
 }
 
+// The most an answer may weigh, in bytes (the full client's default `maxResponseBytes`).
+const LIMIT = 2_000_000;
+
+// JSON text of plain data, written here: a page's own `toJSON` (Prototype.js puts one on Array.prototype) cannot
+// change what the shell reads, as it would through JSON.stringify. Functions and undefined are left out.
+function json(value) {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${Array.from(value, json).join(",")}]`;
+  const members = Object.keys(value).filter((k) => value[k] !== undefined && typeof value[k] !== "function");
+  return `{${members.map((k) => `${JSON.stringify(k)}:${json(value[k])}`).join(",")}}`;
+}
+
 // One read of the API: the answer's text and entity tag, `null` for 304, or a failure ("offline", "unauthorized",
 // "error"). Within the client's timeout and response limit; never throws.
 async function read(base, path, headers, timeoutMs) {
@@ -199,8 +211,20 @@ async function read(base, path, headers, timeoutMs) {
     if (response.status === 304) return null;
     if (!response.ok) return { failed: response.status === 401 ? "unauthorized" : "error" };
     if (!/json/i.test(response.headers.get("content-type") ?? "")) return { failed: "error" };
-    const text = await response.text();
-    return text.length > 2_000_000 ? { failed: "error" } : { text, etag: response.headers.get("etag") };
+    // As the full client reads an answer: at most LIMIT bytes (refused by its length, or while it streams, the
+    // request aborted), and UTF-8 only.
+    if (Number(response.headers.get("content-length")) > LIMIT) return controller.abort(), { failed: "error" };
+    const reader = response.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      size += part.value.length;
+      if (size > LIMIT) return controller.abort(), { failed: "error" };
+      chunks.push(part.value);
+    }
+    const bytes = new Uint8Array(size);
+    chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), etag: response.headers.get("etag") };
   } catch {
     return { failed: "offline" };
   } finally {
@@ -227,11 +251,12 @@ const cache = {
       // Full or blocked: this page keeps what it has.
     }
   },
-  has: (start) => {
+  // The names (after the prefix) of this shop's entries that start with `start`.
+  names: (start) => {
     try {
-      return Object.keys(localStorage).some((k) => k.startsWith(page.prefix + start));
+      return Object.keys(localStorage).filter((k) => k.startsWith(page.prefix + start)).map((k) => k.slice(page.prefix.length));
     } catch {
-      return false;
+      return [];
     }
   },
 };
@@ -260,6 +285,17 @@ function jsonLd() {
     }
   }
   return undefined;
+}
+
+// Money as Intl writes it in the page's language, or in the widget's own locale when Intl refuses the page's tag
+// (`lang="en_US"` is a common mistake): the texts fall back the same way (shell/src/texts.rs).
+function formatMoney(tag, currency, amount) {
+  const style = { style: "currency", currency };
+  try {
+    return new Intl.NumberFormat(tag, style).format(amount);
+  } catch {
+    return new Intl.NumberFormat(/^zh/i.test(tag) ? "zh-CN" : "en", style).format(amount);
+  }
 }
 
 function emit(element, name, detail) {
@@ -368,8 +404,20 @@ class LoyaltyElement extends HTMLElement {
     return button;
   }
 
-  // Draws what the shell says, from the program and shopper it holds.
+  // Draws what the shell says; whatever goes wrong is said once in the console, never thrown into the page.
   render() {
+    try {
+      this.#draw();
+    } catch (error) {
+      if (this.#reported !== String(error)) {
+        this.#reported = String(error);
+        console.error(`${PREFIX} <${this.localName}>`, error);
+      }
+    }
+  }
+
+  // Draws what the shell says, from the program and shopper it holds.
+  #draw() {
     const shell = page.shell;
     if (!shell || !this.#body) return;
     const tag = locale(this);
@@ -402,11 +450,11 @@ class LoyaltyElement extends HTMLElement {
       if (value !== null) input[key] = value;
     }
     if (this.#cart) {
-      input.lines = JSON.stringify(this.#cart.lines ?? []);
+      input.lines = json(this.#cart.lines ?? []);
       if (this.#cart.currency) input.currency = this.#cart.currency;
     }
     if (!cart && input.productId === undefined && input.price === undefined) input.jsonLd = jsonLd();
-    const text = shell.badge(JSON.stringify(input), tag, page.config.currency ?? "", Math.floor(Date.now() / 1000));
+    const text = shell.badge(json(input), tag, page.config.currency ?? "", Math.floor(Date.now() / 1000));
     if (text === undefined) {
       // Nothing wrong is shown to the shopper; the merchant hears it once in the console.
       this.#body.textContent = "";
@@ -419,9 +467,7 @@ class LoyaltyElement extends HTMLElement {
       }
     } else {
       // Intl only when the sentence holds the minimum order: a page's first NumberFormat costs milliseconds.
-      const money = text.includes("\u0001")
-        ? new Intl.NumberFormat(tag, { style: "currency", currency: shell.currency() }).format(shell.minimum())
-        : "";
+      const money = text.includes("\u0001") ? formatMoney(tag, shell.currency(), shell.minimum()) : "";
       this.#body.hidden = false;
       this.#body.textContent = text.replace("\u0001", money);
       this.setAttribute("data-points", String(Number.isNaN(shell.points()) ? 0 : shell.points()));
@@ -505,8 +551,8 @@ function full() {
     page.client = page.full.client;
     const follow = () => {
       const state = page.client.state();
-      if (state.program) page.shell.program(JSON.stringify(state.program));
-      page.shell.shopper(state.shopper ? JSON.stringify(state.shopper) : "", state.customerId ?? "");
+      if (state.program) page.shell.program(json(state.program));
+      page.shell.shopper(state.shopper ? json(state.shopper) : "", state.customerId ?? "");
       page.status = state.status;
       for (const element of page.live) element.render();
     };
@@ -550,11 +596,14 @@ async function start() {
   page.prefix = `storefront-loyalty:1:${raw.cacheKey ?? base}:`;
   const timeout = Number(raw.timeoutMs) || 10_000;
   const [etag, cachedProgram] = (cache.get("program") ?? "\n").split(/\n(.*)/s);
-  const program = read(base, "/v1/program", etag ? { "if-none-match": etag } : {}, timeout);
+  // Only to an absolute http(s) base: a relative one would resolve against the document's <base>, which the page
+  // (or markup injected into it) chooses; the settings check names it below.
+  const absolute = /^https?:\/\/[^/?#\s]/i.test(base) && !/[?#\s]/.test(base);
+  const program = absolute ? read(base, "/v1/program", etag ? { "if-none-match": etag } : {}, timeout) : new Promise(() => {});
   // Only an identity of the right form is sent (the shell names what is wrong with one that is not).
   const { customerId, timestamp, digest } = raw;
-  const signed = config.identity && customerId.length <= 128 && !customerId.includes("\n") && /^\d+$/.test(timestamp) && /^[0-9a-fA-F]{64}$/.test(digest);
-  const shopper = signed && read(base, "/v1/customers/me", { authorization: authorization(config.identity) }, timeout);
+  const signed = config.identity && new TextEncoder().encode(customerId).length <= 128 && !customerId.includes("\n") && /^\d+$/.test(timestamp) && /^[0-9a-fA-F]{64}$/.test(digest);
+  const shopper = absolute && signed && read(base, "/v1/customers/me", { authorization: authorization(config.identity) }, timeout);
   try {
     // `wasm_bindgen` is the shell's glue (wasm-bindgen's no-modules output), which the build puts at the head of
     // this file: covered by this file's own integrity, and no request or module check between the wasm's arrival
@@ -564,7 +613,7 @@ async function start() {
   } catch (error) {
     return console.error(PREFIX, "could not load its code:", error);
   }
-  const problems = lines(page.shell.settings(JSON.stringify(raw)));
+  const problems = lines(page.shell.settings(json(raw)));
   if (problems.length > 0) return console.error(PREFIX, explain(problems));
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(CSS);
@@ -621,8 +670,12 @@ async function start() {
   new MutationObserver(() => {
     for (const element of page.live) element.attributeChangedCallback("locale");
   }).observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
-  // Writes waiting to be sent, or a landing referral still to record: the full widget sends them.
-  if (cache.has(`outbox:${id}:`) || cache.has("referral")) full().catch(() => {});
+  // Writes waiting to be sent, a landing referral still to record, or another shopper's data on this device
+  // (signed out, or someone else signed in): the full widget sends them, or removes what is not this shopper's
+  // (SECURITY.md, data left in localStorage after sign-out).
+  const mine = (name) => id !== "" && (name === `shopper:${id}` || name.startsWith(`outbox:${id}:`));
+  const others = [...cache.names("shopper:"), ...cache.names("outbox:")].some((name) => !mine(name));
+  if (cache.names(`outbox:${id}:`).length > 0 || cache.names("referral").length > 0 || others) full().catch(() => {});
 }
 
 start().catch((error) => console.error(PREFIX, error));

@@ -504,12 +504,16 @@ impl<'a> Reader<'a> {
             }
             Some(b'{') => {
                 self.begin_object()?;
+                // A repeated name is refused here too, as `parse` refuses it anywhere: a value passed over must
+                // not make a document the full decoder refuses acceptable.
+                let mut names = Vec::new();
                 let mut first = true;
-                while self.next_key(first)?.is_some() {
+                while let Some(name) = self.next_key(first)? {
                     first = false;
+                    names.push(name);
                     self.skip_at(depth + 1)?;
                 }
-                Ok(())
+                distinct(names).map_err(|name| Fault { name: Some(name), ..self.0.error("duplicate member") })
             }
             Some(b'"') => self.skip_string(),
             // Scalars without building anything: a literal, or a number checked as the parser checks it.
@@ -998,6 +1002,20 @@ pub trait ReadJson: Sized {
     }
 }
 
+/// `Ok` when no name is there twice, else a repeated one; through an ordered map, so an object of many members
+/// costs n log n, not n². The map is the one texts are read into (`BTreeMap<String, String>`, empty values),
+/// so the shell's wasm gains no second copy of the B-tree's code.
+fn distinct(names: Vec<String>) -> Result<(), String> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for name in names {
+        if seen.contains_key(&name) {
+            return Err(name);
+        }
+        seen.insert(name, String::new());
+    }
+    Ok(())
+}
+
 /// The start of any value: `None` past [`MAX_DEPTH`], as [`parse`] refuses it.
 fn deep_enough(depth: usize) -> Option<()> {
     (depth <= MAX_DEPTH).then_some(())
@@ -1151,7 +1169,6 @@ pub fn read_members(
                     given |= 1 << i;
                 }
             }
-            None if skipped.contains(&key) => return None,
             None if others.is_some_and(|names| !names.iter().any(|n| is_camel_case_of(&key, n))) => {
                 return None
             }
@@ -1161,6 +1178,7 @@ pub fn read_members(
             }
         }
     }
+    distinct(skipped).ok()?;
     (given & required == required).then_some(())
 }
 
