@@ -645,6 +645,78 @@ fn bad_configs_name_every_setting() {
     assert!(text(&error, "message").contains("give only one of apiBase, adapter and memory"));
 }
 
+/// The script tag's settings are checked by the shell before the full widget loads (shell/src/settings.rs); for
+/// every kind of mistake, the shell says what `createClient` or `elementSettings` would say for the value the
+/// loader hands them.
+#[wasm_bindgen_test]
+fn the_shell_names_a_bad_setting_as_the_full_widget_does() {
+    use loyalty_shell::settings::{check, SettingsInput};
+    let long = "k".repeat(201);
+    // (setting, as written in data-*, the config the loader passes to the full widget, an element setting?)
+    let cases: Vec<(&str, &str, String, bool)> = vec![
+        ("apiBase", "ftp://shop.example", r#"{"apiBase": "ftp://shop.example"}"#.into(), false),
+        ("catalogLimit", "6000", r#"{"catalogLimit": 6000}"#.into(), false),
+        ("historyHalfLifeDays", "0", r#"{"historyHalfLifeDays": 0}"#.into(), false),
+        ("timeoutMs", "5", r#"{"timeoutMs": 5}"#.into(), false),
+        ("requireConsent", "yes", r#"{"requireConsent": "yes"}"#.into(), false),
+        ("codesInEvents", "no", r#"{"codesInEvents": "no"}"#.into(), false),
+        ("cacheKey", &long, format!(r#"{{"cacheKey": "{long}"}}"#), false),
+        (
+            "identity.digest",
+            "abc",
+            r#"{"identity": {"customerId": "a", "timestamp": 1, "digest": "abc"}}"#.into(),
+            false,
+        ),
+        ("locale", "fr", r#"{"locale": "fr"}"#.into(), true),
+        ("currency", "yuan", r#"{"currency": "yuan"}"#.into(), true),
+        ("signInUrl", "javascript:alert(1)", r#"{"signInUrl": "javascript:alert(1)"}"#.into(), true),
+    ];
+    for (setting, written, config, element) in cases {
+        let mut input =
+            SettingsInput { api_base: Some("https://shop.example".into()), ..SettingsInput::default() };
+        match setting {
+            "apiBase" => input.api_base = Some(written.into()),
+            "catalogLimit" => input.catalog_limit = Some(written.into()),
+            "historyHalfLifeDays" => input.history_half_life_days = Some(written.into()),
+            "timeoutMs" => input.timeout_ms = Some(written.into()),
+            "requireConsent" => input.require_consent = Some(written.into()),
+            "codesInEvents" => input.codes_in_events = Some(written.into()),
+            "cacheKey" => input.cache_key = Some(written.into()),
+            "identity.digest" => {
+                input.customer_id = Some("a".into());
+                input.timestamp = Some("1".into());
+                input.digest = Some(written.into());
+            }
+            "locale" => input.locale = Some(written.into()),
+            "currency" => input.currency = Some(written.into()),
+            _ => input.sign_in_url = Some(written.into()),
+        }
+        let shell: Vec<(String, String)> = check(&input).0.into_iter().map(|p| (p.path, p.message)).collect();
+        assert_eq!(shell.len(), 1, "{setting}: {shell:?}");
+        let error = if element {
+            match storefront_loyalty::element_settings(obj(&config)) {
+                Ok(_) => panic!("{setting}: elementSettings accepted {config}"),
+                Err(error) => JsValue::from(error),
+            }
+        } else {
+            let full = obj(&config);
+            if !config.contains("apiBase") {
+                set(&full, "apiBase", &JsValue::from_str("https://shop.example"));
+            }
+            JsValue::from(create_client(full).err().expect("refused"))
+        };
+        let problems = js_sys::Array::from(&get(&error, "problems"));
+        let full: Vec<(String, String)> =
+            // elementSettings names a decoded value under its argument ("settings.currency").
+            problems.iter().map(|p| (text(&p, "path").replace("settings.", ""), text(&p, "message"))).collect();
+        assert!(
+            full.contains(&shell[0]),
+            "{setting}: the shell says {:?}, the full widget {full:?}",
+            shell[0]
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 async fn subscribers_hear_changes_and_errors_once() {
     clear_storage();
