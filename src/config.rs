@@ -145,16 +145,6 @@ pub(crate) fn identity(name: &str, value: &JsValue) -> Result<Identity, Problems
     }
 }
 
-/// An absolute http(s) URL without its trailing slash, or a problem.
-fn api_base(value: &str) -> Option<String> {
-    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"))?;
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let clean = !rest[..host_end].is_empty()
-        && !value.contains(['?', '#'])
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-    clean.then(|| value.trim_end_matches('/').to_owned())
-}
-
 /// A whole number of milliseconds or bytes within `range`.
 fn whole(
     name: &str,
@@ -305,7 +295,7 @@ pub(crate) fn parse(config: &JsValue) -> Result<ClientConfig, Problems> {
     let backend: Option<Box<dyn Backend>> = match chosen[..] {
         ["apiBase"] => {
             let given = get("apiBase").and_then(|v| v.as_string()).unwrap_or_default();
-            match (api_base(&given), timeout_ms, max_response_bytes, catalog_limit) {
+            match (loyalty_shell::settings::api_base(&given), timeout_ms, max_response_bytes, catalog_limit) {
                 (Some(base), Some(timeout_ms), Some(max_response_bytes), Some(catalog_limit)) => {
                     default_key.clone_from(&base);
                     Some(Box::new(crate::net::http::HttpBackend::new(HttpSettings {
@@ -408,7 +398,7 @@ mod tests {
             ("https://shop.example/?x=1", None),
             ("ftp://shop.example", None),
         ] {
-            assert_eq!(api_base(given).as_deref(), expected, "{given}");
+            assert_eq!(loyalty_shell::settings::api_base(given).as_deref(), expected, "{given}");
         }
     }
 
