@@ -620,7 +620,8 @@ async function start() {
   page.sheet = sheet;
   const id = config.identity?.customerId ?? "";
   const fromCache = Boolean(cachedProgram && page.shell.program(cachedProgram));
-  const cachedShopper = Boolean(id && page.shell.shopper(cache.get(`shopper:${id}`) ?? "", id) && cache.get(`shopper:${id}`));
+  const savedShopper = id ? cache.get(`shopper:${id}`) : null;
+  const cachedShopper = Boolean(savedShopper && page.shell.shopper(savedShopper, id));
   page.status = fromCache ? "stale" : "loading";
   // The answers, as they come; the full widget, once it runs, reads for itself.
   const answered = (answer, save) => {
@@ -674,8 +675,10 @@ async function start() {
   // (signed out, or someone else signed in): the full widget sends them, or removes what is not this shopper's
   // (SECURITY.md, data left in localStorage after sign-out).
   const mine = (name) => id !== "" && (name === `shopper:${id}` || name.startsWith(`outbox:${id}:`));
-  const others = [...cache.names("shopper:"), ...cache.names("outbox:")].some((name) => !mine(name));
-  if (cache.names(`outbox:${id}:`).length > 0 || cache.names("referral").length > 0 || others) full().catch(() => {});
+  const names = cache.names("");
+  const waiting = names.some((name) => name.startsWith(`outbox:${id}:`) || name === "referral");
+  const others = names.some((name) => (name.startsWith("shopper:") || name.startsWith("outbox:")) && !mine(name));
+  if (waiting || others) full().catch(() => {});
 }
 
 start().catch((error) => console.error(PREFIX, error));

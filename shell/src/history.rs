@@ -70,7 +70,9 @@ pub fn load(text: Option<&str>, now: Timestamp) -> Vec<HistoryEvent> {
 
 /// The history as saved: `{"version": 1, "events": [...]}`, written here (the shell links no JSON writer).
 pub fn saved(events: &[HistoryEvent]) -> String {
-    let mut out = String::from("{\"version\":1,\"events\":[");
+    let mut out = String::from("{\"version\":");
+    out.push_str(&crate::texts::decimal(u64::from(VERSION)));
+    out.push_str(",\"events\":[");
     for (i, e) in events.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -94,7 +96,6 @@ pub fn saved(events: &[HistoryEvent]) -> String {
         out.push('}');
     }
     out.push_str("]}");
-    debug_assert_eq!(VERSION, 1);
     out
 }
 

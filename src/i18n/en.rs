@@ -12,7 +12,6 @@ fn plural(n: i64, one: &'static str, other: &'static str) -> &'static str {
 
 pub(super) const TEXTS: Texts = Texts {
     tag: "en",
-    thousands: loyalty_shell::texts::EN.thousands,
     launcher: loyalty_shell::texts::EN.launcher,
     close: "Close",
     loading: "Loading your rewards",

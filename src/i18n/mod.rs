@@ -11,11 +11,6 @@ mod zh_cn;
 pub(crate) struct Texts {
     /// The BCP 47 tag, also handed to `Intl`.
     pub tag: &'static str,
-    /// Between groups of three digits in whole numbers (`1,250`). Whole numbers are grouped here rather than
-    /// by `Intl`: the page's first `Intl.NumberFormat` costs about 40 ms of main thread in Chromium, which a
-    /// points badge would pay at every page load. A locale that groups otherwise (en-IN: `1,00,000`) would
-    /// need `number` to learn its rule.
-    pub thousands: &'static str,
     /// The launcher's name for screen readers and guests ("Rewards").
     pub launcher: &'static str,
     pub close: &'static str,
@@ -171,20 +166,9 @@ pub(crate) struct Texts {
     pub not_personalised_note: &'static str,
 }
 
-/// A whole number as the locale writes it: `1,250`, `-12,000`.
+/// A whole number as the locale writes it: `1,250`, `-12,000` (the shell's rule, so both modules group alike).
 pub(crate) fn number(n: i64, texts: &Texts) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * texts.thousands.len() + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push_str(texts.thousands);
-        }
-        out.push(digit);
-    }
-    out
+    loyalty_shell::texts::number(n, loyalty_shell::texts::texts(texts.tag))
 }
 
 /// A price as `Intl.NumberFormat` writes it in this locale (`CN¥168.00` in en, `¥168.00` in zh-CN), for the

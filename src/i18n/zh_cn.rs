@@ -4,7 +4,6 @@ use super::Texts;
 
 pub(super) const TEXTS: Texts = Texts {
     tag: "zh-CN",
-    thousands: loyalty_shell::texts::ZH_CN.thousands,
     launcher: loyalty_shell::texts::ZH_CN.launcher,
     close: "关闭",
     loading: "正在加载会员信息",
