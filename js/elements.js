@@ -21,14 +21,14 @@ const OBSERVED = ["product-id", "price", "currency", "quantity", "variant-id", "
 // The dark palette: under prefers-color-scheme: dark unless theme="light", and always with theme="dark".
 const DARK = "--_accent:var(--loyalty-accent-dark,#f08cbd);--_on-accent:var(--loyalty-on-accent-dark,#26101b);--_bg:var(--loyalty-background-dark,#1c1c21);--_fg:var(--loyalty-text-dark,#f1f1f4);--_muted:var(--loyalty-muted-dark,#b5b5bf);--_line:var(--loyalty-border-dark,#3a3a44);--_skeleton:var(--loyalty-skeleton-dark,#2c2c33);--_danger:#ffb4ab";
 const CSS = `
-:host{--_danger:#b3261e;--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_bg:var(--loyalty-background,#fff);--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);--_line:var(--loyalty-border,#dcdce2);--_skeleton:var(--loyalty-skeleton,#ececf0);--_radius:var(--loyalty-radius,12px);--_font:var(--loyalty-font,system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif);font:400 15px/1.45 var(--_font);color:var(--_fg);color-scheme:light dark;box-sizing:border-box}
+:host{--_danger:#b3261e;--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_bg:var(--loyalty-background,#fff);--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);--_line:var(--loyalty-border,#dcdce2);--_skeleton:var(--loyalty-skeleton,#ececf0);--_radius:var(--loyalty-radius,12px);font-family:var(--loyalty-font);font-size:15px;line-height:1.45;font-weight:400;color:var(--_fg);color-scheme:light dark;box-sizing:border-box}
 @media (prefers-color-scheme:dark){:host(:not([theme=light])){${DARK}}}
 :host([theme=dark]){${DARK}}
 :host([theme=light]){color-scheme:light}:host([theme=dark]){color-scheme:dark}
 *,*::before,*::after{box-sizing:inherit}
 [hidden]{display:none!important}
 .sr-only,.offscreen{position:absolute!important;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-button,a.primary,a.secondary{font:600 14px/1.2 var(--_font);border-radius:999px;padding:.55em 1.1em;cursor:pointer;border:1px solid var(--_accent);text-decoration:none;display:inline-block;min-block-size:36px}
+button,a.primary,a.secondary{font-family:inherit;font-size:14px;line-height:1.2;font-weight:600;border-radius:999px;padding:.55em 1.1em;cursor:pointer;border:1px solid var(--_accent);text-decoration:none;display:inline-block;min-block-size:36px}
 .primary{background:var(--_accent);color:var(--_on-accent)}.secondary,.retry{background:transparent;color:var(--_accent)}
 button:disabled{opacity:.55;cursor:default}
 :focus-visible{outline:3px solid var(--_accent);outline-offset:2px}
@@ -70,12 +70,12 @@ p{margin:4px 0}ul{list-style:none;margin:0;padding:0}
 .error,.problem{color:var(--_danger)}
 .birthday-form{display:flex;flex-wrap:wrap;align-items:end;gap:8px 12px;margin-block-start:8px}
 .field{display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:13px}
-select{font:400 15px/1.2 var(--_font);color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .5em}
+select{font-family:inherit;font-size:15px;line-height:1.2;font-weight:400;color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .5em}
 .note{color:var(--_muted);font-size:13px}
 input{font:400 14px/1.2 ui-monospace,Menlo,Consolas,monospace;color:var(--_fg);background:var(--_bg);border:1px solid var(--_line);border-radius:8px;min-block-size:40px;padding:0 .6em;inline-size:100%}
 .link-line{display:flex;flex-wrap:wrap;align-items:end;gap:8px;margin-block:10px}.link-line .field{flex:1 1 14em}
 .share-list{display:flex;flex-wrap:wrap;gap:8px;margin-block:10px}
-.share-link{display:inline-block;min-block-size:36px;padding:.55em .9em;border:1px solid var(--_line);border-radius:999px;color:var(--_fg);text-decoration:none;font:600 14px/1.2 var(--_font)}
+.share-link{display:inline-block;min-block-size:36px;padding:.55em .9em;border:1px solid var(--_line);border-radius:999px;color:var(--_fg);text-decoration:none;font-family:inherit;font-size:14px;line-height:1.2;font-weight:600}
 .qr{margin:10px 0;display:flex;gap:12px;align-items:center}.qr svg{inline-size:132px;block-size:132px;flex:none}
 .qr figcaption,.referral-counts{color:var(--_muted);font-size:13px}
 .what{flex:1 1 8em}.plus,.minus{font-variant-numeric:tabular-nums;font-weight:600}
@@ -83,7 +83,7 @@ input{font:400 14px/1.2 ui-monospace,Menlo,Consolas,monospace;color:var(--_fg);b
 .links{display:flex;gap:10px;margin-block-start:10px}
 .skeleton{background:var(--_skeleton);border-radius:6px;block-size:16px;margin:10px 0}
 .skeleton.big{block-size:36px;inline-size:55%}.skeleton.bar{block-size:8px}
-:host(loyalty-points),:host(loyalty-cart-points){display:inline-block;vertical-align:top;min-block-size:24px;min-inline-size:144px;line-height:24px}
+:host(loyalty-points),:host(loyalty-cart-points){display:inline-block;vertical-align:top;min-block-size:24px;min-inline-size:144px;line-height:24px;font-size:inherit}
 .badge{display:inline-block;line-height:24px;color:var(--_accent);font-weight:600}
 .badge[data-loading]{inline-size:144px;block-size:24px;vertical-align:top;background:var(--_skeleton);border-radius:6px}
 :host(loyalty-recommendations){display:block}

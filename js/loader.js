@@ -47,7 +47,7 @@ const TAGS = {
 const OBSERVED = ["product-id", "price", "currency", "quantity", "variant-id", "categories", "tags", "lines", "locale", "cart"];
 // The shell's own stylesheet: the badges and the launcher's button (the panel's arrives with it).
 const DARK = "--_accent:var(--loyalty-accent-dark,#f08cbd);--_on-accent:var(--loyalty-on-accent-dark,#26101b);--_skeleton:var(--loyalty-skeleton-dark,#2c2c33)";
-const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_skeleton:var(--loyalty-skeleton,#ececf0);--_font:var(--loyalty-font,system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif);font:400 15px/1.45 var(--_font);box-sizing:border-box}
+const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_skeleton:var(--loyalty-skeleton,#ececf0);font-family:var(--loyalty-font);font-size:15px;line-height:1.45;font-weight:400;box-sizing:border-box}
 @media (prefers-color-scheme:dark){:host(:not([theme=light])){${DARK}}}:host([theme=dark]){${DARK}}
 [hidden]{display:none!important}.sr-only{position:absolute!important;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 :focus-visible{outline:3px solid var(--_accent);outline-offset:2px}
@@ -55,10 +55,10 @@ const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--lo
 :host(loyalty-launcher[position=bottom-left]){inset-inline-end:auto;inset-inline-start:var(--loyalty-offset-x,20px)}
 :host(loyalty-launcher[position=top-right]){inset-block-end:auto;inset-block-start:var(--loyalty-offset-y,20px)}
 :host(loyalty-launcher[position=top-left]){inset-block-end:auto;inset-block-start:var(--loyalty-offset-y,20px);inset-inline-end:auto;inset-inline-start:var(--loyalty-offset-x,20px)}
-.launcher{display:flex;align-items:center;gap:.45em;font:600 14px/1.2 var(--_font);border-radius:999px;cursor:pointer;border:1px solid var(--_accent);background:var(--_accent);color:var(--_on-accent);box-shadow:0 6px 20px rgb(0 0 0/.22);min-block-size:48px;padding:.7em 1.1em}
+.launcher{display:flex;align-items:center;gap:.45em;font-family:inherit;font-size:14px;line-height:1.2;font-weight:600;border-radius:999px;cursor:pointer;border:1px solid var(--_accent);background:var(--_accent);color:var(--_on-accent);box-shadow:0 6px 20px rgb(0 0 0/.22);min-block-size:48px;padding:.7em 1.1em}
 .icon{inline-size:20px;block-size:20px;fill:currentColor}
 .count{background:var(--_on-accent);color:var(--_accent);border-radius:999px;padding:.1em .55em;font-variant-numeric:tabular-nums}
-:host(loyalty-points),:host(loyalty-cart-points){display:inline-block;vertical-align:top;min-block-size:24px;min-inline-size:144px;line-height:24px}
+:host(loyalty-points),:host(loyalty-cart-points){display:inline-block;vertical-align:top;min-block-size:24px;min-inline-size:144px;line-height:24px;font-size:inherit}
 .badge{display:inline-block;line-height:24px;color:var(--_accent);font-weight:600}
 .badge[data-loading]{inline-size:144px;block-size:24px;vertical-align:top;background:var(--_skeleton);border-radius:6px}
 @media (prefers-reduced-motion:no-preference){.badge[data-loading]{animation:pulse 1.2s ease-in-out infinite alternate}}
