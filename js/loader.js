@@ -1,15 +1,18 @@
 // storefront-loyalty's script-tag loader, and the product page's shell. A merchant pastes one tag:
 //   <script type="module" src=".../storefront-loyalty.js" data-api-base="https://shop.example/loyalty"
 //           data-customer-id="..." data-timestamp="..." data-digest="..." data-locale="zh-CN"></script>
-// It checks the browser and its own data-* settings, starts reading the program and the shopper's state at once
-// (the cache first), and runs the shell: a small wasm (shell/, loyalty-core's earning) that says what the badges
-// and the launcher's button show. The full widget (panel, redemptions, recommendations: the glue, the elements
-// and the large wasm) loads only when it is needed: the launcher is hovered, focused or pressed, a panel or a
-// recommendations list is on the page (a list once it comes near the viewport), or a write waits to be sent.
+// It checks the browser and its own data-* settings and starts the shell at once: a small wasm (shell/,
+// loyalty-core's earning) that reads the program and the shopper's state (the cache first) and says what the
+// badges and the launcher's button show. The shell runs in a worker, so that its download, compiling, reading
+// and rules cost the page's main thread nothing; where the page's CSP refuses a blob: worker it runs on the page.
+// The full widget (panel, redemptions, recommendations: the glue, the elements and the large wasm) loads only
+// when it is needed: the launcher is hovered, focused or pressed, a panel or a recommendations list is on the page
+// (a list once it comes near the viewport), or a write waits to be sent.
 // Anything wrong ends in one console message and an untouched page: nothing here throws into the shop's scripts.
 //
 // Every file it brings in is checked against its SRI hash before it runs (the page's integrity attribute covers
-// this file, which holds the others' hashes): each wasm by fetch's `integrity`, each JavaScript module by a
+// this file, which holds the others' hashes; the shell's worker is made from this file's own text): each wasm by
+// fetch's `integrity`, each JavaScript module by a
 // <link rel=modulepreload integrity> that puts it into the page's module map only if its bytes match, and only
 // once that link has loaded is it imported (import() has no integrity option). No verified module imports
 // another (ARCHITECTURE.md). The names and hashes are written by scripts/package.mjs (pkg/) and
@@ -189,9 +192,6 @@ function authorization({ customerId, timestamp, digest }) {
   return `LoyaltyShopper ${id}.${timestamp}.${digest}`;
 }
 
-// The most an answer may weigh, in bytes (the full client's default `maxResponseBytes`).
-const LIMIT = 2_000_000;
-
 // JSON text of plain data, written here: a page's own `toJSON` (Prototype.js puts one on Array.prototype) cannot
 // change what the shell reads, as it would through JSON.stringify. Functions and undefined are left out.
 function json(value) {
@@ -201,39 +201,170 @@ function json(value) {
   return `{${members.map((k) => `${JSON.stringify(k)}:${json(value[k])}`).join(",")}}`;
 }
 
-// One read of the API: the answer's text and entity tag, `null` for 304, or a failure ("offline", "unauthorized",
-// "error"). Within the client's timeout and response limit; never throws.
-async function read(base, path, headers, timeoutMs) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const response = await fetch(base + path, { headers: { accept: "application/json", ...headers }, signal: controller.signal });
-    if (response.status === 304) return null;
-    if (!response.ok) return { failed: response.status === 401 ? "unauthorized" : "error" };
-    if (!/json/i.test(response.headers.get("content-type") ?? "")) return { failed: "error" };
-    // As the full client reads an answer: at most LIMIT bytes (refused by its length, or while it streams, the
-    // request aborted), and UTF-8 only.
-    if (Number(response.headers.get("content-length")) > LIMIT) return controller.abort(), { failed: "error" };
-    const reader = response.body.getReader();
-    const chunks = [];
-    let size = 0;
-    for (let part = await reader.read(); !part.done; part = await reader.read()) {
-      size += part.value.length;
-      if (size > LIMIT) return controller.abort(), { failed: "error" };
-      chunks.push(part.value);
+// The shell's host: the shell's wasm and the API's reads, run in a worker (off the page's main thread) or, where
+// no worker can start, on the page through a MessageChannel; the same code either way. It is self-contained (no
+// name from outside itself), because its source text, after the glue's, is the worker's script: covered by this
+// file's integrity, as the glue is. It answers messages in order; each answer carries the shell's snapshot
+// (currency, balance, tier) and a version that changes whenever the program or the shopper does.
+function shellHost(glue, port) {
+  // The most an answer may weigh, in bytes (the full client's default `maxResponseBytes`).
+  const LIMIT = 2_000_000;
+  // One read of the API: the answer's text and entity tag, `null` for 304, or a failure ("offline",
+  // "unauthorized", "error"). Within the client's timeout and response limit; never throws.
+  async function read(url, headers, timeoutMs) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const response = await fetch(url, { headers: { accept: "application/json", ...headers }, signal: controller.signal });
+      if (response.status === 304) return null;
+      if (!response.ok) return { failed: response.status === 401 ? "unauthorized" : "error" };
+      if (!/json/i.test(response.headers.get("content-type") ?? "")) return { failed: "error" };
+      // As the full client reads an answer: at most LIMIT bytes (refused by its length, or while it streams, the
+      // request aborted), and UTF-8 only.
+      if (Number(response.headers.get("content-length")) > LIMIT) return controller.abort(), { failed: "error" };
+      const reader = response.body.getReader();
+      const chunks = [];
+      let size = 0;
+      for (let part = await reader.read(); !part.done; part = await reader.read()) {
+        size += part.value.length;
+        if (size > LIMIT) return controller.abort(), { failed: "error" };
+        chunks.push(part.value);
+      }
+      const bytes = new Uint8Array(size);
+      chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
+      return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), etag: response.headers.get("etag") };
+    } catch {
+      return { failed: "offline" };
+    } finally {
+      clearTimeout(timer);
     }
-    const bytes = new Uint8Array(size);
-    chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), etag: response.headers.get("etag") };
-  } catch {
-    return { failed: "offline" };
-  } finally {
-    clearTimeout(timer);
   }
+  let version = 0;
+  let started = null;
+  // Once the page's full client tells the shell its program and shopper, the shell's own reads (older) are not
+  // applied.
+  let told = false;
+  const post = (message) => {
+    port.postMessage({ ...message, version, currency: glue.currency(), available: glue.available(), tierId: glue.tierId() ?? null });
+  };
+  const changed = (ok) => (version++, ok);
+  async function start(m) {
+    const program = m.absolute ? read(`${m.base}/v1/program`, m.etag ? { "if-none-match": m.etag } : {}, m.timeout) : new Promise(() => {});
+    const shopper = m.auth ? read(`${m.base}/v1/customers/me`, { authorization: m.auth }, m.timeout) : null;
+    const [url, integrity] = m.wasm;
+    const wasm = fetch(url, integrity ? { integrity } : {}).catch(() => {
+      throw new Error(`${url} does not match its integrity hash (or could not be fetched); it was not run`);
+    });
+    try {
+      await glue({ module_or_path: wasm });
+    } catch (error) {
+      port.postMessage({ op: "failed", error: String(error?.message ?? error) });
+      return false;
+    }
+    const problems = glue.settings(m.settings);
+    if (problems) {
+      port.postMessage({ op: "problems", problems });
+      return false;
+    }
+    const fromCache = Boolean(m.cachedProgram && changed(glue.program(m.cachedProgram)));
+    const cachedShopper = Boolean(m.cachedShopper && changed(glue.shopper(m.cachedShopper, m.id)));
+    post({ op: "ready", fromCache, cachedShopper });
+    program.then(async (answer) => {
+      // 304 for a cached copy that did not read after all: ask again, for the whole program.
+      if (answer === null && !glue.currency()) answer = await read(`${m.base}/v1/program`, {}, m.timeout);
+      const ok = !told && typeof answer?.text === "string" ? changed(glue.program(answer.text)) : null;
+      post({ op: "program", answer, ok });
+    });
+    shopper?.then((answer) => {
+      const ok = !told && typeof answer?.text === "string" ? changed(glue.shopper(answer.text, m.id)) : null;
+      post({ op: "shopper", answer, ok });
+    });
+    return true;
+  }
+  const ops = {
+    start: (m) => (started = start(m)),
+    badge: (m) => {
+      const text = glue.badge(m.input, m.tag, m.currency, m.now);
+      post({ op: "badge", key: m.key, text: text ?? null, points: glue.points(), minimum: glue.minimum(), problems: text === undefined ? glue.problems() : "" });
+    },
+    launcher: (m) => post({ op: "launcher", key: m.key, text: glue.launcher(m.key) }),
+    program: (m) => ((told = true), changed(glue.program(m.text)), post({ op: "state" })),
+    shopper: (m) => ((told = true), changed(glue.shopper(m.text, m.id)), post({ op: "state" })),
+    // Visits, in order, into the saved history; empty when the shopper's choices keep none.
+    visit: (m) => {
+      let text = m.history;
+      for (const [productId, at, dwell] of m.events) {
+        text = glue.visit(text, m.preferences, m.requireConsent, productId, at, dwell);
+        if (!text) break;
+      }
+      port.postMessage({ op: "visit", text, left: m.left });
+    },
+  };
+  let queue = Promise.resolve();
+  port.onmessage = ({ data }) => {
+    queue = queue.then(async () => {
+      if (data.op !== "start" && !(await started)) return;
+      ops[data.op]?.(data);
+    }).catch((error) => port.postMessage({ op: "failed", error: String(error?.message ?? error) }));
+  };
 }
 
-// The page: the shell's exports, the settings, what is shown, and the full widget once it runs.
-const page = { live: new Set(), status: "loading", full: null, client: null };
+// The host in a worker, from a blob: URL (the page's CSP must allow `worker-src blob:`); where that is refused or
+// fails before the host answers, the host runs on this page instead, and what was sent is sent to it. Messages
+// from the host go to `receive`.
+function connect(receive) {
+  const sent = [];
+  let target = null;
+  let answered = false;
+  const local = () => {
+    const { port1, port2 } = new MessageChannel();
+    shellHost(shellGlue(), port2);
+    port1.onmessage = ({ data }) => receive(data);
+    target = port1;
+    for (const message of sent.splice(0)) port1.postMessage(message);
+  };
+  try {
+    const url = URL.createObjectURL(new Blob([`"use strict";(${shellHost})((${shellGlue})(),self);`], { type: "text/javascript" }));
+    const worker = new Worker(url, { name: "storefront-loyalty" });
+    worker.onmessage = ({ data }) => {
+      if (!answered) (answered = true), sent.splice(0), URL.revokeObjectURL(url);
+      receive(data);
+    };
+    worker.onerror = (event) => {
+      if (answered) return;
+      event.preventDefault();
+      worker.terminate();
+      URL.revokeObjectURL(url);
+      local();
+    };
+    target = worker;
+  } catch {
+    local();
+  }
+  return (message) => {
+    if (!answered && target instanceof Worker) sent.push(message);
+    target.postMessage(message);
+  };
+}
+
+// The page: the settings, what is shown, and the full widget once it runs.
+const page = { live: new Set(), status: "loading", full: null, client: null, visits: [], visiting: false };
+
+// What the shell's host said last: its snapshot, and the texts it computed, by what was asked (all asked again
+// when the version changes). An element asks for what it lacks and draws again when the answer comes.
+const shell = { post: null, version: -1, currency: "", available: NaN, tierId: null, texts: new Map(), sent: {} };
+function ask(op, key, message) {
+  const id = `${op}\u0000${key}`;
+  let entry = shell.texts.get(id);
+  if (!entry) {
+    let resolve;
+    entry = { value: undefined, done: new Promise((r) => (resolve = r)) };
+    entry.resolve = resolve;
+    shell.texts.set(id, entry);
+    shell.post({ op, key, ...message });
+  }
+  return entry;
+}
 
 // localStorage under the client's own keys (src/storage.rs), so the full widget starts from what the shell read.
 const cache = {
@@ -252,6 +383,13 @@ const cache = {
     }
   },
   // The names (after the prefix) of this shop's entries that start with `start`.
+  remove: (name) => {
+    try {
+      localStorage.removeItem(page.prefix + name);
+    } catch {
+      // Blocked: nothing to remove.
+    }
+  },
   names: (start) => {
     try {
       return Object.keys(localStorage).filter((k) => k.startsWith(page.prefix + start)).map((k) => k.slice(page.prefix.length));
@@ -261,7 +399,31 @@ const cache = {
   },
 };
 
-const locale = (element) => element.getAttribute("locale") ?? page.config.locale ?? (document.documentElement.lang || navigator.language);
+const pageLocale = () => page.config.locale ?? (document.documentElement.lang || navigator.language);
+const locale = (element) => element.getAttribute("locale") ?? pageLocale();
+const kindOf = (element) => {
+  const kind = TAGS[element.localName];
+  return kind === "points" && element.hasAttribute("cart") ? "cart-points" : kind;
+};
+
+// A badge's question to the shell: its attributes (and a cart given as a property), or for a product badge
+// without them the page's JSON-LD product; asked in the element's locale.
+function askBadge(element, cart) {
+  const input = { cart: kindOf(element) === "cart-points" };
+  for (const [key, name] of [["productId", "product-id"], ["price", "price"], ["currency", "currency"], ["quantity", "quantity"], ["variantId", "variant-id"], ["categories", "categories"], ["tags", "tags"], ["lines", "lines"]]) {
+    const value = element.getAttribute(name);
+    if (value !== null) input[key] = value;
+  }
+  if (cart) {
+    input.lines = json(cart.lines ?? []);
+    if (cart.currency) input.currency = cart.currency;
+  }
+  if (!input.cart && input.productId === undefined && input.price === undefined) input.jsonLd = jsonLd();
+  const tag = locale(element);
+  const currency = page.config.currency ?? "";
+  const text = json(input);
+  return [input, tag, ask("badge", `${tag}\u0000${currency}\u0000${text}`, { input: text, tag, currency, now: Math.floor(Date.now() / 1000) })];
+}
 
 // The first schema.org Product in the page's JSON-LD: its id, the first offer's price and currency, as written.
 function jsonLd() {
@@ -303,8 +465,8 @@ function emit(element, name, detail) {
 }
 
 function detail() {
-  const points = page.shell.available();
-  return { status: page.status, signedIn: Boolean(page.config.identity), points: Number.isNaN(points) ? null : points, tierId: page.shell.tierId() ?? null };
+  const points = shell.available;
+  return { status: page.status, signedIn: Boolean(page.config.identity), points: Number.isNaN(points) ? null : points, tierId: shell.tierId ?? null };
 }
 
 class LoyaltyElement extends HTMLElement {
@@ -314,10 +476,10 @@ class LoyaltyElement extends HTMLElement {
   #cart = null;
   #reported = null;
   #ready = false;
+  #waiting = null; // the shell's answer this element waits for
 
   get #kind() {
-    const kind = TAGS[this.localName];
-    return kind === "points" && this.hasAttribute("cart") ? "cart-points" : kind;
+    return kindOf(this);
   }
 
   get #badge() {
@@ -416,13 +578,20 @@ class LoyaltyElement extends HTMLElement {
     }
   }
 
+  // Draws again once the shell has answered (what is shown stays until then).
+  #wait(entry) {
+    if (this.#waiting === entry) return;
+    this.#waiting = entry;
+    entry.done.then(() => this.#waiting === entry && this.render());
+  }
+
   // Draws what the shell says, from the program and shopper it holds.
   #draw() {
-    const shell = page.shell;
-    if (!shell || !this.#body) return;
-    const tag = locale(this);
+    if (!shell.post || !this.#body) return;
     if (this.#kind === "launcher") {
-      const [name, shown, unit] = shell.launcher(tag).split("\u0001");
+      const entry = ask("launcher", locale(this), {});
+      if (entry.value === undefined) return this.#wait(entry);
+      const [name, shown, unit] = entry.value.text.split("\u0001");
       const [, label, count] = this.#body.children;
       label.textContent = name;
       count.hidden = shown === undefined;
@@ -436,41 +605,31 @@ class LoyaltyElement extends HTMLElement {
       }
       return this.#announce();
     }
-    if (!shell.currency()) {
+    if (!shell.currency) {
       this.#body.setAttribute("data-loading", "");
       this.#body.setAttribute("aria-busy", "true");
       return;
     }
+    const [input, tag, entry] = askBadge(this, this.#cart);
+    if (entry.value === undefined) return this.#wait(entry);
     this.#body.removeAttribute("data-loading");
     this.#body.removeAttribute("aria-busy");
-    const cart = this.#kind === "cart-points";
-    const input = { cart };
-    for (const [key, name] of [["productId", "product-id"], ["price", "price"], ["currency", "currency"], ["quantity", "quantity"], ["variantId", "variant-id"], ["categories", "categories"], ["tags", "tags"], ["lines", "lines"]]) {
-      const value = this.getAttribute(name);
-      if (value !== null) input[key] = value;
-    }
-    if (this.#cart) {
-      input.lines = json(this.#cart.lines ?? []);
-      if (this.#cart.currency) input.currency = this.#cart.currency;
-    }
-    if (!cart && input.productId === undefined && input.price === undefined) input.jsonLd = jsonLd();
-    const text = shell.badge(json(input), tag, page.config.currency ?? "", Math.floor(Date.now() / 1000));
-    if (text === undefined) {
+    const { text, points, minimum, problems, currency } = entry.value;
+    if (text === null) {
       // Nothing wrong is shown to the shopper; the merchant hears it once in the console.
       this.#body.textContent = "";
       this.#body.hidden = true;
       this.removeAttribute("data-points");
-      const problems = shell.problems();
       if (this.#reported !== problems) {
         this.#reported = problems;
         console.error(`${PREFIX} <${this.localName}>`, problems);
       }
     } else {
       // Intl only when the sentence holds the minimum order: a page's first NumberFormat costs milliseconds.
-      const money = text.includes("\u0001") ? formatMoney(tag, shell.currency(), shell.minimum()) : "";
+      const money = text.includes("\u0001") ? formatMoney(tag, currency, minimum) : "";
       this.#body.hidden = false;
       this.#body.textContent = text.replace("\u0001", money);
-      this.setAttribute("data-points", String(Number.isNaN(shell.points()) ? 0 : shell.points()));
+      this.setAttribute("data-points", String(Number.isNaN(points) ? 0 : points));
       // A badge that found its product in the page's JSON-LD is on that product's page: the visit goes into
       // the device's history for recommendations (never sent anywhere), its time on the page when it is left.
       if (input.jsonLd?.id) visited(input.jsonLd.id);
@@ -479,7 +638,7 @@ class LoyaltyElement extends HTMLElement {
   }
 
   #announce() {
-    if (!page.shell.currency()) return;
+    if (!shell.currency) return;
     emit(this, this.#ready ? "change" : "ready", detail());
     this.#ready = true;
   }
@@ -526,18 +685,30 @@ class LoyaltyElement extends HTMLElement {
   }
 }
 
-// The product page's visit, once, into the history the full widget ranks with (shell/src/history.rs); the time
-// spent is added when the page is hidden. Nothing is kept when the shopper's choices say no.
+// The product page's visit, once, into the history the full widget ranks with (shell/src/history.rs). The time
+// spent on the page is known only as it is left, too late to ask the shell: it is kept as it is (the "visit"
+// entry: product, when, seconds) and added by the next page the shell runs on. Nothing is kept when the shopper's
+// choices say no.
 function visited(productId) {
   if (page.visit) return;
-  page.visit = { productId, since: Math.floor(Date.now() / 1000) };
-  const save = (dwell) => {
+  const since = Math.floor(Date.now() / 1000);
+  page.visit = productId;
+  record([[productId, since, 0]]);
+  addEventListener("pagehide", () => {
     const now = Math.floor(Date.now() / 1000);
-    const text = page.shell.visit(cache.get("history") ?? "", cache.get("preferences") ?? "", page.config.requireConsent === true, productId, now, dwell);
-    if (text) cache.set("history", text);
-  };
-  save(0);
-  addEventListener("pagehide", () => save(Math.floor(Date.now() / 1000) - page.visit.since), { once: true });
+    cache.set("visit", `${productId}\n${now}\n${now - since}`);
+  }, { once: true });
+}
+
+// Sends the visits waiting, one message at a time, as each answer is the history the next one reads; `left` says
+// the "visit" entry is among them (removed once the history holds it).
+function record(events, left = false) {
+  page.visits.push(...events);
+  page.left ||= left;
+  if (page.visiting || page.visits.length === 0) return;
+  page.visiting = true;
+  shell.post({ op: "visit", history: cache.get("history") ?? "", preferences: cache.get("preferences") ?? "", requireConsent: page.config.requireConsent === true, events: page.visits.splice(0), left: page.left });
+  page.left = false;
 }
 
 // Loads the full widget once: verified glue and elements, the large wasm, the page's client (from the cache the
@@ -549,10 +720,14 @@ function full() {
     const [glue, elements] = await Promise.all([import(url("glue")), import(url("elements"))]);
     page.full = await elements.startWith(glue, page.config, wasmOf("wasm"));
     page.client = page.full.client;
+    // The shell computes with what the client holds (told only what changed); the badges draw again as it
+    // answers.
     const follow = () => {
       const state = page.client.state();
-      if (state.program) page.shell.program(json(state.program));
-      page.shell.shopper(state.shopper ? json(state.shopper) : "", state.customerId ?? "");
+      const program = state.program ? json(state.program) : null;
+      const shopper = [state.shopper ? json(state.shopper) : "", state.customerId ?? ""];
+      if (program !== null && program !== shell.sent.program) shell.post({ op: "program", text: (shell.sent.program = program) });
+      if (shopper.join("\n") !== shell.sent.shopper) shell.post({ op: "shopper", text: shopper[0], id: shopper[1] }), (shell.sent.shopper = shopper.join("\n"));
       page.status = state.status;
       for (const element of page.live) element.render();
     };
@@ -589,40 +764,16 @@ async function start() {
   if (typeof read_ === "string") return console.error(PREFIX, read_);
   const [raw, config, launcher] = read_;
   page.config = config;
-  // Everything starts at once: the shell's wasm and code, the program and the shopper's state.
-  const wasm = wasmOf("shellWasm");
-  wasm.catch(() => {}); // reported below, once
   const base = raw.apiBase.replace(/\/+$/, "");
   page.prefix = `storefront-loyalty:1:${raw.cacheKey ?? base}:`;
-  const timeout = Number(raw.timeoutMs) || 10_000;
   const [etag, cachedProgram] = (cache.get("program") ?? "\n").split(/\n(.*)/s);
+  const id = config.identity?.customerId ?? "";
   // Only to an absolute http(s) base: a relative one would resolve against the document's <base>, which the page
-  // (or markup injected into it) chooses; the settings check names it below.
+  // (or markup injected into it) chooses; the settings check names it.
   const absolute = /^https?:\/\/[^/?#\s]/i.test(base) && !/[?#\s]/.test(base);
-  const program = absolute ? read(base, "/v1/program", etag ? { "if-none-match": etag } : {}, timeout) : new Promise(() => {});
   // Only an identity of the right form is sent (the shell names what is wrong with one that is not).
   const { customerId, timestamp, digest } = raw;
   const signed = config.identity && new TextEncoder().encode(customerId).length <= 128 && !customerId.includes("\n") && /^\d+$/.test(timestamp) && /^[0-9a-fA-F]{64}$/.test(digest);
-  const shopper = absolute && signed && read(base, "/v1/customers/me", { authorization: authorization(config.identity) }, timeout);
-  try {
-    // `wasm_bindgen` is the shell's glue (wasm-bindgen's no-modules output), which the build puts at the head of
-    // this file: covered by this file's own integrity, and no request or module check between the wasm's arrival
-    // and the first render.
-    page.shell = wasm_bindgen;
-    await page.shell({ module_or_path: wasm });
-  } catch (error) {
-    return console.error(PREFIX, "could not load its code:", error);
-  }
-  const problems = lines(page.shell.settings(json(raw)));
-  if (problems.length > 0) return console.error(PREFIX, explain(problems));
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(CSS);
-  page.sheet = sheet;
-  const id = config.identity?.customerId ?? "";
-  const fromCache = Boolean(cachedProgram && page.shell.program(cachedProgram));
-  const savedShopper = id ? cache.get(`shopper:${id}`) : null;
-  const cachedShopper = Boolean(savedShopper && page.shell.shopper(savedShopper, id));
-  page.status = fromCache ? "stale" : "loading";
   // The answers, as they come; the full widget, once it runs, reads for itself.
   const answered = (answer, save) => {
     if (page.full) return;
@@ -630,32 +781,95 @@ async function start() {
     else if (answer) save(answer);
     for (const element of page.live) element.render();
   };
-  const programRead = program.then(async (answer) => {
-    // 304 for a cached copy that did not read after all: ask again, for the whole program.
-    if (answer === null && !page.shell.currency()) answer = await read(base, "/v1/program", {}, timeout);
-    if (answer === null) page.status = "fresh";
-    answered(answer, ({ text, etag: tagged }) => {
-      if (page.shell.program(text)) {
-        cache.set("program", `${tagged ?? ""}\n${text}`);
-        page.status = "fresh";
-        // A landing referral link is recorded by the full widget (the program names its parameter).
-        const param = JSON.parse(text).referral?.param ?? "ref";
-        if (new URLSearchParams(location.search).has(param)) full().catch(() => {});
-      } else {
-        // Not a program the rules accept: the full widget says why.
-        full().catch(() => {});
+  let ready, programRead, shopperRead;
+  const started = new Promise((resolve) => (ready = resolve));
+  const programDone = new Promise((resolve) => (programRead = resolve));
+  const shopperDone = absolute && signed ? new Promise((resolve) => (shopperRead = resolve)) : null;
+  const receive = (m) => {
+    if (m.version !== undefined) {
+      Object.assign(shell, { currency: m.currency, available: m.available, tierId: m.tierId });
+      if (m.version !== shell.version) {
+        // Asked again, by the elements drawing again (and whoever waits for an old answer stops waiting).
+        shell.version = m.version;
+        const old = shell.texts;
+        shell.texts = new Map();
+        for (const entry of old.values()) entry.resolve();
+        if (page.sheet) for (const element of page.live) element.render();
       }
-    });
+    }
+    const entry = shell.texts.get(`${m.op}\u0000${m.key}`);
+    if (entry && entry.value === undefined && m.version === shell.version) {
+      entry.value = m;
+      entry.resolve();
+    }
+    if (m.op === "failed") {
+      console.error(PREFIX, "could not load its code:", m.error);
+      ready(null);
+    } else if (m.op === "problems") {
+      console.error(PREFIX, explain(lines(m.problems)));
+      ready(null);
+    } else if (m.op === "ready") ready(m);
+    else if (m.op === "program") {
+      if (m.answer === null) page.status = "fresh";
+      answered(m.answer, ({ text, etag: tagged }) => {
+        if (m.ok) {
+          cache.set("program", `${tagged ?? ""}\n${text}`);
+          page.status = "fresh";
+          // A landing referral link is recorded by the full widget (the program names its parameter).
+          const param = JSON.parse(text).referral?.param ?? "ref";
+          if (new URLSearchParams(location.search).has(param)) full().catch(() => {});
+        } else {
+          // Not a program the rules accept: the full widget says why.
+          full().catch(() => {});
+        }
+      });
+      programRead();
+    } else if (m.op === "shopper") {
+      answered(m.answer, ({ text }) => m.ok && cache.set(`shopper:${id}`, text));
+      shopperRead();
+    } else if (m.op === "visit") {
+      if (m.text) cache.set("history", m.text);
+      if (m.left) cache.remove("visit");
+      page.visiting = false;
+      record([]);
+    }
+  };
+  // Everything starts at once, in the shell's host: its wasm, the program and the shopper's state, from the
+  // cache first.
+  shell.post = connect(receive);
+  shell.post({
+    op: "start",
+    wasm: [url("shellWasm"), FILES.shellWasm[1]],
+    settings: json(raw),
+    base,
+    absolute,
+    timeout: Number(raw.timeoutMs) || 10_000,
+    etag,
+    cachedProgram,
+    id,
+    cachedShopper: (id && cache.get(`shopper:${id}`)) || "",
+    auth: absolute && signed ? authorization(config.identity) : "",
   });
-  const shopperRead = shopper?.then((answer) => answered(answer, ({ text }) => {
-    if (page.shell.shopper(text, id)) cache.set(`shopper:${id}`, text);
-  }));
+  const { fromCache, cachedShopper } = (await started) ?? {};
+  if (fromCache === undefined) return;
+  page.status = fromCache ? "stale" : "loading";
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  page.sheet = sheet;
   // Without a cached copy, the elements are defined once the answers are in, so the first frame that shows them
   // shows the points, not a placeholder (until then the reserve rule above keeps the badges' box, so nothing
   // moves). An API slower than a second gets the placeholders first.
-  if (!fromCache || (id && !cachedShopper)) {
-    await Promise.race([Promise.all([programRead, shopperRead]), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  const deadline = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  if (!fromCache || (id && !cachedShopper)) await Promise.race([Promise.all([programDone, shopperDone]), deadline(1000)]);
+  // And the texts of the elements already on the page are asked for before they are defined, for the same reason.
+  if (shell.currency) {
+    const asked = [...document.querySelectorAll("loyalty-points, loyalty-cart-points")].map((e) => askBadge(e, Object.hasOwn(e, "cart") ? e.cart : null)[2].done);
+    if (launcher.add || document.querySelector("loyalty-launcher")) asked.push(ask("launcher", locale(document.querySelector("loyalty-launcher") ?? document.createElement("p")), {}).done);
+    await Promise.race([Promise.all(asked), deadline(250)]);
   }
+  // The time spent on the last product page, kept as it was left.
+  const left = cache.get("visit")?.split("\n");
+  if (left?.length === 3) record([[left[0], Number(left[1]), Number(left[2])]], true);
   for (const [name] of Object.entries(TAGS)) if (!customElements.get(name)) customElements.define(name, class extends LoyaltyElement {});
   if (launcher.x !== undefined || launcher.y !== undefined) {
     const offsets = new CSSStyleSheet();

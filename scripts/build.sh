@@ -8,5 +8,5 @@ wasm-pack build --target web --release "$@"
 cargo build -p loyalty-shell --target wasm32-unknown-unknown --release --locked
 # Its glue is wasm-bindgen's no-modules output, which package.mjs puts inside the loader.
 wasm-bindgen --target no-modules --no-typescript --out-dir pkg --out-name shell "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/loyalty_shell.wasm"
-wasm-opt -Oz pkg/shell_bg.wasm -o pkg/shell_bg.wasm
+wasm-opt -Oz --converge pkg/shell_bg.wasm -o pkg/shell_bg.wasm
 node scripts/package.mjs

@@ -16,10 +16,12 @@ export const sri = (bytes) => `sha384-${createHash("sha384").update(bytes).diges
 
 // js/loader.js with its FILES line naming these files ({ shellWasm, glue, elements, wasm: [name, bytes] }) and
 // their hashes, and the shell's glue (wasm-bindgen's no-modules output, which defines `wasm_bindgen`) at its
-// head, minified.
+// head as the function `shellGlue` that returns a fresh copy (the loader runs it on the page, or puts its source
+// into the shell's worker), minified.
 export function loader(files, shellGlue) {
   if (!/^let wasm_bindgen = /m.test(shellGlue)) throw new Error("the shell's glue must be wasm-bindgen's no-modules output");
-  const source = `${shellGlue}\n${readFileSync(new URL("../js/loader.js", import.meta.url), "utf8")}`;
+  const glue = `function shellGlue() {\n${shellGlue}\nreturn wasm_bindgen;\n}`;
+  const source = `${glue}\n${readFileSync(new URL("../js/loader.js", import.meta.url), "utf8")}`;
   const line = /^const FILES = .*;$/m;
   if (!line.test(source)) throw new Error("js/loader.js: the `const FILES = ...;` line is gone; the sources changed");
   const list = Object.fromEntries(Object.entries(files).map(([key, [name, bytes]]) => [key, [`./${name}`, sri(bytes)]]));

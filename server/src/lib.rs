@@ -123,13 +123,14 @@ pub fn app(state: AppState) -> Router {
     if let Some(dir) = &config.static_dir {
         app = app.fallback_service(files(dir));
     }
-    // The strict policy a shop can use with the widget: only 'wasm-unsafe-eval' added to a self-only policy.
-    // On every answer, pages included: no other site may frame them (clickjacking a "Redeem" button), and
-    // `frame-ancestors` is not inherited from `default-src`, so it is named.
+    // The strict policy a shop can use with the widget: 'wasm-unsafe-eval' added to a self-only policy, and
+    // `worker-src blob:` so the shell runs in its worker, off the page's main thread (without it the shell runs
+    // on the page). On every answer, pages included: no other site may frame them (clickjacking a "Redeem"
+    // button), and `frame-ancestors` is not inherited from `default-src`, so it is named.
     app.layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'",
         ),
     ))
     .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

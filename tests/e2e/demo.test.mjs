@@ -12,7 +12,7 @@ const BASE = process.env.DEMO_URL ?? "http://127.0.0.1:8080/";
 const ORIGIN = new URL(BASE).origin;
 const ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:";
 const AXE = readFileSync(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
 let browser;
@@ -287,16 +287,46 @@ test("a product page downloads exactly size-budget's first-load files for the wi
   await context.close();
 });
 
-// Serves `html` at a same-origin URL with the server's CSP.
-async function hostPage(html, path = "/test-host.html") {
+// Serves `html` at a same-origin URL with the server's CSP (or `csp`).
+async function hostPage(html, path = "/test-host.html", csp = CSP) {
   const p = await browser.newPage();
   p.messages = [];
   p.on("pageerror", (e) => p.messages.push(`pageerror: ${e.message}`));
   p.on("console", (m) => ["error", "warning"].includes(m.type()) && p.messages.push(`${m.type()}: ${m.text()}`));
-  await p.route(`${ORIGIN}${path}`, (route) => route.fulfill({ contentType: "text/html", body: html, headers: { "content-security-policy": CSP } }));
+  await p.route(`${ORIGIN}${path}`, (route) => route.fulfill({ contentType: "text/html", body: html, headers: { "content-security-policy": csp } }));
   await p.goto(`${ORIGIN}${path}`);
   return p;
 }
+
+// The shell runs in a worker made from a blob: URL; a policy that refuses blob: workers gets it on the page.
+test("under a CSP without worker-src blob: the shell runs on the page, saying the same; the browser logs the refusal once", async () => {
+  const html = `<!doctype html><html lang="en"><head><script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/"></script></head>
+    <body><p id="shop">Shop</p><loyalty-points product-id="longjing" price="16800" categories="tea"></loyalty-points>
+    <loyalty-cart-points lines='[{"productId":"gaiwan","categories":["teaware"],"unitPrice":12800,"quantity":2}]'></loyalty-cart-points></body></html>`;
+  const strict = CSP.replace(/; worker-src [^;]*/, "");
+  assert.ok(!strict.includes("worker-src"));
+  const shown = async (p) => {
+    await p.waitForSelector("loyalty-points[data-points]");
+    await p.waitForSelector("loyalty-cart-points[data-points]");
+    await p.waitForFunction(() => document.querySelector("loyalty-launcher")?.shadowRoot?.querySelector(".name")?.textContent);
+    return p.evaluate(() => [
+      ...[...document.querySelectorAll("loyalty-points, loyalty-cart-points")].flatMap((e) => [e.dataset.points, e.shadowRoot.querySelector(".badge").textContent]),
+      document.querySelector("loyalty-launcher").shadowRoot.querySelector(".launcher").textContent,
+    ]);
+  };
+  const inWorker = await hostPage(html, "/csp-worker.html");
+  const worker = await shown(inWorker);
+  assert.equal(inWorker.workers().length, 1, "the shell's worker runs");
+  assert.deepEqual(inWorker.messages, []);
+  const onPage = await hostPage(html, "/csp-strict.html", strict);
+  assert.deepEqual(await shown(onPage), worker);
+  assert.equal(onPage.workers().length, 0, "no worker under the strict policy");
+  assert.equal(onPage.messages.length, 1, onPage.messages.join("\n"));
+  assert.match(onPage.messages[0], /worker from 'blob:.*Content Security Policy/);
+  assert.match(worker[1], /Earn 168 points/);
+  await inWorker.close();
+  await onPage.close();
+});
 
 test("a hostile host page's global CSS cannot hide or restyle the widget", async () => {
   const css = `${ORIGIN}/hostile.css`;
