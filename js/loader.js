@@ -241,9 +241,9 @@ function shellHost(glue, port) {
   }
   let version = 0;
   let started = null;
-  // Once the page's full client tells the shell its program and shopper, the shell's own reads (older) are not
-  // applied.
-  let told = false;
+  // Once the page's full client tells the shell its program (or its shopper), the shell's own read of it (older)
+  // is not applied.
+  const told = { program: false, shopper: false };
   const post = (message) => {
     port.postMessage({ ...message, version, currency: glue.currency(), available: glue.available(), tierId: glue.tierId() ?? null });
   };
@@ -269,16 +269,17 @@ function shellHost(glue, port) {
     const fromCache = Boolean(m.cachedProgram && changed(glue.program(m.cachedProgram)));
     const cachedShopper = Boolean(m.cachedShopper && changed(glue.shopper(m.cachedShopper, m.id)));
     post({ op: "ready", fromCache, cachedShopper });
+    const failed = (during) => (error) => port.postMessage({ op: "failed", during, error: String(error?.message ?? error) });
     program.then(async (answer) => {
       // 304 for a cached copy that did not read after all: ask again, for the whole program.
       if (answer === null && !glue.currency()) answer = await read(`${m.base}/v1/program`, {}, m.timeout);
-      const ok = !told && typeof answer?.text === "string" ? changed(glue.program(answer.text)) : null;
+      const ok = !told.program && typeof answer?.text === "string" ? changed(glue.program(answer.text)) : null;
       post({ op: "program", answer, ok });
-    });
+    }).catch(failed("program"));
     shopper?.then((answer) => {
-      const ok = !told && typeof answer?.text === "string" ? changed(glue.shopper(answer.text, m.id)) : null;
+      const ok = !told.shopper && typeof answer?.text === "string" ? changed(glue.shopper(answer.text, m.id)) : null;
       post({ op: "shopper", answer, ok });
-    });
+    }).catch(failed("shopper"));
     return true;
   }
   const ops = {
@@ -288,16 +289,17 @@ function shellHost(glue, port) {
       post({ op: "badge", key: m.key, text: text ?? null, points: glue.points(), minimum: glue.minimum(), problems: text === undefined ? glue.problems() : "" });
     },
     launcher: (m) => post({ op: "launcher", key: m.key, text: glue.launcher(m.key) }),
-    program: (m) => ((told = true), changed(glue.program(m.text)), post({ op: "state" })),
-    shopper: (m) => ((told = true), changed(glue.shopper(m.text, m.id)), post({ op: "state" })),
-    // Visits, in order, into the saved history; empty when the shopper's choices keep none.
+    program: (m) => ((told.program = true), changed(glue.program(m.text)), post({ op: "state" })),
+    shopper: (m) => ((told.shopper = true), changed(glue.shopper(m.text, m.id)), post({ op: "state" })),
+    // Visits ([product, when, seconds]), in order, into the saved history; empty when the shopper's choices keep
+    // none.
     visit: (m) => {
       let text = m.history;
       for (const [productId, at, dwell] of m.events) {
-        text = glue.visit(text, m.preferences, m.requireConsent, productId, at, dwell);
+        text = glue.visit(text, m.preferences, m.requireConsent, productId, at, m.now, dwell);
         if (!text) break;
       }
-      port.postMessage({ op: "visit", text, left: m.left });
+      port.postMessage({ op: "visit", text, left: m.left, arrival: m.arrival });
     },
   };
   let queue = Promise.resolve();
@@ -305,50 +307,66 @@ function shellHost(glue, port) {
     queue = queue.then(async () => {
       if (data.op !== "start" && !(await started)) return;
       ops[data.op]?.(data);
-    }).catch((error) => port.postMessage({ op: "failed", error: String(error?.message ?? error) }));
+    }).catch((error) => port.postMessage({ op: "failed", during: data.op, key: data.key, error: String(error?.message ?? error) }));
   };
+  // Running: the page stops waiting for a worker that never starts.
+  port.postMessage({ op: "hello" });
 }
 
-// The host in a worker, from a blob: URL (the page's CSP must allow `worker-src blob:`); where that is refused or
-// fails before the host answers, the host runs on this page instead, and what was sent is sent to it. Messages
-// from the host go to `receive`.
+// The host in a worker, from a blob: URL (the page's CSP must allow `worker-src blob:`). Where that is refused, or
+// the worker has not said hello within 3 s, the host runs on this page instead and what was sent is sent to it;
+// a refusal is remembered for a day (`no-worker`), so a shop's CSP reports get one per device, not one per page.
+// Messages from the host go to `receive`; what it returns sends one.
 function connect(receive) {
   const sent = [];
   let target = null;
-  let answered = false;
-  const local = () => {
-    const { port1, port2 } = new MessageChannel();
-    shellHost(shellGlue(), port2);
-    port1.onmessage = ({ data }) => receive(data);
-    target = port1;
-    for (const message of sent.splice(0)) port1.postMessage(message);
+  let worker = null;
+  let replay = true; // until the worker's hello, or the host on the page has had what was sent
+  const local = (refused) => {
+    if (worker) worker.onmessage = worker.onerror = null;
+    worker?.terminate();
+    worker = null;
+    if (refused) cache.set("no-worker", String(Date.now()));
+    try {
+      const { port1, port2 } = new MessageChannel();
+      shellHost(shellGlue(), port2);
+      port1.onmessage = ({ data }) => receive(data);
+      target = port1;
+      for (const message of sent.splice(0)) port1.postMessage(message);
+      replay = false;
+    } catch (error) {
+      receive({ op: "failed", error: String(error?.message ?? error) });
+    }
   };
+  const refused = Number(cache.get("no-worker"));
   try {
+    if (refused > Date.now() - 86_400_000) throw new Error("refused before");
     const url = URL.createObjectURL(new Blob([`"use strict";(${shellHost})((${shellGlue})(),self);`], { type: "text/javascript" }));
-    const worker = new Worker(url, { name: "storefront-loyalty" });
-    worker.onmessage = ({ data }) => {
-      if (!answered) (answered = true), sent.splice(0), URL.revokeObjectURL(url);
+    const created = new Worker(url, { name: "storefront-loyalty" });
+    worker = target = created;
+    const late = setTimeout(() => local(false), 3000);
+    created.onmessage = ({ data }) => {
+      if (replay) (replay = false), clearTimeout(late), sent.splice(0), URL.revokeObjectURL(url);
       receive(data);
     };
-    worker.onerror = (event) => {
-      if (answered) return;
+    created.onerror = (event) => {
+      if (!replay) return;
       event.preventDefault();
-      worker.terminate();
+      clearTimeout(late);
       URL.revokeObjectURL(url);
-      local();
+      local(true);
     };
-    target = worker;
   } catch {
-    local();
+    local(false);
   }
   return (message) => {
-    if (!answered && target instanceof Worker) sent.push(message);
-    target.postMessage(message);
+    if (replay) sent.push(message);
+    target?.postMessage(message);
   };
 }
 
 // The page: the settings, what is shown, and the full widget once it runs.
-const page = { live: new Set(), status: "loading", full: null, client: null, visits: [], visiting: false };
+const page = { live: new Set(), status: "loading", full: null, client: null, visits: [], left: [], visiting: false, failures: new Set() };
 
 // What the shell's host said last: its snapshot, and the texts it computed, by what was asked (all asked again
 // when the version changes). An element asks for what it lacks and draws again when the answer comes.
@@ -357,6 +375,8 @@ function ask(op, key, message) {
   const id = `${op}\u0000${key}`;
   let entry = shell.texts.get(id);
   if (!entry) {
+    // Kept for what the page shows: a page that asks for ever more (a price stepper) starts over.
+    if (shell.texts.size >= 256) shell.texts = new Map();
     let resolve;
     entry = { value: undefined, done: new Promise((r) => (resolve = r)) };
     entry.resolve = resolve;
@@ -422,7 +442,9 @@ function askBadge(element, cart) {
   const tag = locale(element);
   const currency = page.config.currency ?? "";
   const text = json(input);
-  return [input, tag, ask("badge", `${tag}\u0000${currency}\u0000${text}`, { input: text, tag, currency, now: Math.floor(Date.now() / 1000) })];
+  // Asked again each minute, for campaigns that start or end while the page is open.
+  const now = Math.floor(Date.now() / 1000);
+  return [input, tag, ask("badge", `${tag}\u0000${currency}\u0000${Math.floor(now / 60)}\u0000${text}`, { input: text, tag, currency, now })];
 }
 
 // The first schema.org Product in the page's JSON-LD: its id, the first offer's price and currency, as written.
@@ -591,6 +613,7 @@ class LoyaltyElement extends HTMLElement {
     if (this.#kind === "launcher") {
       const entry = ask("launcher", locale(this), {});
       if (entry.value === undefined) return this.#wait(entry);
+      if (entry.value.text === null) return;
       const [name, shown, unit] = entry.value.text.split("\u0001");
       const [, label, count] = this.#body.children;
       label.textContent = name;
@@ -611,7 +634,10 @@ class LoyaltyElement extends HTMLElement {
       return;
     }
     const [input, tag, entry] = askBadge(this, this.#cart);
-    if (entry.value === undefined) return this.#wait(entry);
+    if (entry.value === undefined) {
+      if (!this.hasAttribute("data-points")) this.#body.setAttribute("data-loading", ""), this.#body.setAttribute("aria-busy", "true");
+      return this.#wait(entry);
+    }
     this.#body.removeAttribute("data-loading");
     this.#body.removeAttribute("aria-busy");
     const { text, points, minimum, problems, currency } = entry.value;
@@ -686,29 +712,40 @@ class LoyaltyElement extends HTMLElement {
 }
 
 // The product page's visit, once, into the history the full widget ranks with (shell/src/history.rs). The time
-// spent on the page is known only as it is left, too late to ask the shell: it is kept as it is (the "visit"
-// entry: product, when, seconds) and added by the next page the shell runs on. Nothing is kept when the shopper's
-// choices say no.
+// spent on the page is known only as it is left, too late to ask the shell: when the history kept the visit, it
+// is kept as it is (a "visit:<when>:<product>" entry: product, when, seconds) and added by the next page the
+// shell runs on. Nothing is kept when the shopper's choices say no.
 function visited(productId) {
   if (page.visit) return;
   const since = Math.floor(Date.now() / 1000);
   page.visit = productId;
-  record([[productId, since, 0]]);
+  record([[productId, since, 0]], [], true);
   addEventListener("pagehide", () => {
     const now = Math.floor(Date.now() / 1000);
-    cache.set("visit", `${productId}\n${now}\n${now - since}`);
+    if (page.kept) cache.set(`visit:${now}:${productId}`, `${productId}\n${now}\n${now - since}`);
   }, { once: true });
 }
 
-// Sends the visits waiting, one message at a time, as each answer is the history the next one reads; `left` says
-// the "visit" entry is among them (removed once the history holds it).
-function record(events, left = false) {
+// Sends the visits waiting ([product, when, seconds]), one message at a time, as each answer is the history the
+// next one reads; `left` names the "visit:" entries among them (removed once the history holds them), `arrival`
+// says this page's own visit is.
+function record(events, left = [], arrival = false) {
   page.visits.push(...events);
-  page.left ||= left;
-  if (page.visiting || page.visits.length === 0) return;
+  page.left.push(...left);
+  page.arrival ||= arrival;
+  if (page.visiting || (page.visits.length === 0 && page.left.length === 0)) return;
   page.visiting = true;
-  shell.post({ op: "visit", history: cache.get("history") ?? "", preferences: cache.get("preferences") ?? "", requireConsent: page.config.requireConsent === true, events: page.visits.splice(0), left: page.left });
-  page.left = false;
+  shell.post({
+    op: "visit",
+    history: cache.get("history") ?? "",
+    preferences: cache.get("preferences") ?? "",
+    requireConsent: page.config.requireConsent === true,
+    now: Math.floor(Date.now() / 1000),
+    events: page.visits.splice(0),
+    left: page.left.splice(0),
+    arrival: page.arrival,
+  });
+  page.arrival = false;
 }
 
 // Loads the full widget once: verified glue and elements, the large wasm, the page's client (from the cache the
@@ -726,10 +763,12 @@ function full() {
       const state = page.client.state();
       const program = state.program ? json(state.program) : null;
       const shopper = [state.shopper ? json(state.shopper) : "", state.customerId ?? ""];
-      if (program !== null && program !== shell.sent.program) shell.post({ op: "program", text: (shell.sent.program = program) });
-      if (shopper.join("\n") !== shell.sent.shopper) shell.post({ op: "shopper", text: shopper[0], id: shopper[1] }), (shell.sent.shopper = shopper.join("\n"));
+      let told = false;
+      if (program !== null && program !== shell.sent.program) shell.post({ op: "program", text: (shell.sent.program = program) }), (told = true);
+      if (shopper.join("\n") !== shell.sent.shopper) shell.post({ op: "shopper", text: shopper[0], id: shopper[1] }), (shell.sent.shopper = shopper.join("\n")), (told = true);
       page.status = state.status;
-      for (const element of page.live) element.render();
+      // What was told comes back with a new version, and the elements draw again then, with its numbers.
+      if (!told) for (const element of page.live) element.render();
     };
     page.client.subscribe(follow);
     follow();
@@ -802,9 +841,17 @@ async function start() {
       entry.value = m;
       entry.resolve();
     }
-    if (m.op === "failed") {
+    if (m.op === "failed" && (!m.during || m.during === "start")) {
       console.error(PREFIX, "could not load its code:", m.error);
       ready(null);
+    } else if (m.op === "failed") {
+      // One step failed (a bug, or a trap in the wasm): said once; whoever waits for it stops waiting.
+      if (!page.failures.has(m.error)) page.failures.add(m.error), console.error(PREFIX, `the shell could not answer (${m.during}):`, m.error);
+      const waiting = shell.texts.get(`${m.during}\u0000${m.key}`);
+      if (waiting && waiting.value === undefined) (waiting.value = { text: null, problems: m.error, points: NaN, minimum: NaN }), waiting.resolve();
+      if (m.during === "program") programRead();
+      if (m.during === "shopper") shopperRead?.();
+      if (m.during === "visit") (page.visiting = false), record([]);
     } else if (m.op === "problems") {
       console.error(PREFIX, explain(lines(m.problems)));
       ready(null);
@@ -829,7 +876,8 @@ async function start() {
       shopperRead();
     } else if (m.op === "visit") {
       if (m.text) cache.set("history", m.text);
-      if (m.left) cache.remove("visit");
+      for (const name of m.left) cache.remove(name);
+      if (m.arrival && m.text) page.kept = true;
       page.visiting = false;
       record([]);
     }
@@ -862,14 +910,18 @@ async function start() {
   const deadline = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   if (!fromCache || (id && !cachedShopper)) await Promise.race([Promise.all([programDone, shopperDone]), deadline(1000)]);
   // And the texts of the elements already on the page are asked for before they are defined, for the same reason.
-  if (shell.currency) {
-    const asked = [...document.querySelectorAll("loyalty-points, loyalty-cart-points")].map((e) => askBadge(e, Object.hasOwn(e, "cart") ? e.cart : null)[2].done);
-    if (launcher.add || document.querySelector("loyalty-launcher")) asked.push(ask("launcher", locale(document.querySelector("loyalty-launcher") ?? document.createElement("p")), {}).done);
-    await Promise.race([Promise.all(asked), deadline(250)]);
+  // (Asked again when the version changes meanwhile, as a read comes in.)
+  const until = Date.now() + 250;
+  while (shell.currency && Date.now() < until) {
+    const asked = [...document.querySelectorAll("loyalty-points, loyalty-cart-points")].map((e) => askBadge(e, Object.hasOwn(e, "cart") ? e.cart : null)[2]);
+    if (launcher.add || document.querySelector("loyalty-launcher")) asked.push(ask("launcher", locale(document.querySelector("loyalty-launcher") ?? document.createElement("p")), {}));
+    if (asked.every((entry) => entry.value !== undefined)) break;
+    await Promise.race([Promise.all(asked.map((entry) => entry.done)), deadline(until - Date.now())]);
   }
-  // The time spent on the last product page, kept as it was left.
-  const left = cache.get("visit")?.split("\n");
-  if (left?.length === 3) record([[left[0], Number(left[1]), Number(left[2])]], true);
+  // The time spent on the product pages left before, as it was kept.
+  const left = cache.names("visit:");
+  const spent = left.map((name) => cache.get(name)?.split("\n")).filter((v) => v?.length === 3).map(([id, at, dwell]) => [id, Number(at), Number(dwell)]);
+  if (left.length > 0) record(spent, left);
   for (const [name] of Object.entries(TAGS)) if (!customElements.get(name)) customElements.define(name, class extends LoyaltyElement {});
   if (launcher.x !== undefined || launcher.y !== undefined) {
     const offsets = new CSSStyleSheet();

@@ -983,6 +983,8 @@ impl Client {
             history.clear();
         }
         self.inner.storage.remove("history", None);
+        // And the time spent on product pages the shell kept as they were left, to add to it (js/loader.js).
+        self.inner.storage.retain("visit", &|_, _| false);
         // The cached catalog names the products it was asked near (the page's product and cart).
         self.inner.storage.remove("catalog", None);
         dispatch_changed(&self.inner);

@@ -181,21 +181,24 @@ pub fn tier_id() -> Option<String> {
 }
 
 /// A product page's visit into the device's history (see [`crate::history::visit`]): the saved history and
-/// preferences as localStorage holds them (empty when absent), the product, now (UTC seconds) and the seconds
-/// spent on the page (0 on arrival). The text to save, or empty when the shopper's choices keep no history.
+/// preferences as localStorage holds them (empty when absent), the product, when the visit was (`at`: its
+/// arrival, or when the page was left for the time spent there), now (UTC seconds; what the history keeps is
+/// judged by it) and the seconds spent on the page (0 on arrival). The text to save, or empty when the
+/// shopper's choices keep no history.
 #[wasm_bindgen]
 pub fn visit(
     history: &str,
     preferences: &str,
     require_consent: bool,
     product_id: &str,
+    at: f64,
     now: f64,
     dwell: u32,
 ) -> String {
     let event = loyalty_core::HistoryEvent {
         product_id: product_id.to_owned(),
         kind: loyalty_core::HistoryKind::View,
-        at: now as i64,
+        at: at as i64,
         dwell_seconds: dwell.min(3_600),
     };
     let history = (!history.is_empty()).then_some(history);

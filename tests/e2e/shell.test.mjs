@@ -191,3 +191,118 @@ test("a product page that starts as another shopper leaves none of the one befor
   assert.ok(cached.some((k) => k.endsWith(":shopper:demo-gold")), `the first page cached the shopper: ${cached}`);
   assert.ok(keys.every((k) => !k.endsWith(":shopper:demo-gold")), `demo-gold's state stays: ${keys}`);
 });
+
+// The shell's worker (js/loader.js `connect`), from an adversarial read: a page that takes Worker away, stubs it
+// or wraps it, a CSP that reports, and the history the worker's messages write.
+const PREFIX = `storefront-loyalty:1:${ORIGIN}:`;
+const STRICT = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'";
+const BADGE = `<loyalty-points product-id="longjing" price="16800" categories="tea"></loyalty-points>`;
+const shellPage = (body = BADGE) => `<!doctype html><html lang="en"><head>
+  <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-launcher="false"></script></head>
+  <body><p id="shop">Shop</p>${body}</body></html>`;
+const PRODUCT = `<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","productID":"longjing",
+  "offers":{"@type":"Offer","price":"168.00","priceCurrency":"CNY"}}</script><loyalty-points></loyalty-points>`;
+const withCsp = (csp) => async (p) => {
+  await p.route(/\/shell-csp-[a-z]+\.html$/, (route) => route.fulfill({ contentType: "text/html", body: p.html, headers: { "content-security-policy": csp } }));
+};
+
+for (const [what, init] of [
+  ["window.Worker is undefined", () => { window.Worker = undefined; }],
+  ["window.Worker is deleted", () => { delete window.Worker; }],
+  ["Worker is a stub that never answers", () => { window.Worker = class { postMessage() {} terminate() {} }; }],
+]) {
+  test(`a page where ${what} still gets its badge (the shell on the page), nothing thrown`, async () => {
+    const p = await hostPage(`/shell-noworker-${what.length}.html`, shellPage(), {}, (page) => page.addInitScript(init));
+    await p.waitForSelector("loyalty-points[data-points]", { timeout: 10_000 });
+    assert.match(await p.$eval("loyalty-points", (e) => e.shadowRoot.querySelector(".badge").textContent), /Earn 168 points/);
+    assert.deepEqual(p.messages, []);
+    await p.close();
+  });
+}
+
+test("a Worker wrapper under a CSP that refuses blob: workers: the shell on the page, and a day without asking again", async () => {
+  const reports = [];
+  const html = shellPage();
+  const context = await browser.newContext();
+  await context.route(`${ORIGIN}/csp-report`, (route) => (reports.push(route.request().postData()), route.fulfill({ status: 204 })));
+  await context.route(/\/shell-wrapped\.html$/, (route) => route.fulfill({ contentType: "text/html", body: html, headers: { "content-security-policy": `${STRICT}; report-uri /csp-report` } }));
+  await context.addInitScript(() => { const Real = window.Worker; window.Worker = function (url, options) { return new Real(url, options); }; });
+  for (let load = 0; load < 2; load++) {
+    const p = await context.newPage();
+    await p.goto(`${ORIGIN}/shell-wrapped.html`);
+    await p.waitForSelector("loyalty-points[data-points]", { timeout: 10_000 });
+    await p.waitForTimeout(500);
+    await p.close();
+  }
+  assert.equal(reports.length, 1, `one report for two page views: ${reports.join("\n")}`);
+  await context.close();
+});
+
+test("a product page left by a shopper who turned personalisation off keeps no visit, nor its time", async () => {
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  await p.route(`${ORIGIN}/shell-optout.html`, (route) => route.fulfill({ contentType: "text/html", body: shellPage(PRODUCT) }));
+  await p.goto(`${ORIGIN}/demo/identity?customer=demo-new`);
+  await p.evaluate((prefix) => localStorage.setItem(`${prefix}preferences`, JSON.stringify({ personalised: false })), PREFIX);
+  await p.goto(`${ORIGIN}/shell-optout.html`);
+  await p.waitForSelector("loyalty-points[data-points]");
+  await p.waitForTimeout(500);
+  await p.goto(`${ORIGIN}/demo/identity?customer=demo-new`); // left: the page is hidden
+  const keys = await p.evaluate(() => Object.keys(localStorage));
+  assert.deepEqual(keys.filter((k) => k.includes(":visit") || k.endsWith(":history")), [], `kept: ${keys}`);
+  await context.close();
+});
+
+test("time spent on product pages in two tabs is added to the history by the next page, and newer events stay", async () => {
+  const context = await browser.newContext();
+  const now = Math.floor(Date.now() / 1000);
+  const product = (id) => shellPage(PRODUCT.replaceAll("longjing", id));
+  const pages = [];
+  for (const id of ["longjing", "gaiwan"]) {
+    const p = await context.newPage();
+    await p.route(`${ORIGIN}/shell-tab-${id}.html`, (route) => route.fulfill({ contentType: "text/html", body: product(id) }));
+    await p.goto(`${ORIGIN}/shell-tab-${id}.html`);
+    await p.waitForSelector("loyalty-points[data-points]");
+    pages.push(p);
+  }
+  await pages[0].waitForTimeout(2100);
+  // A cart event written meanwhile (another tab's full widget): folding the visits must not prune it.
+  await pages[0].evaluate(([prefix, now]) => {
+    const history = JSON.parse(localStorage.getItem(`${prefix}history`));
+    history.events.push({ productId: "yirgacheffe", kind: "cart", at: now + 1, dwellSeconds: 0 });
+    localStorage.setItem(`${prefix}history`, JSON.stringify(history));
+  }, [PREFIX, now]);
+  for (const p of pages) await p.close({ runBeforeUnload: true });
+  const next = await context.newPage();
+  await next.route(`${ORIGIN}/shell-next.html`, (route) => route.fulfill({ contentType: "text/html", body: shellPage() }));
+  await next.goto(`${ORIGIN}/shell-next.html`);
+  await next.waitForFunction((prefix) => Object.keys(localStorage).every((k) => !k.startsWith(`${prefix}visit:`)), PREFIX, { timeout: 10_000 });
+  const events = await next.evaluate((prefix) => JSON.parse(localStorage.getItem(`${prefix}history`)).events, PREFIX);
+  const dwell = Object.fromEntries(events.filter((e) => e.kind === "view").map((e) => [e.productId, e.dwellSeconds]));
+  assert.ok(dwell.longjing >= 2 && dwell.gaiwan >= 2, `the time on both pages: ${JSON.stringify(events)}`);
+  assert.ok(events.some((e) => e.productId === "yirgacheffe" && e.kind === "cart"), `the newer event stays: ${JSON.stringify(events)}`);
+  await context.close();
+});
+
+test("a badge asked for 10,000 prices keeps a bounded memo and still says the last one", async () => {
+  const p = await hostPage("/shell-memo.html", shellPage());
+  await p.waitForSelector("loyalty-points[data-points]");
+  const cdp = await p.context().newCDPSession(p);
+  const heap = async () => {
+    for (let i = 0; i < 3; i++) await cdp.send("HeapProfiler.collectGarbage");
+    return (await cdp.send("Runtime.getHeapUsage")).usedSize;
+  };
+  const start = await heap();
+  await p.evaluate(async () => {
+    const badge = document.querySelector("loyalty-points");
+    for (let i = 0; i < 10_000; i++) {
+      badge.setAttribute("price", String(1000 + i));
+      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+  });
+  await p.waitForFunction(() => document.querySelector("loyalty-points").dataset.points === "109");
+  const grown = (await heap()) - start;
+  assert.ok(grown < 2 * 1048576, `the heap grew by ${grown} bytes`);
+  assert.deepEqual(p.messages, []);
+  await p.close();
+});
