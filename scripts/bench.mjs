@@ -91,6 +91,7 @@ function instrument(signedIn) {
 }
 
 async function load(scenario, network) {
+  if (process.env.BENCH_DEBUG) console.error(`load: ${scenario.key}${network ? " (throttled)" : ""}`);
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   if (scenario.block) {
@@ -124,7 +125,8 @@ async function load(scenario, network) {
   page.on("response", (response) => {
     bodies.push((async () => {
       const body = await response.body().catch(() => null);
-      await response.finished().catch(() => null);
+      // (Playwright leaves finished() pending for some answers read by a worker: the timing is there by then.)
+      await Promise.race([response.finished().catch(() => null), new Promise((resolve) => setTimeout(resolve, 1000))]);
       const t = response.request().timing();
       const end = t.startTime > 0 && t.responseEnd >= 0 ? t.startTime + t.responseEnd : null;
       return { url: response.url(), type: response.headers()["content-type"] ?? "", raw: body?.length ?? 0, gz: body ? gzipSync(body, { level: 9 }).length : 0, end };
@@ -139,6 +141,8 @@ async function load(scenario, network) {
     // Requests from a worker never reach the page's CDP session (Playwright reports them on the page): the
     // demo's pages have no workers of their own, so a request the session did not see is the widget's.
     const widget = origin.has(r.url) ? origin.get(r.url) : true;
+    // A blob: URL (the shell's worker, made from the loader's own text) is not a download.
+    if (/^(blob|data):/.test(r.url)) continue;
     if (!widget) other.push(r);
     else if (/json/.test(r.type)) api.push(r);
     else files.push(r);
