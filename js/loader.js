@@ -402,7 +402,6 @@ const cache = {
       // Full or blocked: this page keeps what it has.
     }
   },
-  // The names (after the prefix) of this shop's entries that start with `start`.
   remove: (name) => {
     try {
       localStorage.removeItem(page.prefix + name);
@@ -410,6 +409,7 @@ const cache = {
       // Blocked: nothing to remove.
     }
   },
+  // The names (after the prefix) of this shop's entries that start with `start`.
   names: (start) => {
     try {
       return Object.keys(localStorage).filter((k) => k.startsWith(page.prefix + start)).map((k) => k.slice(page.prefix.length));
@@ -762,10 +762,10 @@ function full() {
     const follow = () => {
       const state = page.client.state();
       const program = state.program ? json(state.program) : null;
-      const shopper = [state.shopper ? json(state.shopper) : "", state.customerId ?? ""];
+      const [text, id] = [state.shopper ? json(state.shopper) : "", state.customerId ?? ""];
       let told = false;
       if (program !== null && program !== shell.sent.program) shell.post({ op: "program", text: (shell.sent.program = program) }), (told = true);
-      if (shopper.join("\n") !== shell.sent.shopper) shell.post({ op: "shopper", text: shopper[0], id: shopper[1] }), (shell.sent.shopper = shopper.join("\n")), (told = true);
+      if (`${id}\n${text}` !== shell.sent.shopper) shell.post({ op: "shopper", text, id }), (shell.sent.shopper = `${id}\n${text}`), (told = true);
       page.status = state.status;
       // What was told comes back with a new version, and the elements draw again then, with its numbers.
       if (!told) for (const element of page.live) element.render();
@@ -918,8 +918,10 @@ async function start() {
     if (asked.every((entry) => entry.value !== undefined)) break;
     await Promise.race([Promise.all(asked.map((entry) => entry.done)), deadline(until - Date.now())]);
   }
-  // The time spent on the product pages left before, as it was kept.
-  const left = cache.names("visit:");
+  // This shop's entries, read once: the time spent on the product pages left before, as it was kept, and below
+  // what the full widget must send or sweep.
+  const names = cache.names("");
+  const left = names.filter((name) => name.startsWith("visit:"));
   const spent = left.map((name) => cache.get(name)?.split("\n")).filter((v) => v?.length === 3).map(([id, at, dwell]) => [id, Number(at), Number(dwell)]);
   if (left.length > 0) record(spent, left);
   for (const [name] of Object.entries(TAGS)) if (!customElements.get(name)) customElements.define(name, class extends LoyaltyElement {});
@@ -941,7 +943,6 @@ async function start() {
   // (signed out, or someone else signed in): the full widget sends them, or removes what is not this shopper's
   // (SECURITY.md, data left in localStorage after sign-out).
   const mine = (name) => id !== "" && (name === `shopper:${id}` || name.startsWith(`outbox:${id}:`));
-  const names = cache.names("");
   const waiting = names.some((name) => name.startsWith(`outbox:${id}:`) || name === "referral");
   const others = names.some((name) => (name.startsWith("shopper:") || name.startsWith("outbox:")) && !mine(name));
   if (waiting || others) full().catch(() => {});

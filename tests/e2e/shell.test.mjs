@@ -202,9 +202,6 @@ const shellPage = (body = BADGE) => `<!doctype html><html lang="en"><head>
   <body><p id="shop">Shop</p>${body}</body></html>`;
 const PRODUCT = `<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","productID":"longjing",
   "offers":{"@type":"Offer","price":"168.00","priceCurrency":"CNY"}}</script><loyalty-points></loyalty-points>`;
-const withCsp = (csp) => async (p) => {
-  await p.route(/\/shell-csp-[a-z]+\.html$/, (route) => route.fulfill({ contentType: "text/html", body: p.html, headers: { "content-security-policy": csp } }));
-};
 
 for (const [what, init] of [
   ["window.Worker is undefined", () => { window.Worker = undefined; }],
