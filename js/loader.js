@@ -5,9 +5,10 @@
 // loyalty-core's earning) that reads the program and the shopper's state (the cache first) and says what the
 // badges and the launcher's button show. The shell runs in a worker, so that its download, compiling, reading
 // and rules cost the page's main thread nothing; where the page's CSP refuses a blob: worker it runs on the page.
-// The full widget (panel, redemptions, recommendations: the glue, the elements and the large wasm) loads only
-// when it is needed: the launcher is hovered, focused or pressed, a panel or a recommendations list is on the page
-// (a list once it comes near the viewport), or a write waits to be sent.
+// A recommendations list is ranked in the same worker by a wasm of its own (recs/), loaded once the list comes
+// near the viewport. The full widget (panel, redemptions: the glue, the elements and the large wasm) loads only
+// when it is needed: the launcher is hovered, focused or pressed, a panel is on the page, the list's switch is
+// used, or a write waits to be sent.
 // Anything wrong ends in one console message and an untouched page: nothing here throws into the shop's scripts.
 //
 // Every file it brings in is checked against its SRI hash before it runs (the page's integrity attribute covers
@@ -17,7 +18,7 @@
 // once that link has loaded is it imported (import() has no integrity option). No verified module imports
 // another (ARCHITECTURE.md). The names and hashes are written by scripts/package.mjs (pkg/) and
 // scripts/dist.mjs (dist/); without hashes nothing is checked.
-const FILES = {"shellWasm":["./shell_bg.wasm",""],"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
+const FILES = {"shellWasm":["./shell_bg.wasm",""],"recsWasm":["./recs.wasm",""],"glue":["./storefront_loyalty.js",""],"elements":["./elements.js",""],"wasm":["./storefront_loyalty_bg.wasm",""]};
 const KEY = Symbol.for("storefront-loyalty");
 const PREFIX = "storefront-loyalty:";
 
@@ -66,6 +67,21 @@ const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--lo
 .badge[data-loading]{inline-size:144px;block-size:24px;vertical-align:top;background:var(--_skeleton);border-radius:6px}
 @media (prefers-reduced-motion:no-preference){.badge[data-loading]{animation:pulse 1.2s ease-in-out infinite alternate}}
 @keyframes pulse{to{opacity:.55}}`;
+// A recommendations list's own rules (the panel's stylesheet has the same), adopted only where a list is.
+const LIST_DARK = "--_fg:var(--loyalty-text-dark,#f1f1f4);--_muted:var(--loyalty-muted-dark,#b5b5bf)";
+const LIST_CSS = `:host(loyalty-recommendations){display:block;--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);color:var(--_fg)}
+@media (prefers-color-scheme:dark){:host(loyalty-recommendations:not([theme=light])){${LIST_DARK}}}:host(loyalty-recommendations[theme=dark]){${LIST_DARK}}
+*,*::before,*::after{box-sizing:inherit}p{margin:4px 0}ul{list-style:none;margin:0;padding:0}
+.recommendations h2{font-size:17px;margin:0 0 10px}
+.rec-list{display:grid;grid-template-columns:repeat(auto-fill,minmax(148px,1fr));gap:14px}
+.rec-item,.rec-skeleton{min-block-size:232px}.rec-skeleton{background:var(--_skeleton);border-radius:8px}
+.rec-link{display:flex;flex-direction:column;gap:3px;color:inherit;text-decoration:none;border-radius:8px}
+.rec-image{inline-size:96px;block-size:96px;object-fit:cover;border-radius:8px;background:var(--_skeleton);display:block}
+.rec-title{font-weight:600}.rec-price,.rec-reason{color:var(--_muted)}.rec-points{color:var(--_accent);font-weight:600}
+.rec-reason{font-size:13px;margin:4px 0 0}
+.rec-switch{margin-block-start:14px;font-size:14px}.rec-switch label{display:inline-flex;gap:8px;align-items:center;min-block-size:36px;cursor:pointer}
+input[type=checkbox]{inline-size:20px;block-size:20px;margin:0;accent-color:var(--_accent)}
+.note{color:var(--_muted);font-size:13px}.empty{color:var(--_muted)}`;
 const STAR = "M12 2l2.9 6.3 6.9.7-5.2 4.6 1.5 6.8L12 17l-6.1 3.4 1.5-6.8L2.2 9l6.9-.7z";
 
 function supported() {
@@ -211,11 +227,11 @@ function shellHost(glue, port) {
   const LIMIT = 2_000_000;
   // One read of the API: the answer's text and entity tag, `null` for 304, or a failure ("offline",
   // "unauthorized", "error"). Within the client's timeout and response limit; never throws.
-  async function read(url, headers, timeoutMs) {
+  async function read(url, headers, timeoutMs, init = {}) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const response = await fetch(url, { headers: { accept: "application/json", ...headers }, signal: controller.signal });
+      const response = await fetch(url, { ...init, headers: { accept: "application/json", ...headers }, signal: controller.signal });
       if (response.status === 304) return null;
       if (!response.ok) return { failed: response.status === 401 ? "unauthorized" : "error" };
       if (!/json/i.test(response.headers.get("content-type") ?? "")) return { failed: "error" };
@@ -248,6 +264,14 @@ function shellHost(glue, port) {
     port.postMessage({ ...message, version, currency: glue.currency(), available: glue.available(), tierId: glue.tierId() ?? null });
   };
   const changed = (ok) => (version++, ok);
+  // What the shell was told last, as text: the list's module reads the same program and shopper.
+  const held = { program: "", shopper: "", id: "" };
+  const holdProgram = (text) => ((held.program = glue.program(text) ? text : ""), changed(held.program !== ""));
+  const holdShopper = (text, id) => {
+    const ok = glue.shopper(text, id);
+    Object.assign(held, { shopper: ok ? text : "", id });
+    return changed(ok);
+  };
   async function start(m) {
     const program = m.absolute ? read(`${m.base}/v1/program`, m.etag ? { "if-none-match": m.etag } : {}, m.timeout) : new Promise(() => {});
     const shopper = m.auth ? read(`${m.base}/v1/customers/me`, { authorization: m.auth }, m.timeout) : null;
@@ -266,21 +290,70 @@ function shellHost(glue, port) {
       port.postMessage({ op: "problems", problems });
       return false;
     }
-    const fromCache = Boolean(m.cachedProgram && changed(glue.program(m.cachedProgram)));
-    const cachedShopper = Boolean(m.cachedShopper && changed(glue.shopper(m.cachedShopper, m.id)));
+    const fromCache = Boolean(m.cachedProgram && holdProgram(m.cachedProgram));
+    const cachedShopper = Boolean(m.cachedShopper && holdShopper(m.cachedShopper, m.id));
     post({ op: "ready", fromCache, cachedShopper });
     const failed = (during) => (error) => port.postMessage({ op: "failed", during, error: String(error?.message ?? error) });
     program.then(async (answer) => {
       // 304 for a cached copy that did not read after all: ask again, for the whole program.
       if (answer === null && !glue.currency()) answer = await read(`${m.base}/v1/program`, {}, m.timeout);
-      const ok = !told.program && typeof answer?.text === "string" ? changed(glue.program(answer.text)) : null;
+      const ok = !told.program && typeof answer?.text === "string" ? holdProgram(answer.text) : null;
       post({ op: "program", answer, ok });
     }).catch(failed("program"));
     shopper?.then((answer) => {
-      const ok = !told.shopper && typeof answer?.text === "string" ? changed(glue.shopper(answer.text, m.id)) : null;
+      const ok = !told.shopper && typeof answer?.text === "string" ? holdShopper(answer.text, m.id) : null;
       post({ op: "shopper", answer, ok });
     }).catch(failed("shopper"));
     return true;
+  }
+  // The recommendations list's module (recs/: no glue, one text in and one out) and the catalog it indexed,
+  // fetched once each: the catalog again only when the page's products change. A product's points are the
+  // shell's (the module's one import), so a list says what the badges say.
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let recs = null;
+  let catalog = null;
+  let listing = Promise.resolve();
+  let pointsAt = 0;
+  const send = (exports, name, text) => {
+    const bytes = encoder.encode(text);
+    const at = exports.input(bytes.length);
+    new Uint8Array(exports.memory.buffer, at, bytes.length).set(bytes);
+    return exports[name]();
+  };
+  async function module([url, integrity]) {
+    let exports = null;
+    const response = await fetch(url, integrity ? { integrity } : {}).catch(() => {
+      throw new Error(`${url} does not match its integrity hash (or could not be fetched); it was not run`);
+    });
+    if (!response.ok) throw new Error(`${url} could not be fetched (HTTP ${response.status})`);
+    const points = (at, length) => glue.offerPoints(decoder.decode(new Uint8Array(exports.memory.buffer, at, length)), pointsAt);
+    ({ exports } = (await WebAssembly.instantiate(await response.arrayBuffer(), { host: { points } })).instance);
+    return exports;
+  }
+  async function listOf(m) {
+    if (!held.program) return null;
+    const exports = await (recs ??= module(m.wasm).catch((error) => {
+      recs = null;
+      throw error;
+    }));
+    if (catalog?.url !== m.catalog) {
+      // Public and the same for everyone: no cookies, and no Referer naming the page the shopper is on.
+      const ready = read(m.catalog, {}, m.timeout, { credentials: "omit", referrerPolicy: "no-referrer" }).then((answer) => {
+        if (typeof answer?.text !== "string") throw new Error(`the catalog could not be read (${answer?.failed ?? "not modified"})`);
+        if (send(exports, "catalog", answer.text) !== 1) throw new Error("the catalog is not in the columns format the contract gives");
+      });
+      catalog = { url: m.catalog, ready };
+    }
+    const asked = catalog;
+    await asked.ready.catch((error) => {
+      if (catalog === asked) catalog = null;
+      throw error;
+    });
+    pointsAt = m.now;
+    const question = [held.program, held.shopper, held.id, m.history, m.preferences, m.requireConsent ? "1" : "", m.context, m.productId, m.cart, m.category, m.limit, m.repurchase ? "1" : "", m.tag, m.now, m.halfLife];
+    const length = send(exports, "list", question.join("\0"));
+    return length ? decoder.decode(new Uint8Array(exports.memory.buffer, exports.output(), length)) : null;
   }
   const ops = {
     start: (m) => (started = start(m)),
@@ -289,8 +362,16 @@ function shellHost(glue, port) {
       post({ op: "badge", key: m.key, text: text ?? null, points: glue.points(), minimum: glue.minimum(), problems: text === undefined ? glue.problems() : "" });
     },
     launcher: (m) => post({ op: "launcher", key: m.key, text: glue.launcher(m.key) }),
-    program: (m) => ((told.program = true), changed(glue.program(m.text)), post({ op: "state" })),
-    shopper: (m) => ((told.shopper = true), changed(glue.shopper(m.text, m.id)), post({ op: "state" })),
+    program: (m) => ((told.program = true), holdProgram(m.text), post({ op: "state" })),
+    shopper: (m) => ((told.shopper = true), holdShopper(m.text, m.id), post({ op: "state" })),
+    // A recommendations list, one at a time (the module holds one catalog): its texts, or null while there is
+    // no program; `failed` when the module or the catalog could not be had.
+    list: (m) => {
+      listing = listing.then(() => listOf(m)).then(
+        (text) => post({ op: "list", key: m.key, text }),
+        (error) => post({ op: "list", key: m.key, text: null, failed: String(error?.message ?? error) }),
+      );
+    },
     // Visits ([product, when, seconds]), in order, into the saved history; empty when the shopper's choices keep
     // none.
     visit: (m) => {
@@ -447,6 +528,40 @@ function askBadge(element, cart) {
   return [input, tag, ask("badge", `${tag}\u0000${currency}\u0000${Math.floor(now / 60)}\u0000${text}`, { input: text, tag, currency, now })];
 }
 
+// A recommendations list's question to the shell's worker: its attributes as written, the shopper's history and
+// choices as this device keeps them (handed to the worker, never sent anywhere), the catalog near the page's
+// products; asked again each minute, as badges are, and whenever the choices change.
+function askList(element) {
+  const attr = (name) => element.getAttribute(name)?.trim() ?? "";
+  const m = { context: attr("context"), productId: attr("product-id"), cart: attr("cart"), category: attr("category"), limit: attr("limit"), repurchase: element.hasAttribute("repurchase") };
+  const tag = locale(element);
+  const preferences = cache.get("preferences") ?? "";
+  const near = [m.productId, ...m.cart.split(",")].map((id) => id.trim()).filter(Boolean).map(encodeURIComponent).join(",");
+  const limit = page.config.catalogLimit ?? 2000;
+  const now = Math.floor(Date.now() / 1000);
+  const key = `${json(m)}\u0000${tag}\u0000${preferences}\u0000${Math.floor(now / 60)}`;
+  return ask("list", key, {
+    ...m,
+    tag,
+    preferences,
+    history: cache.get("history") ?? "",
+    requireConsent: page.config.requireConsent === true,
+    halfLife: Math.round((page.config.historyHalfLifeDays ?? 0) * 86_400) || 0,
+    now,
+    catalog: `${page.base}/v1/catalog?limit=${limit}&format=columns${near ? `&near=${near}` : ""}`,
+    wasm: [url("recsWasm"), FILES.recsWasm[1]],
+    timeout: page.timeout,
+  });
+}
+
+// An element of the list, with its class and `part` (the shop's ::part() styles) and its text.
+function el(name, part, text) {
+  const element = document.createElement(name);
+  if (part) element.className = element.part = part;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
 // The first schema.org Product in the page's JSON-LD: its id, the first offer's price and currency, as written.
 function jsonLd() {
   const text = (v) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
@@ -499,6 +614,8 @@ class LoyaltyElement extends HTMLElement {
   #reported = null;
   #ready = false;
   #waiting = null; // the shell's answer this element waits for
+  #near = false; // a list within a viewport of being seen
+  #shown = null; // the list's text as drawn
 
   get #kind() {
     return kindOf(this);
@@ -531,11 +648,22 @@ class LoyaltyElement extends HTMLElement {
       root.replaceChildren(this.#body);
       this.render();
     } else if (this.#kind === "recommendations" && !page.full) {
-      // Ranked by the full widget: loaded once the list comes within a viewport of being seen.
+      // Ranked in the shell's worker once the list comes within a viewport of being seen; until then (and until
+      // it is ranked) placeholders of its size, so nothing moves when it comes.
+      page.listSheet ??= new CSSStyleSheet();
+      if (!page.listSheet.cssRules.length) page.listSheet.replaceSync(LIST_CSS);
+      root.adoptedStyleSheets = [page.sheet, page.listSheet];
+      this.#body = el("section", "recommendations");
+      this.#body.setAttribute("aria-labelledby", "recommendations-title");
+      root.replaceChildren(this.#body);
+      this.#placeholders();
+      const productId = this.getAttribute("product-id")?.trim();
+      if (productId && (this.getAttribute("context") ?? "product") === "product") visited(productId);
       const watch = new IntersectionObserver((entries) => {
         if (entries.some((e) => e.isIntersecting)) {
           watch.disconnect();
-          full().then(() => this.#take(), () => {});
+          this.#near = true;
+          this.render();
         }
       }, { rootMargin: "100% 0px" });
       watch.observe(this);
@@ -628,6 +756,7 @@ class LoyaltyElement extends HTMLElement {
       }
       return this.#announce();
     }
+    if (this.#kind === "recommendations") return this.#drawList();
     if (!shell.currency) {
       this.#body.setAttribute("data-loading", "");
       this.#body.setAttribute("aria-busy", "true");
@@ -660,6 +789,88 @@ class LoyaltyElement extends HTMLElement {
       // the device's history for recommendations (never sent anywhere), its time on the page when it is left.
       if (input.jsonLd?.id) visited(input.jsonLd.id);
     }
+    this.#announce();
+  }
+
+  // Placeholders of the list's size: a heading's line, the products' boxes, the switch's line.
+  #placeholders() {
+    const limit = Math.min(Math.max(Number.parseInt(this.getAttribute("limit") ?? "", 10) || 4, 1), 12);
+    const list = el("ul", "rec-list");
+    for (let i = 0; i < limit; i++) {
+      const block = el("li", "rec-skeleton");
+      block.setAttribute("aria-hidden", "true");
+      list.append(block);
+    }
+    this.#body.setAttribute("aria-busy", "true");
+    this.#body.replaceChildren(el("h2", "title", "\u00a0"), list, el("div", "rec-switch", "\u00a0"));
+    this.#shown = null;
+  }
+
+  // Draws the list the worker ranked (its texts, put in as text): the heading, each product's link with its
+  // image, title, price, points and why, or the sentence for an empty list; then the personalisation switch.
+  #drawList() {
+    if (!this.#near || !shell.currency) return;
+    const entry = askList(this);
+    if (entry.value === undefined) return this.#wait(entry);
+    const { text, failed } = entry.value;
+    if (failed) {
+      // The module or the catalog could not be had: the full widget ranks it (and says what failed).
+      if (this.#reported !== failed) (this.#reported = failed), console.error(`${PREFIX} <${this.localName}>`, failed);
+      return full().then(() => this.#take(), () => {});
+    }
+    if (text === null || text === this.#shown) return;
+    this.#shown = text;
+    const [head, ...items] = text.split("\u0000");
+    const [heading, empty, label, note, on] = head.split("\u0001");
+    const title = el("h2", "title", heading);
+    title.id = "recommendations-title";
+    const content = [title];
+    if (items.length === 0) content.push(el("p", "empty", empty));
+    else {
+      const list = el("ul", "rec-list");
+      list.setAttribute("role", "list");
+      items.forEach((item, position) => {
+        const [productId, href, image, name, price, points, why, kinds] = item.split("\u0001");
+        const link = el("a", "rec-link");
+        link.setAttribute("href", href);
+        let picture = el("span", "rec-image");
+        if (image) {
+          picture = el("img", "rec-image");
+          for (const [key, value] of [["src", image], ["alt", ""], ["loading", "lazy"], ["decoding", "async"], ["width", "96"], ["height", "96"]]) picture.setAttribute(key, value);
+        } else picture.setAttribute("aria-hidden", "true");
+        link.append(picture, el("span", "rec-title", name), el("span", "rec-price", price));
+        if (points) link.append(el("span", "rec-points", points));
+        // The link opens the product by itself; the page hears which one, where it was and why.
+        link.addEventListener("click", () => emit(this, "recommendation-click", { productId, url: href, position, reasons: kinds ? kinds.split(",") : [] }));
+        const li = el("li", "rec-item");
+        li.append(link, el("p", "rec-reason", why));
+        list.append(li);
+      });
+      content.push(list);
+    }
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.setAttribute("role", "switch");
+    input.setAttribute("aria-describedby", "personalised-note");
+    input.checked = on === "1";
+    // The choice is the full client's to keep (src/client.rs): it loads on intent, and the list ranks again.
+    for (const event of ["pointerenter", "focus"]) input.addEventListener(event, () => full().catch(() => {}), { once: true });
+    input.addEventListener("change", () => {
+      const wanted = input.checked;
+      full().then(() => {
+        page.client.setPersonalised(wanted);
+        this.render();
+      }, () => (input.checked = !wanted));
+    });
+    const label_ = el("label");
+    label_.append(input, el("span", undefined, label));
+    const explained = el("p", "note", note);
+    explained.id = "personalised-note";
+    const toggle = el("div", "rec-switch");
+    toggle.append(label_, explained);
+    content.push(toggle);
+    this.#body.removeAttribute("aria-busy");
+    this.#body.replaceChildren(...content);
     this.#announce();
   }
 
@@ -804,6 +1015,8 @@ async function start() {
   const [raw, config, launcher] = read_;
   page.config = config;
   const base = raw.apiBase.replace(/\/+$/, "");
+  page.base = base;
+  page.timeout = Number(raw.timeoutMs) || 10_000;
   page.prefix = `storefront-loyalty:1:${raw.cacheKey ?? base}:`;
   const [etag, cachedProgram] = (cache.get("program") ?? "\n").split(/\n(.*)/s);
   const id = config.identity?.customerId ?? "";

@@ -14,6 +14,7 @@ const base = `storefront-loyalty-${version}`;
 const names = {
   loader: `${base}.js`,
   shellWasm: `${base}-shell.wasm`,
+  recsWasm: `${base}-recs.wasm`,
   elements: `${base}-elements.js`,
   glue: `${base}-glue.js`,
   wasm: `${base}.wasm`,
@@ -32,9 +33,11 @@ const glue = Buffer.from(replaceOnce(read("storefront_loyalty.js").toString(), "
 // The elements import nothing (the loader hands them the glue), so they are copied as they are.
 const elements = read("elements.js");
 const shellWasm = read("shell_bg.wasm");
+const recsWasm = read("recs.wasm");
 // The shell's glue goes inside the loader, which names the shell's wasm itself.
 const loader = loaderWith({
   shellWasm: [names.shellWasm, shellWasm],
+  recsWasm: [names.recsWasm, recsWasm],
   glue: [names.glue, glue],
   elements: [names.elements, elements],
   wasm: [names.wasm, wasm],
@@ -42,6 +45,7 @@ const loader = loaderWith({
 const files = [
   [names.loader, Buffer.from(loader)],
   [names.shellWasm, shellWasm],
+  [names.recsWasm, recsWasm],
   [names.elements, elements],
   [names.glue, glue],
   [names.wasm, wasm],

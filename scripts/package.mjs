@@ -25,6 +25,7 @@ for (const name of ["elements.js", "storefront_loyalty.js"]) {
 const bytes = (name) => readFileSync(new URL(name, pkg));
 const files = {
   shellWasm: "shell_bg.wasm",
+  recsWasm: "recs.wasm",
   glue: "storefront_loyalty.js",
   elements: "elements.js",
   wasm: "storefront_loyalty_bg.wasm",
@@ -71,6 +72,7 @@ const manifest = {
     "storefront_loyalty_bg.wasm",
     "storefront_loyalty_bg.wasm.d.ts",
     "shell_bg.wasm",
+    "recs.wasm",
   ],
   // Importing the loader starts the widget; everything else is free of side effects.
   sideEffects: ["./storefront-loyalty.js"],

@@ -39,7 +39,7 @@ step() {
 step "rustfmt" cargo fmt --all --check
 step "clippy (native)" cargo clippy --workspace --all-targets --locked -- -D warnings
 # The server is native only; core's property tests (proptest) too. The widget's browser tests are linted for wasm32.
-step "clippy (wasm32)" bash -c 'cargo clippy -p storefront-loyalty -p loyalty-core -p loyalty-shell --lib --target wasm32-unknown-unknown --locked -- -D warnings &&
+step "clippy (wasm32)" bash -c 'cargo clippy -p storefront-loyalty -p loyalty-core -p loyalty-shell -p loyalty-recs --lib --target wasm32-unknown-unknown --locked -- -D warnings &&
   cargo clippy -p storefront-loyalty --tests --target wasm32-unknown-unknown --locked -- -D warnings'
 step "rustdoc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "core has no web dependencies" ./scripts/check-core-deps.sh

@@ -522,14 +522,20 @@ fn recommendations(inner: &Inner, request: &RecommendInput) -> Result<Vec<Recomm
         repurchase: request.repurchase,
         personalised,
     };
-    let loyalty = program.as_deref().map(|program| loyalty_core::Loyalty {
-        program,
-        tier: shopper.as_deref().and_then(|s| s.tier.as_ref()),
-        rewards: shopper.as_deref().map(|s| &s.rewards),
+    let now = now_seconds();
+    let tier = shopper.as_deref().and_then(|s| s.tier.as_ref()).map(loyalty_core::TierReach::from);
+    let tier_id = tier.as_ref().and_then(|t| t.current_tier_id.as_deref());
+    let points = program.as_deref().map(|program| loyalty_core::earning(program.into(), tier_id, now));
+    let loyalty = program.as_deref().zip(points.as_ref()).map(|(program, points)| {
+        loyalty_core::Loyalty::new(
+            program.into(),
+            points,
+            tier.as_ref(),
+            shopper.as_deref().map(|s| &s.rewards),
+        )
     });
     let history = inner.history.borrow();
-    let list =
-        loyalty_core::recommend(&index, &history, &core_request, loyalty, &inner.ranking, now_seconds());
+    let list = loyalty_core::recommend(&index, &history, &core_request, loyalty, &inner.ranking, now);
     let locale = request.locale.clone().unwrap_or_else(crate::dom::page_language);
     let fallback = program.as_deref().and_then(|p| p.locales.first());
     let title = |id: &str| {

@@ -37,11 +37,20 @@ fn sources(dirs: &[&str]) -> Vec<(PathBuf, String)> {
 
 #[test]
 fn every_source_file_opens_with_a_module_doc() {
-    let missing: Vec<_> = sources(&["src", "core/src", "core/tests", "tests", "server/src", "shell/src"])
-        .into_iter()
-        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
-        .map(|(p, _)| p)
-        .collect();
+    let missing: Vec<_> = sources(&[
+        "src",
+        "core/src",
+        "core/tests",
+        "tests",
+        "server/src",
+        "shell/src",
+        "recs/src",
+        "recs/tests",
+    ])
+    .into_iter()
+    .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+    .map(|(p, _)| p)
+    .collect();
     assert!(missing.is_empty(), "files without a leading //! line: {missing:?}");
 }
 

@@ -20,11 +20,11 @@
 //! cut into rows. `id` and `price` are required; the rest default to no popularity, in stock, added at an
 //! unknown time, no terms, no neighbours. Unknown members are skipped (a later version may add columns).
 
-use crate::catalog::{default_neighbour_weight, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
-use crate::json::Reader;
+use crate::catalog::{check_link, default_neighbour_weight, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
+use crate::json::{ReadJson, Reader};
 use crate::problems::Problems;
 use crate::program::MAX_AMOUNT;
-use crate::recommend::CatalogIndex;
+use crate::recommend::{name_order, CatalogIndex};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -131,6 +131,79 @@ impl CatalogColumns {
     }
 }
 
+/// What a list shows of each product of a catalog in columns: its id, title per locale, link and image. Read
+/// by the quiet reader (yes or no, no message: [`index_from_columns`] says what is wrong with a document);
+/// a link or image that is not a path on the shop or an `https://` URL ([`check_link`]) reads as none, so a
+/// list can never point a shopper at a `javascript:` URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CatalogShown {
+    /// Product ids, by row.
+    pub id: Vec<String>,
+    /// Titles, one column per locale, in the document's order (a list, not a map: this is read in a small
+    /// module, where a map's code costs more than a scan of two or three locales).
+    pub title: Vec<(String, Vec<String>)>,
+    /// Product pages, by row.
+    pub url: Vec<Option<String>>,
+    /// Images, by row.
+    pub image: Vec<Option<String>>,
+}
+
+impl CatalogShown {
+    /// Reads the columns a list shows; the others are passed over unread.
+    pub fn read_str(text: &str) -> Option<CatalogShown> {
+        let mut r = Reader::new(text);
+        let mut out = CatalogShown::default();
+        r.begin_object().ok()?;
+        let mut first = true;
+        while let Some(key) = r.next_key(first).ok()? {
+            first = false;
+            match key.as_str() {
+                "id" => out.id = ReadJson::read(&mut r, 1)?,
+                "title" => {
+                    r.begin_object().ok()?;
+                    let mut first = true;
+                    while let Some(locale) = r.next_key(first).ok()? {
+                        first = false;
+                        if out.title.iter().any(|(l, _)| *l == locale) {
+                            return None;
+                        }
+                        out.title.push((locale, ReadJson::read(&mut r, 2)?));
+                    }
+                }
+                "url" => out.url = ReadJson::read(&mut r, 1)?,
+                "image" => out.image = ReadJson::read(&mut r, 1)?,
+                _ => r.skip().ok()?,
+            }
+        }
+        r.end().ok()?;
+        let shop_link = |link: &mut Option<String>| {
+            if link.as_deref().is_some_and(|l| check_link(l).is_err()) {
+                *link = None;
+            }
+        };
+        out.url.iter_mut().for_each(shop_link);
+        out.image.iter_mut().for_each(shop_link);
+        Some(out)
+    }
+
+    /// The row of a product.
+    pub fn row(&self, id: &str) -> Option<usize> {
+        self.id.iter().position(|p| p == id)
+    }
+
+    /// A row's title in the locale `tag`: exactly, else in its language, else in `fallback`, else the first
+    /// locale given.
+    pub fn title(&self, row: usize, tag: &str, fallback: Option<&str>) -> Option<&str> {
+        let language = tag.split('-').next().unwrap_or(tag);
+        let locale = |wanted: &str| self.title.iter().find(|(l, _)| l == wanted);
+        let (_, column) = locale(tag)
+            .or_else(|| self.title.iter().find(|(l, _)| l.split('-').next() == Some(language)))
+            .or_else(|| fallback.and_then(locale))
+            .or_else(|| self.title.first())?;
+        column.get(row).map(String::as_str)
+    }
+}
+
 /// What a document held, column by column, before the columns are checked against each other.
 #[derive(Default)]
 struct Read {
@@ -183,12 +256,22 @@ fn array<'a, T, E: Into<String>>(
 }
 
 /// Reads an array of whole numbers, or of booleans as 0 and 1 (`inStock`).
+/// Read in place (no tree: a column of 100,000 numbers is most of a catalog); only a value that is not one
+/// is read again whole, for its message, in a build with messages.
 fn ints(r: &mut Reader<'_>) -> Result<Vec<i64>, Bad> {
-    array(r, |r| match r.value()? {
-        crate::Json::Int(n) => Ok(n),
-        crate::Json::Bool(b) => Ok(i64::from(b)),
-        crate::Json::Number(text) => crate::json::whole_number(&text),
-        other => Err(format!("must be a whole number, got {}", other.kind())),
+    array(r, |r| {
+        if let Ok(b) = r.bool() {
+            return Ok(i64::from(b));
+        }
+        r.int().or_else(|fault| {
+            if !cfg!(feature = "messages") {
+                return Err(fault.message());
+            }
+            match r.value()? {
+                crate::Json::Number(text) => crate::json::whole_number(&text),
+                other => Err(crate::message!("must be a whole number, got {}", other.kind())),
+            }
+        })
     })
 }
 
@@ -225,7 +308,7 @@ fn read(text: &str) -> Result<Read, Problems> {
                 }
             };
             if !fresh {
-                return Err(Bad::from(format!("duplicate member \"{key}\"")));
+                return Err(Bad::from(crate::message!("duplicate member \"{key}\"")));
             }
         }
         key.clear();
@@ -233,10 +316,10 @@ fn read(text: &str) -> Result<Read, Problems> {
     };
     walk(&mut r, &mut read, &mut key).map_err(|Bad { row, message }| {
         let path = match row {
-            Some(row) => format!("{key}[{row}]"),
+            Some(row) => crate::message!("{key}[{row}]"),
             None => key.clone(),
         };
-        Problems::one(path, format!("invalid: {message}"))
+        Problems::one(path, crate::message!("invalid: {message}"))
     })?;
     Ok(read)
 }
@@ -257,7 +340,10 @@ impl Found {
     fn range(&mut self, column: &str, values: &[i64], min: i64, max: i64) {
         for (i, v) in values.iter().enumerate() {
             if !(min..=max).contains(v) {
-                self.push(format!("{column}[{i}]"), format!("must be between {min} and {max}, got {v}"));
+                self.push(
+                    crate::message!("{column}[{i}]"),
+                    crate::message!("must be between {min} and {max}, got {v}"),
+                );
             }
         }
     }
@@ -265,7 +351,7 @@ impl Found {
     /// Checks that a column has `rows` entries.
     fn rows(&mut self, column: &str, len: usize, rows: usize, what: &str) {
         if len != rows {
-            self.push(column.to_owned(), format!("must have {rows} entries ({what}), has {len}"));
+            self.push(column.to_owned(), crate::message!("must have {rows} entries ({what}), has {len}"));
         }
     }
 
@@ -275,7 +361,7 @@ impl Found {
             return Ok(());
         }
         if count > MAX_PROBLEMS {
-            problems.push("", format!("and {} more problems", count - MAX_PROBLEMS));
+            problems.push("", crate::message!("and {} more problems", count - MAX_PROBLEMS));
         }
         Err(problems)
     }
@@ -300,8 +386,10 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     let mut found = Found::default();
     match read.format.as_deref() {
         Some(COLUMNS_FORMAT) => {}
-        Some(other) => found.push("format".into(), format!("must be \"{COLUMNS_FORMAT}\", got \"{other}\"")),
-        None => found.push("format".into(), format!("is required (\"{COLUMNS_FORMAT}\")")),
+        Some(other) => {
+            found.push("format".into(), crate::message!("must be \"{COLUMNS_FORMAT}\", got \"{other}\""))
+        }
+        None => found.push("format".into(), crate::message!("is required (\"{COLUMNS_FORMAT}\")")),
     }
     let Some(ids) = read.id else {
         return Err(Problems::one("id", "is required: the product ids"));
@@ -310,19 +398,19 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     if n >= u32::MAX as usize {
         return Err(Problems::one("id", "has too many products"));
     }
-    let mut sorted: Vec<(&str, usize)> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    sorted.sort_unstable();
+    let sorted: Vec<(&str, usize)> =
+        name_order(&ids).into_iter().map(|i| (ids[i as usize].as_str(), i as usize)).collect();
     for pair in sorted.windows(2) {
         if pair[0].0 == pair[1].0 {
             found.push(
-                format!("id[{}]", pair[1].1),
-                format!("duplicate id \"{}\" (also at row {})", pair[0].0, pair[0].1),
+                crate::message!("id[{}]", pair[1].1),
+                crate::message!("duplicate id \"{}\" (also at row {})", pair[0].0, pair[0].1),
             );
         }
     }
     for (i, id) in ids.iter().enumerate() {
         if id.is_empty() || id.len() > 128 {
-            found.push(format!("id[{i}]"), "must be 1 to 128 bytes".to_owned());
+            found.push(crate::message!("id[{i}]"), "must be 1 to 128 bytes".to_owned());
         }
     }
     let rows = "one per product";
@@ -350,21 +438,26 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     if term_start.is_none() {
         found.push(
             "termCount".into(),
-            format!("must add up to the {} entries of productTerms", product_terms.len()),
+            crate::message!("must add up to the {} entries of productTerms", product_terms.len()),
         );
     }
     // Terms numbered in name order, as `IndexBuilder` numbers them.
-    let mut by_name: Vec<(&str, usize)> = terms.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
-    by_name.sort_unstable();
+    let by_name: Vec<(&str, usize)> =
+        name_order(&terms).into_iter().map(|i| (terms[i as usize].as_str(), i as usize)).collect();
     for pair in by_name.windows(2) {
         if pair[0].0 == pair[1].0 {
-            found.push(format!("terms[{}]", pair[1].1), format!("duplicate term \"{}\"", pair[0].0));
+            found.push(
+                crate::message!("terms[{}]", pair[1].1),
+                crate::message!("duplicate term \"{}\"", pair[0].0),
+            );
         }
     }
     for (i, t) in terms.iter().enumerate() {
         if !(t.starts_with("c:") || t.starts_with("t:")) || t.len() < 3 {
-            found
-                .push(format!("terms[{i}]"), format!("must be \"c:<category>\" or \"t:<tag>\", got \"{t}\""));
+            found.push(
+                crate::message!("terms[{i}]"),
+                crate::message!("must be \"c:<category>\" or \"t:<tag>\", got \"{t}\""),
+            );
         }
     }
 
@@ -381,7 +474,7 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
     if neighbour_start.is_none() {
         found.push(
             "neighbourCount".into(),
-            format!("must add up to the {} entries of neighbours", neighbours.len()),
+            crate::message!("must add up to the {} entries of neighbours", neighbours.len()),
         );
     }
     found.finish()?;

@@ -76,15 +76,19 @@ pub struct Fault {
 impl Fault {
     /// "expected ':' at byte 12", "duplicate member \"a\" at byte 9", "unterminated string at the end of the
     /// text".
+    /// Empty in a build without messages (see [`crate::message!`]).
     pub fn message(&self) -> String {
+        if !cfg!(feature = "messages") {
+            return String::new();
+        }
         let what = match &self.name {
-            Some(name) => format!("{} \"{name}\"", self.what),
+            Some(name) => crate::message!("{} \"{name}\"", self.what),
             None => self.what.to_owned(),
         };
         if self.at_end {
-            format!("{what} at the end of the text")
+            crate::message!("{what} at the end of the text")
         } else {
-            format!("{what} at byte {}", self.pos)
+            crate::message!("{what} at byte {}", self.pos)
         }
     }
 }
@@ -1114,7 +1118,7 @@ impl<T: ReadJson> ReadJson for Vec<T> {
     }
 }
 
-impl ReadJson for BTreeMap<String, String> {
+impl<T: ReadJson> ReadJson for BTreeMap<String, T> {
     fn read(r: &mut Reader<'_>, depth: usize) -> Option<Self> {
         deep_enough(depth)?;
         r.begin_object().ok()?;
@@ -1122,7 +1126,7 @@ impl ReadJson for BTreeMap<String, String> {
         let mut first = true;
         while let Some(key) = r.next_key(first).ok()? {
             first = false;
-            let value = String::read(r, depth + 1)?;
+            let value = T::read(r, depth + 1)?;
             if out.insert(key, value).is_some() {
                 return None;
             }

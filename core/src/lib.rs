@@ -48,7 +48,7 @@ pub use catalog::{
     candidate_set, check_link, default_neighbour_weight, neighbours, parse_catalog, popularity_ranks,
     CatalogProduct, CANDIDATES, MAX_CATALOG_LIMIT, MAX_NEIGHBOURS, MAX_POPULARITY,
 };
-pub use columns::{index_from_columns, CatalogColumns, COLUMNS_FORMAT};
+pub use columns::{index_from_columns, CatalogColumns, CatalogShown, COLUMNS_FORMAT};
 pub use earn::{
     points_for_cart, points_for_product, points_to_reverse, qualifying_spend, Cart, CartLine, EarnComponent,
     EarnComponentKind, EarnContext, EarnResult, ProductOffer, MAX_LINES, MAX_QUANTITY,
@@ -58,14 +58,14 @@ pub use money::{Currency, ExchangeRate, Money};
 pub use problems::{Checker, Problem, Problems};
 pub use program::{
     BirthdayGift, Bonus, Campaign, EarnBasis, EarnConfig, EarnProgram, EarnRate, EarnRules, EarnSource,
-    EarnView, Expiry, ExpiryMode, LocalizedText, PointsLifecycle, ProductMatch, Program, ProgramConfig,
-    Reward, RewardKind, Rounding, RoundingScope, Tier, TierMetric, TierPeriod, TierPeriodKind,
-    TierQualification, MAX_AMOUNT, MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
+    EarnView, Expiry, ExpiryMode, LocalizedText, Named, PointsLifecycle, ProductMatch, Program,
+    ProgramConfig, ProgramGlance, RateGlance, Reward, RewardKind, Rounding, RoundingScope, Tier, TierMetric,
+    TierPeriod, TierPeriodKind, TierQualification, MAX_AMOUNT, MAX_MULTIPLIER_PERCENT, PROGRAM_VERSION,
 };
 pub use qr::{qr_svg, QrSvg, QUIET_ZONE};
 pub use recommend::{
-    recommend, CatalogIndex, HistoryEvent, HistoryKind, IndexBuilder, Loyalty, Ranking, Reason, ReasonKind,
-    RecommendContext, RecommendRequest, Recommendation,
+    earning, recommend, CatalogIndex, HistoryEvent, HistoryKind, IndexBuilder, Loyalty, Ranking, Reason,
+    ReasonKind, RecommendContext, RecommendRequest, Recommendation,
 };
 pub use referral::{
     landing_code, referral_available_at, referral_cap_since, referral_capture_allowed, referral_link,
@@ -75,8 +75,10 @@ pub use referral::{
 };
 pub use rewards::{check_redemption, rewards_overview, NextReward, RedeemError, RewardsOverview};
 pub use shopper::{
-    Activity, BalanceGlance, IssuedCode, Redemption, ReferralStanding, ShopperGlance, ShopperState,
-    TierGlance,
+    Activity, BalanceGlance, IssuedCode, Redemption, ReferralStanding, ShopperGlance, ShopperStanding,
+    ShopperState, TierGlance,
 };
-pub use tier::{retained_tier, tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress};
+pub use tier::{
+    retained_tier, tier_progress, QualifyingEvent, TierActivity, TierKeep, TierProgress, TierReach,
+};
 pub use time::Timestamp;

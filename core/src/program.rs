@@ -454,6 +454,49 @@ wire_enum! {
 }
 
 wire_struct! {
+    lenient;
+    /// A tier's or a reward's id and name, as a recommendations list names them.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Named {
+        /// Stable id.
+        pub id: String,
+        /// Display name per locale.
+        pub name: LocalizedText,
+    }
+}
+
+wire_struct! {
+    lenient;
+    /// The base rate of a program's earn rules, passing the rest over.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct RateGlance {
+        /// The base earn rate.
+        pub rate: EarnRate,
+    }
+}
+
+wire_struct! {
+    lenient;
+    /// What a recommendations list reads of a program besides the points (which the module with the earning
+    /// rules computes): the currency and base rate (a product that earns more than the base rate says so),
+    /// the locales, and the tiers' and rewards' names. Every other member is passed over unread: the program
+    /// was checked by the module that computes its points, from the same text.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct ProgramGlance {
+        /// The base currency.
+        pub currency: Currency,
+        /// Locales the texts are given in.
+        pub locales: Vec<String> = Vec::new(),
+        /// The base rate.
+        pub earn: RateGlance,
+        /// Tiers by name.
+        pub tiers: Vec<Named> = Vec::new(),
+        /// Rewards by name.
+        pub rewards: Vec<Named> = Vec::new(),
+    }
+}
+
+wire_struct! {
     strict [name, lifecycle, tier_qualification, rewards, birthday, referral];
     /// The part of a program that earning reads, as a product page's shell decodes it: the members it does not
     /// need are passed over unread, and any other member is refused as [`ProgramConfig`] refuses it.

@@ -9,9 +9,10 @@
 
 use crate::catalog::{default_neighbour_weight, CatalogProduct, MAX_NEIGHBOURS, MAX_POPULARITY};
 use crate::earn::{points_for_product, EarnContext, ProductOffer};
-use crate::program::Program;
+use crate::money::Currency;
+use crate::program::{EarnRate, EarnView};
 use crate::rewards::RewardsOverview;
-use crate::tier::TierProgress;
+use crate::tier::TierReach;
 use crate::time::{Timestamp, DAY};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -140,7 +141,8 @@ pub struct Reason {
 }
 
 impl Reason {
-    fn of(kind: ReasonKind) -> Reason {
+    /// A reason of this kind that names nothing.
+    pub fn of(kind: ReasonKind) -> Reason {
         Reason { kind, product_id: None, category: None, percent: None, tier_id: None, reward_id: None }
     }
 }
@@ -200,15 +202,48 @@ impl Default for Ranking {
 }
 
 /// The shopper's loyalty standing, for boosts and points.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Loyalty<'a> {
-    /// The program.
-    pub program: &'a Program,
-    /// The shopper's tier standing, if signed in.
-    pub tier: Option<&'a TierProgress>,
+    /// The points a product earns this shopper, by loyalty-core's earning ([`earning`] where the program is
+    /// in hand; a module without the earning rules asks the one that has them, which computes the same).
+    /// `None` when they cannot be said.
+    pub points: &'a dyn Fn(&ProductOffer) -> Option<i64>,
+    /// The program's base currency (the catalog's prices are in it).
+    pub currency: Currency,
+    /// The program's base rate, against which "more points than usual" is judged.
+    pub rate: EarnRate,
+    /// Where the shopper stands in the tiers, if signed in.
+    pub tier: Option<&'a TierReach>,
     /// What their balance can buy, if signed in.
     pub rewards: Option<&'a RewardsOverview>,
 }
+
+impl<'a> Loyalty<'a> {
+    /// A shopper's standing under `program`, each product's points computed by `points` (usually
+    /// [`earning`] of the same program).
+    pub fn new(
+        program: EarnView<'_>,
+        points: &'a dyn Fn(&ProductOffer) -> Option<i64>,
+        tier: Option<&'a TierReach>,
+        rewards: Option<&'a RewardsOverview>,
+    ) -> Loyalty<'a> {
+        Loyalty { points, currency: program.currency, rate: program.earn.rate, tier, rewards }
+    }
+}
+
+/// The points of a product for a shopper in the tier `tier_id` at `now`, as the badges show and the server
+/// awards them: [`Loyalty::points`] for a module that holds the program.
+pub fn earning<'a>(
+    program: EarnView<'a>,
+    tier_id: Option<&str>,
+    now: Timestamp,
+) -> impl Fn(&ProductOffer) -> Option<i64> + 'a {
+    let context = EarnContext { now, tier_id: tier_id.map(str::to_owned) };
+    move |offer| points_for_product(program, offer, &context).ok().map(|e| e.points)
+}
+
+/// A candidate after the boosts: its score, row, loyalty reasons and points.
+type Candidate = (f32, u32, Vec<Reason>, Option<i64>);
 
 /// Sentinel for "no product".
 const NONE: u32 = u32::MAX;
@@ -362,13 +397,20 @@ impl IndexBuilder {
     }
 }
 
+/// The rows of `names` in name order (a row's number breaks ties): one sort for every list the index orders
+/// by name, so a small module links the sort once.
+pub(crate) fn name_order(names: &[String]) -> Vec<u32> {
+    let mut rows: Vec<u32> = (0..names.len() as u32).collect();
+    rows.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]).then(a.cmp(b)));
+    rows
+}
+
 impl CatalogIndex {
     /// Completes an index whose columns are filled (terms numbered in name order, offsets closed, `term_docs`
     /// the number of products with each term): the id lookup, inverse document frequencies and norms.
     fn complete(&mut self, term_docs: &[u32]) {
         let n = self.ids.len();
-        let mut by_id: Vec<u32> = (0..n as u32).collect();
-        by_id.sort_unstable_by(|a, b| self.ids[*a as usize].cmp(&self.ids[*b as usize]).then(a.cmp(b)));
+        let mut by_id = name_order(&self.ids);
         by_id.dedup_by(|a, b| self.ids[*a as usize] == self.ids[*b as usize]);
         self.by_id = by_id;
         let docs = n.max(1) as f32;
@@ -483,8 +525,13 @@ impl CatalogIndex {
         dot * self.inv_norm[a as usize] * self.inv_norm[b as usize]
     }
 
+    /// A product's price in minor units, if the index holds it.
+    pub fn price_of(&self, id: &str) -> Option<i64> {
+        self.row(id).map(|row| self.price[row as usize])
+    }
+
     /// The product's categories and tags, as earning needs them.
-    fn offer(&self, row: u32, program: &Program) -> ProductOffer {
+    fn offer(&self, row: u32, currency: Currency) -> ProductOffer {
         let (mut categories, mut tags) = (Vec::new(), Vec::new());
         for t in self.terms_of(row) {
             let name = &self.term_names[*t as usize];
@@ -500,7 +547,7 @@ impl CatalogIndex {
             categories,
             tags,
             price: self.price[row as usize],
-            currency: program.currency,
+            currency,
             exchange_rate: None,
             quantity: 1,
         }
@@ -626,7 +673,7 @@ pub fn recommend(
     let profile_norm = profile.iter().map(|v| v * v).sum::<f32>().sqrt();
     let new_since = now - i64::from(ranking.new_days) * DAY;
     let is_new = |row: usize| index.added_at[row] >= new_since && index.added_at[row] <= now;
-    let category = request.category.as_deref().map(|c| format!("c:{c}"));
+    let category = request.category.as_deref().map(|c| ["c:", c].concat());
     let category_term = category.as_deref().and_then(|c| index.term_names.iter().position(|n| n == c));
 
     let mut scored: Vec<(f32, u32)> = Vec::with_capacity(n);
@@ -664,18 +711,26 @@ pub fn recommend(
     scored.sort_unstable_by(by_score);
 
     // Loyalty boosts: a share of relevance, capped, so they re-rank within the pool and never swamp it.
-    let mut pool: Vec<(f32, u32, Vec<Reason>, Option<i64>)> = scored
+    let pool: Vec<Candidate> = scored
         .into_iter()
         .map(|(score, row)| {
             let (boost, reasons, points) = match loyalty {
-                Some(l) => loyalty_boost(index, row, l, now),
+                Some(l) => loyalty_boost(index, row, l),
                 None => (0.0, Vec::new(), None),
             };
             let boost = if ranking.boosts { boost.min(ranking.boost_cap) } else { 0.0 };
             (score * (1.0 + boost), row, reasons, points)
         })
         .collect();
-    pool.sort_by(|a, b| by_score(&(a.0, a.1), &(b.0, b.1)));
+    // By the same order as the candidates (a total one: rows are distinct), through their keys, so that one
+    // sort serves both.
+    let mut keys: Vec<(f32, u32)> = pool.iter().map(|p| (p.0, p.1)).collect();
+    keys.sort_unstable_by(by_score);
+    let mut slots: Vec<Option<Candidate>> = pool.into_iter().map(Some).collect();
+    let pool: Vec<Candidate> = keys
+        .iter()
+        .filter_map(|(_, row)| slots.iter_mut().find(|s| s.as_ref().is_some_and(|p| p.1 == *row))?.take())
+        .collect();
 
     // Diversity: maximal marginal relevance over content similarity, the redundancy summed over what is
     // already chosen (not its maximum), so each further near-duplicate costs more than the last.
@@ -754,23 +809,18 @@ fn main_reason(
 
 /// What the program adds to a product's case: more points than the base rate, reaching the next tier or the
 /// next reward. Returns the boost (a share of relevance, before the cap), the reasons and the points.
-fn loyalty_boost(
-    index: &CatalogIndex,
-    row: u32,
-    loyalty: Loyalty<'_>,
-    now: Timestamp,
-) -> (f32, Vec<Reason>, Option<i64>) {
-    let program = loyalty.program;
-    let offer = index.offer(row, program);
-    let context = EarnContext { now, tier_id: loyalty.tier.and_then(|t| t.current_tier_id.clone()) };
-    let Ok(earned) = points_for_product(program, &offer, &context) else { return (0.0, Vec::new(), None) };
+fn loyalty_boost(index: &CatalogIndex, row: u32, loyalty: Loyalty<'_>) -> (f32, Vec<Reason>, Option<i64>) {
+    let offer = index.offer(row, loyalty.currency);
+    let Some(earned) = (loyalty.points)(&offer) else { return (0.0, Vec::new(), None) };
     let mut boost = 0.0;
     let mut reasons = Vec::new();
-    let rate = &program.earn.rate;
+    let rate = &loyalty.rate;
     // The base rate's points for this price, in exact integers.
-    let base = i128::from(offer.price) * i128::from(rate.points) / i128::from(rate.per_amount.max(1));
-    if base > 0 && i128::from(earned.points) * 100 > base * 110 {
-        let percent = (i128::from(earned.points) * 100 / base).min(10_000) as u32;
+    // Saturating in i64 (a ranking signal, not an award; prices and rates are bounded far below where it
+    // would saturate): 128-bit division would add a kilobyte to a small module.
+    let base = offer.price.saturating_mul(rate.points) / rate.per_amount.max(1);
+    if base > 0 && earned.saturating_mul(100) > base.saturating_mul(110) {
+        let percent = (earned.saturating_mul(100) / base).min(10_000) as u32;
         boost += 0.1 * ((percent as f32 - 100.0) / 100.0).min(1.0);
         reasons.push(Reason { percent: Some(percent), ..Reason::of(ReasonKind::BonusPoints) });
     }
@@ -778,7 +828,7 @@ fn loyalty_boost(
         if let Some(next) = &tier.next_tier_id {
             let reaches = match tier.metric {
                 crate::program::TierMetric::Spend => offer.price >= tier.remaining,
-                crate::program::TierMetric::PointsEarned => earned.points >= tier.remaining,
+                crate::program::TierMetric::PointsEarned => earned >= tier.remaining,
                 crate::program::TierMetric::Orders => tier.remaining <= 1,
             };
             if tier.remaining > 0 && reaches {
@@ -788,7 +838,7 @@ fn loyalty_boost(
         }
     }
     if let Some(next) = loyalty.rewards.and_then(|r| r.next.as_ref()) {
-        if next.missing > 0 && earned.points >= next.missing {
+        if next.missing > 0 && earned >= next.missing {
             boost += 0.05;
             reasons.push(Reason {
                 reward_id: Some(next.reward_id.clone()),
@@ -796,5 +846,5 @@ fn loyalty_boost(
             });
         }
     }
-    (boost, reasons, Some(earned.points))
+    (boost, reasons, Some(earned))
 }

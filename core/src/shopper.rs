@@ -8,7 +8,7 @@
 use crate::balance::{BalanceView, LedgerKind};
 use crate::program::EarnSource;
 use crate::rewards::RewardsOverview;
-use crate::tier::TierProgress;
+use crate::tier::{TierProgress, TierReach};
 use crate::time::Timestamp;
 use serde::Serialize;
 
@@ -54,6 +54,32 @@ wire_struct! {
         pub balance: BalanceGlance,
         /// The current tier, if any.
         pub tier: Option<TierGlance>,
+    }
+}
+
+wire_struct! {
+    lenient;
+    /// What a recommendations list reads of a [`ShopperState`]: whose it is, the tier standing and what the
+    /// balance can buy (the loyalty boosts and the points of each product). Everything else is passed over
+    /// unread; a state the full decoder accepts reads here to the same values (a property test holds it).
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ShopperStanding {
+        /// The shop's id for the shopper.
+        pub customer_id: String,
+        /// Where the shopper stands in the tiers; none when the program has no tiers.
+        pub tier: Option<TierReach>,
+        /// What the balance can buy.
+        pub rewards: RewardsOverview,
+    }
+}
+
+impl From<&ShopperState> for ShopperStanding {
+    fn from(state: &ShopperState) -> ShopperStanding {
+        ShopperStanding {
+            customer_id: state.customer_id.clone(),
+            tier: state.tier.as_ref().map(TierReach::from),
+            rewards: state.rewards.clone(),
+        }
     }
 }
 

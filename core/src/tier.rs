@@ -79,6 +79,35 @@ wire_struct! {
     }
 }
 
+wire_struct! {
+    lenient;
+    /// What ranking reads of a [`TierProgress`]: the current tier (its multiplier), the next one and what is
+    /// left to reach it. A module that ranks reads this projection of the shopper's state, passing the rest
+    /// over; the whole standing gives one through `From`.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct TierReach {
+        /// What the thresholds count.
+        pub metric: TierMetric,
+        /// The current tier's id; none below the first threshold.
+        pub current_tier_id: Option<String>,
+        /// The next tier's id; none at the top.
+        pub next_tier_id: Option<String>,
+        /// Metric left to reach the next tier (0 at the top).
+        pub remaining: i64,
+    }
+}
+
+impl From<&TierProgress> for TierReach {
+    fn from(progress: &TierProgress) -> TierReach {
+        TierReach {
+            metric: progress.metric,
+            current_tier_id: progress.current_tier_id.clone(),
+            next_tier_id: progress.next_tier_id.clone(),
+            remaining: progress.remaining,
+        }
+    }
+}
+
 /// Computes tier standing at `now`.
 ///
 /// ```

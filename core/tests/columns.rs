@@ -3,8 +3,8 @@
 //! row named.
 
 use loyalty_core::{
-    index_from_columns, recommend, CatalogColumns, CatalogIndex, CatalogProduct, HistoryEvent, HistoryKind,
-    Ranking, RecommendContext, RecommendRequest,
+    index_from_columns, recommend, CatalogColumns, CatalogIndex, CatalogProduct, CatalogShown, HistoryEvent,
+    HistoryKind, Ranking, RecommendContext, RecommendRequest,
 };
 use proptest::prelude::*;
 
@@ -63,6 +63,20 @@ fn arbitrary_catalog() -> impl Strategy<Value = Vec<CatalogProduct>> {
 }
 
 proptest! {
+    /// What a list shows of each product (title per locale, link, image) reads back from the columns as the
+    /// products hold it.
+    #[test]
+    fn a_list_reads_back_what_each_product_shows(catalog in arbitrary_catalog()) {
+        let shown = CatalogShown::read_str(&columns_of(&catalog)).expect("reads");
+        prop_assert_eq!(shown.id.len(), catalog.len());
+        for (row, product) in catalog.iter().enumerate() {
+            prop_assert_eq!(shown.row(&product.id), Some(row));
+            prop_assert_eq!(shown.title(row, "en-GB", None), product.title.get("en").map(String::as_str));
+            prop_assert_eq!(shown.url[row].as_deref(), Some(product.url.as_str()));
+            prop_assert_eq!(&shown.image[row], &product.image);
+        }
+    }
+
     #[test]
     fn columns_rank_as_objects_do(
         catalog in arbitrary_catalog(),

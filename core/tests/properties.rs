@@ -341,6 +341,12 @@ proptest! {
             // The shell's glance reads every state the decoder accepts, to the same values.
             if let Ok(state) = ShopperState::from_json_str(&text) {
                 prop_assert_eq!(ShopperGlance::read_str(&text), Some(ShopperGlance::from(&state)));
+                // And the list's standing, likewise.
+                prop_assert_eq!(ShopperStanding::read_str(&text), Some(ShopperStanding::from(&state)));
+            }
+            // The list's glance of a program reads every program the decoder accepts.
+            if ProgramConfig::from_json_str(&text).is_ok() {
+                prop_assert!(ProgramGlance::read_str(&text).is_some(), "{}", text);
             }
             agree::<ProductOffer>(&text)?;
             agree::<Cart>(&text)?;

@@ -2,8 +2,9 @@
 //! that stay bounded, and determinism (property tests).
 
 use loyalty_core::{
-    recommend, rewards_overview, CatalogIndex, CatalogProduct, HistoryEvent, HistoryKind, IndexBuilder,
-    Loyalty, Program, Ranking, ReasonKind, RecommendContext, RecommendRequest, TierActivity,
+    earning, recommend, rewards_overview, CatalogIndex, CatalogProduct, HistoryEvent, HistoryKind,
+    IndexBuilder, Loyalty, Program, Ranking, ReasonKind, RecommendContext, RecommendRequest, TierActivity,
+    TierReach,
 };
 use proptest::prelude::*;
 
@@ -203,7 +204,9 @@ fn loyalty_boosts_give_reasons_and_points_but_stay_bounded() {
     )
     .unwrap();
     let rewards = rewards_overview(&program, 100);
-    let loyalty = Loyalty { program: &program, tier: Some(&tier), rewards: Some(&rewards) };
+    let reach = TierReach::from(&tier);
+    let points = earning((&program).into(), reach.current_tier_id.as_deref(), NOW);
+    let loyalty = Loyalty::new((&program).into(), &points, Some(&reach), Some(&rewards));
     let r = RecommendRequest { limit: 9, ..request(RecommendContext::Home) };
     let list = recommend(&index, &[], &r, Some(loyalty), &Ranking::default(), NOW);
     let grinder = list.iter().find(|x| x.product_id == "grinder").expect("grinder listed");
@@ -303,7 +306,8 @@ proptest! {
         // never had a relevance below 1 / (1 + cap) of it.
         let plain = Ranking { diversity_lambda: 1.0, ..Ranking::default() };
         let program = program();
-        let loyalty = Loyalty { program: &program, tier: None, rewards: None };
+        let points = earning((&program).into(), None, NOW);
+        let loyalty = Loyalty::new((&program).into(), &points, None, None);
         let boosted = recommend(&index, &history, &r, Some(loyalty), &plain, NOW);
         let unboosted = recommend(&index, &history, &r, None, &plain, NOW);
         let relevance = |id: &str| unboosted.iter().find(|x| x.product_id == id).map(|x| x.score);

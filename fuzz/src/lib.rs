@@ -311,7 +311,9 @@ fn rank(index: &CatalogIndex, ids: &[String], categories: &[String], salt: usize
         keep: None,
     };
     let rewards = rewards_overview(&BOOSTING, 100);
-    let loyalty = Loyalty { program: &BOOSTING, tier: Some(&tier), rewards: Some(&rewards) };
+    let reach = loyalty_core::TierReach::from(&tier);
+    let points = loyalty_core::earning((&*BOOSTING).into(), reach.current_tier_id.as_deref(), NOW);
+    let loyalty = Loyalty::new((&*BOOSTING).into(), &points, Some(&reach), Some(&rewards));
     let viewed: Vec<HistoryEvent> = ids
         .iter()
         .take(3)

@@ -105,6 +105,36 @@ pub fn badge(input: &str, tag: &str, currency: &str, now: f64) -> Option<String>
     })
 }
 
+/// The points a product of the catalog earns the shopper now (`text`: its id, price in the program's minor
+/// units, categories and tags, separated by U+0000, each list's names by U+0001), or NaN: what the
+/// recommendations list shows and boosts with, computed as its badge is.
+#[wasm_bindgen(js_name = offerPoints)]
+pub fn offer_points(text: &str, now: f64) -> f64 {
+    with(|page| {
+        let program = page.program.as_ref()?;
+        let mut fields = text.split('\u{0}');
+        let names = |f: Option<&str>| -> Vec<String> {
+            f.unwrap_or_default().split('\u{1}').filter(|n| !n.is_empty()).map(str::to_owned).collect()
+        };
+        let product_id = fields.next()?.to_owned();
+        let price = fields.next()?.parse().ok()?;
+        let offer = loyalty_core::ProductOffer {
+            product_id,
+            variant_id: None,
+            categories: names(fields.next()),
+            tags: names(fields.next()),
+            price,
+            currency: program.currency,
+            exchange_rate: None,
+            quantity: 1,
+        };
+        let context =
+            EarnContext { now: now as i64, tier_id: page.shopper.as_ref().and_then(|s| s.1.clone()) };
+        loyalty_core::points_for_product(program, &offer, &context).ok().map(|r| r.points as f64)
+    })
+    .unwrap_or(f64::NAN)
+}
+
 /// The points of the last badge said, or NaN.
 #[wasm_bindgen]
 pub fn points() -> f64 {

@@ -12,6 +12,7 @@
 
 pub mod badge;
 pub mod history;
+pub mod list;
 pub mod settings;
 pub mod texts;
 

@@ -25,7 +25,7 @@ pub struct ShellTexts {
 
 /// The parts of a sentence, one after the other. Joined by hand rather than with `format!` or `concat`, whose
 /// generic code and panics link more into the shell's wasm than the sentences need.
-pub(crate) fn join(parts: &[&str]) -> String {
+pub fn join(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
         out.push_str(part);
@@ -104,7 +104,7 @@ pub fn number(n: i64, texts: &ShellTexts) -> String {
 
 /// A whole number's digits, as `to_string` writes them, but by hand: `to_string` links the formatting
 /// machinery into the shell's wasm.
-pub(crate) fn decimal(n: u64) -> String {
+pub fn decimal(n: u64) -> String {
     let mut digits = [0_u8; 20];
     let mut start = digits.len();
     let mut rest = n;

@@ -142,68 +142,11 @@ pub(crate) struct Texts {
     pub sign_in: &'static str,
     /// (points, count): "Earn 120 points".
     pub earn_badge: fn(&str, i64) -> String,
-    pub recommendations_heading: &'static str,
-    pub recommendations_empty: &'static str,
-    /// The list's heading on a product page and in the cart.
-    pub goes_with_heading: &'static str,
-    pub complete_order_heading: &'static str,
-    /// (product title) for each reason that names a product.
-    pub reason_bought_with: fn(&str) -> String,
-    pub reason_viewed: fn(&str) -> String,
-    pub reason_similar: fn(&str) -> String,
-    pub reason_popular: &'static str,
-    pub reason_popular_in: &'static str,
-    /// (multiplier such as "2" or "1.5").
-    pub reason_bonus: fn(&str) -> String,
-    /// (tier name).
-    pub reason_tier: fn(&str) -> String,
-    /// (reward name).
-    pub reason_reward: fn(&str) -> String,
-    pub reason_again: &'static str,
-    pub reason_new: &'static str,
-    pub personalised_switch: &'static str,
-    pub personalised_note: &'static str,
-    pub not_personalised_note: &'static str,
 }
 
 /// A whole number as the locale writes it: `1,250`, `-12,000` (the shell's rule, so both modules group alike).
 pub(crate) fn number(n: i64, texts: &Texts) -> String {
     loyalty_shell::texts::number(n, loyalty_shell::texts::texts(texts.tag))
-}
-
-/// A price as `Intl.NumberFormat` writes it in this locale (`CN¥168.00` in en, `¥168.00` in zh-CN), for the
-/// currencies shops here sell in, without creating an `Intl` formatter: the page's first one costs 25-40 ms of
-/// main thread (more on a slow phone), which a list of recommendations would otherwise add to start-up. Other
-/// currencies are written with their code (`SEK 12.50`). Prices are not negative.
-pub(crate) fn price(minor: i64, currency: loyalty_core::Currency, texts: &Texts) -> String {
-    let chinese = texts.tag.starts_with("zh");
-    let symbol = match (currency.code(), chinese) {
-        ("CNY", true) => "¥",
-        ("CNY", false) => "CN¥",
-        ("USD", true) => "US$",
-        ("USD", false) => "$",
-        ("JPY", true) => "JP¥",
-        ("JPY", false) => "¥",
-        ("EUR", _) => "€",
-        ("GBP", _) => "£",
-        ("HKD", _) => "HK$",
-        ("TWD", _) => "NT$",
-        ("KRW", _) => "₩",
-        ("SGD", _) => "SGD ",
-        (code, _) => return format!("{code} {}", decimal_text(minor, currency, texts)),
-    };
-    format!("{symbol}{}", decimal_text(minor, currency, texts))
-}
-
-/// `16800` fen as `168.00`, grouped like [`number`].
-fn decimal_text(minor: i64, currency: loyalty_core::Currency, texts: &Texts) -> String {
-    let per = currency.minor_per_major().max(1);
-    let whole = number(minor.max(0) / per, texts);
-    let digits = usize::from(currency.exponent());
-    if digits == 0 {
-        return whole;
-    }
-    format!("{whole}.{:0digits$}", minor.max(0) % per)
 }
 
 /// Every locale, the fallback first.

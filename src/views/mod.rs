@@ -709,12 +709,7 @@ fn emit_error(inner: &Inner, error: &JsValue) {
 
 /// A text in the shopper's locale: the exact tag, else the same language, else the program's first locale.
 pub(crate) fn local<'a>(text: &'a LocalizedText, tag: &str, fallback: Option<&String>) -> &'a str {
-    let language = tag.split('-').next().unwrap_or(tag);
-    text.get(tag)
-        .or_else(|| text.iter().find(|(k, _)| k.split('-').next() == Some(language)).map(|(_, v)| v))
-        .or_else(|| fallback.and_then(|f| text.get(f)))
-        .or_else(|| text.values().next())
-        .map_or("", String::as_str)
+    loyalty_shell::list::local(text, tag, fallback.map(String::as_str))
 }
 
 /// Renders the element from its client's current state.

@@ -88,10 +88,11 @@ pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &'static Texts) {
         );
     }
     let shown = inner.ui.borrow().recommendations.clone();
+    let list_texts = loyalty_shell::list::texts(texts.tag);
     let heading = match request.context {
-        RecommendContext::Product => texts.goes_with_heading,
-        RecommendContext::Cart => texts.complete_order_heading,
-        RecommendContext::Home => texts.recommendations_heading,
+        RecommendContext::Product => list_texts.goes_with,
+        RecommendContext::Cart => list_texts.complete_order,
+        RecommendContext::Home => list_texts.for_you,
     };
     let mut content = vec![El::new("h2").part("title").attr("id", "recommendations-title").text(heading)];
     let body = &inner.places.body;
@@ -104,7 +105,7 @@ pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &'static Texts) {
         }
         (Some(_), _) => {
             dom::remove_attr(body, "aria-busy");
-            content.push(El::new("p").part("empty").text(texts.recommendations_empty));
+            content.push(El::new("p").part("empty").text(list_texts.empty));
         }
         (None, _) => {
             // Placeholders of the list's size, so nothing moves when it arrives.
@@ -123,11 +124,11 @@ pub(super) fn render(inner: &Rc<Inner>, view: &View, texts: &'static Texts) {
     content.push(
         El::new("div")
             .part("rec-switch")
-            .child(El::new("label").child(switch).child(El::new("span").text(texts.personalised_switch)))
+            .child(El::new("label").child(switch).child(El::new("span").text(list_texts.switch)))
             .child(El::new("p").part("note").attr("id", "personalised-note").text(if personalised {
-                texts.personalised_note
+                list_texts.personalised_note
             } else {
-                texts.not_personalised_note
+                list_texts.not_personalised_note
             })),
     );
     dom::replace_children(body, &content);
@@ -149,7 +150,12 @@ fn item(r: &RecommendationView, program: &Program, texts: &Texts) -> El {
     };
     link = link.child(image).child(El::new("span").part("rec-title").text(&r.title));
     let currency = r.currency.unwrap_or(program.currency);
-    link = link.child(El::new("span").part("rec-price").text(&i18n::price(r.price, currency, texts)));
+    let shell_texts = loyalty_shell::texts::texts(texts.tag);
+    link = link.child(El::new("span").part("rec-price").text(&loyalty_shell::list::price(
+        r.price,
+        currency,
+        shell_texts,
+    )));
     if let Some(points) = r.points.filter(|p| *p > 0) {
         link = link.child(
             El::new("span")
@@ -167,26 +173,16 @@ fn item(r: &RecommendationView, program: &Program, texts: &Texts) -> El {
 
 fn reason_text(reason: &crate::client::ReasonView, program: &Program, texts: &Texts) -> Option<String> {
     let tag = texts.tag;
-    let title = reason.product_title.as_deref().unwrap_or_default();
-    let core = &reason.reason;
-    Some(match core.kind {
-        ReasonKind::BoughtWith => (texts.reason_bought_with)(title),
-        ReasonKind::Viewed => (texts.reason_viewed)(title),
-        ReasonKind::Similar => (texts.reason_similar)(title),
-        ReasonKind::Popular => texts.reason_popular.to_owned(),
-        ReasonKind::PopularIn => texts.reason_popular_in.to_owned(),
-        ReasonKind::BonusPoints => (texts.reason_bonus)(&dom::decimal(f64::from(core.percent?) / 100.0, tag)),
-        ReasonKind::ReachesTier => {
-            let tier = program.tier(core.tier_id.as_deref()?)?;
-            (texts.reason_tier)(super::local(&tier.name, tag, program.locales.first()))
-        }
-        ReasonKind::ReachesReward => {
-            let reward = program.reward(core.reward_id.as_deref()?)?;
-            (texts.reason_reward)(super::local(&reward.name, tag, program.locales.first()))
-        }
-        ReasonKind::BoughtBefore => texts.reason_again.to_owned(),
-        ReasonKind::New => texts.reason_new.to_owned(),
-    })
+    let fallback = program.locales.first().map(String::as_str);
+    let title = reason.product_title.clone();
+    let names = loyalty_shell::list::Names {
+        product: &|_| title.clone(),
+        tier: &|id| program.tier(id).map(|t| loyalty_shell::list::local(&t.name, tag, fallback).to_owned()),
+        reward: &|id| {
+            program.reward(id).map(|r| loyalty_shell::list::local(&r.name, tag, fallback).to_owned())
+        },
+    };
+    loyalty_shell::list::reason(&reason.reason, &names, loyalty_shell::list::texts(tag))
 }
 
 /// On a product page, the visit goes into the device's history once (dwell time is added when the page is

@@ -184,6 +184,28 @@ for (const [file, what, shell] of [["shell_bg.wasm", "the shell's wasm", true], 
   });
 }
 
+// The list's module arrives in the shell's worker when a list comes near: a changed copy never runs, and the
+// list is ranked by the full widget instead (the same rules), with the reason said once in the console.
+test("a tampered copy of the list's wasm (recs.wasm) is refused: the full widget ranks the list, the console says why", async () => {
+  const original = Buffer.from(await (await fetch(`${ORIGIN}/pkg/recs.wasm`)).arrayBuffer());
+  const tampered = Buffer.from(original);
+  tampered[tampered.length - 1] ^= 1;
+  const p = await hostPage("/tampered-recs.html", `<!doctype html><html lang="en"><head>
+    <script type="module" src="/pkg/storefront-loyalty.js" data-api-base="/" data-launcher="false"></script></head>
+    <body><p id="shop">Shop</p><loyalty-recommendations product-id="longjing"></loyalty-recommendations></body></html>`, {},
+  (page) => page.route(`${ORIGIN}/pkg/recs.wasm`, (route) => route.fulfill({ contentType: "application/wasm", body: tampered })));
+  const requests = [];
+  p.on("request", (r) => requests.push(r.url()));
+  await p.waitForSelector("loyalty-recommendations .rec-item", { timeout: 15000 });
+  const ours = p.messages.filter((m) => m.includes("storefront-loyalty:"));
+  assert.equal(ours.length, 1, p.messages.join("\n"));
+  assert.match(ours[0], /\/pkg\/recs\.wasm does not match its integrity hash/);
+  assert.ok(requests.some((u) => u.endsWith("/storefront_loyalty_bg.wasm")), "ranked by the full widget");
+  assert.equal(await p.textContent("#shop"), "Shop");
+  assert.deepEqual(await p.evaluate(() => window.__violations), []);
+  await p.close();
+});
+
 // A module's imports resolve against its response's URL, after redirects (the module map keys it by the request's):
 // had the verified elements imported the glue by a relative name, a CDN redirecting elements.js to a copy
 // elsewhere (with the genuine bytes, so it passes its check) would have had them import that place's glue, which

@@ -42,7 +42,10 @@ test("a product page lists what goes with its product, with reasons, and records
   // The candidates were read once, bounded, for this product; nothing about the shopper was sent anywhere.
   const catalog = page.requests.filter((r) => r.url.includes("/v1/catalog"));
   assert.equal(catalog.length, 1);
-  assert.match(catalog[0].url, /\/v1\/catalog\?limit=2000&near=longjing$/);
+  assert.match(catalog[0].url, /\/v1\/catalog\?limit=2000&format=columns&near=longjing$/);
+  // Ranked in the shell's worker by the list's own module: the full widget is not downloaded for it.
+  assert.ok(page.requests.some((r) => r.url.endsWith("/recs.wasm")), "the list's module");
+  assert.ok(!page.requests.some((r) => /storefront_loyalty(_bg\.wasm|\.js)$/.test(r.url)), "no full widget for a list");
   assert.ok(!page.requests.some((r) => r.body?.includes("longjing")), "the history never leaves the device");
   const history = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.endsWith(":history")).map(([, v]) => JSON.parse(v)));
   assert.equal(history.length, 1);
