@@ -48,7 +48,7 @@ const TAGS = {
   "loyalty-cart-points": "cart-points",
   "loyalty-recommendations": "recommendations",
 };
-const OBSERVED = ["product-id", "price", "currency", "quantity", "variant-id", "categories", "tags", "lines", "locale", "cart"];
+const OBSERVED = ["product-id", "price", "currency", "quantity", "variant-id", "categories", "tags", "lines", "locale", "cart", "context", "category", "limit", "repurchase"];
 // The shell's own stylesheet: the badges and the launcher's button (the panel's arrives with it).
 const DARK = "--_accent:var(--loyalty-accent-dark,#f08cbd);--_on-accent:var(--loyalty-on-accent-dark,#26101b);--_skeleton:var(--loyalty-skeleton-dark,#2c2c33)";
 const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--loyalty-on-accent,#fff);--_skeleton:var(--loyalty-skeleton,#ececf0);font-family:var(--loyalty-font);font-size:15px;line-height:1.45;font-weight:400;box-sizing:border-box}
@@ -67,21 +67,23 @@ const CSS = `:host{--_accent:var(--loyalty-accent,#b4236b);--_on-accent:var(--lo
 .badge[data-loading]{inline-size:144px;block-size:24px;vertical-align:top;background:var(--_skeleton);border-radius:6px}
 @media (prefers-reduced-motion:no-preference){.badge[data-loading]{animation:pulse 1.2s ease-in-out infinite alternate}}
 @keyframes pulse{to{opacity:.55}}`;
-// A recommendations list's own rules (the panel's stylesheet has the same), adopted only where a list is.
+// A recommendations list's own rules (the panel's stylesheet has its own), adopted only where a list is. Its text
+// is the page's: its size and family inherited, one weight for emphasis. Each size and weight of a family is a
+// font the browser must find while laying the list out (a round trip to its font service per strike, measured
+// about 1 ms each here), so the list adds none the page does not already use, or one.
 const LIST_DARK = "--_fg:var(--loyalty-text-dark,#f1f1f4);--_muted:var(--loyalty-muted-dark,#b5b5bf)";
-const LIST_CSS = `:host(loyalty-recommendations){display:block;--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);color:var(--_fg)}
+const LIST_CSS = `:host(loyalty-recommendations){display:block;font-size:inherit;--_fg:var(--loyalty-text,#1f1f24);--_muted:var(--loyalty-muted,#5d5d66);color:var(--_fg)}
 @media (prefers-color-scheme:dark){:host(loyalty-recommendations:not([theme=light])){${LIST_DARK}}}:host(loyalty-recommendations[theme=dark]){${LIST_DARK}}
 *,*::before,*::after{box-sizing:inherit}p{margin:4px 0}ul{list-style:none;margin:0;padding:0}
-.recommendations h2{font-size:17px;margin:0 0 10px}
+.title{font:inherit;font-weight:600;margin:0 0 10px;min-block-size:1.45em}
 .rec-list{display:grid;grid-template-columns:repeat(auto-fill,minmax(148px,1fr));gap:14px}
 .rec-item,.rec-skeleton{min-block-size:232px}.rec-skeleton{background:var(--_skeleton);border-radius:8px}
 .rec-link{display:flex;flex-direction:column;gap:3px;color:inherit;text-decoration:none;border-radius:8px}
 .rec-image{inline-size:96px;block-size:96px;object-fit:cover;border-radius:8px;background:var(--_skeleton);display:block}
-.rec-title{font-weight:600}.rec-price,.rec-reason{color:var(--_muted)}.rec-points{color:var(--_accent);font-weight:600}
-.rec-reason{font-size:13px;margin:4px 0 0}
-.rec-switch{margin-block-start:14px;font-size:14px}.rec-switch label{display:inline-flex;gap:8px;align-items:center;min-block-size:36px;cursor:pointer}
-input[type=checkbox]{inline-size:20px;block-size:20px;margin:0;accent-color:var(--_accent)}
-.note{color:var(--_muted);font-size:13px}.empty{color:var(--_muted)}`;
+.rec-title,.rec-points{font-weight:600}.rec-price,.rec-reason,.note,.empty{color:var(--_muted)}.rec-points{color:var(--_accent)}
+.rec-reason{margin:4px 0 0}
+.rec-switch{margin-block-start:14px;min-block-size:4.5em}.rec-switch label{display:inline-flex;gap:8px;align-items:center;min-block-size:36px;cursor:pointer}
+input[type=checkbox]{inline-size:20px;block-size:20px;margin:0;accent-color:var(--_accent)}`;
 const STAR = "M12 2l2.9 6.3 6.9.7-5.2 4.6 1.5 6.8L12 17l-6.1 3.4 1.5-6.8L2.2 9l6.9-.7z";
 
 function supported() {
@@ -353,7 +355,9 @@ function shellHost(glue, port) {
     pointsAt = m.now;
     const question = [held.program, held.shopper, held.id, m.history, m.preferences, m.requireConsent ? "1" : "", m.context, m.productId, m.cart, m.category, m.limit, m.repurchase ? "1" : "", m.tag, m.now, m.halfLife];
     const length = send(exports, "list", question.join("\0"));
-    return length ? decoder.decode(new Uint8Array(exports.memory.buffer, exports.output(), length)) : null;
+    // A program the shell accepts but whose tiers or rewards do not read: the full widget says what is wrong.
+    if (!length) throw new Error("the program's tiers or rewards could not be read for the list");
+    return decoder.decode(new Uint8Array(exports.memory.buffer, exports.output(), length));
   }
   const ops = {
     start: (m) => (started = start(m)),
@@ -372,6 +376,8 @@ function shellHost(glue, port) {
         (error) => post({ op: "list", key: m.key, text: null, failed: String(error?.message ?? error) }),
       );
     },
+    // The switch under a list, where the full client is not running: the choices to save.
+    personalise: (m) => port.postMessage({ op: "personalise", text: glue.personalise(m.preferences, m.on) }),
     // Visits ([product, when, seconds]), in order, into the saved history; empty when the shopper's choices keep
     // none.
     visit: (m) => {
@@ -536,7 +542,20 @@ function askList(element) {
   const m = { context: attr("context"), productId: attr("product-id"), cart: attr("cart"), category: attr("category"), limit: attr("limit"), repurchase: element.hasAttribute("repurchase") };
   const tag = locale(element);
   const preferences = cache.get("preferences") ?? "";
-  const near = [m.productId, ...m.cart.split(",")].map((id) => id.trim()).filter(Boolean).map(encodeURIComponent).join(",");
+  // The products of every list on the page (at most the 50 the contract takes), so that the lists share one
+  // catalog; an id that cannot be encoded (a lone surrogate) is left out.
+  const ids = new Set();
+  for (const list of document.querySelectorAll("loyalty-recommendations")) {
+    for (const id of [list.getAttribute("product-id") ?? "", ...(list.getAttribute("cart") ?? "").split(",")]) if (id.trim()) ids.add(id.trim());
+  }
+  const encoded = (id) => {
+    try {
+      return encodeURIComponent(id);
+    } catch {
+      return "";
+    }
+  };
+  const near = [...ids].sort().slice(0, 50).map(encoded).filter(Boolean).join(",");
   const limit = page.config.catalogLimit ?? 2000;
   const now = Math.floor(Date.now() / 1000);
   const key = `${json(m)}\u0000${tag}\u0000${preferences}\u0000${Math.floor(now / 60)}`;
@@ -657,8 +676,9 @@ class LoyaltyElement extends HTMLElement {
       this.#body.setAttribute("aria-labelledby", "recommendations-title");
       root.replaceChildren(this.#body);
       this.#placeholders();
+      // A list on a product page records its visit, as the list's module reads the context.
       const productId = this.getAttribute("product-id")?.trim();
-      if (productId && (this.getAttribute("context") ?? "product") === "product") visited(productId);
+      if (productId && !["cart", "home"].includes(this.getAttribute("context")?.trim())) visited(productId);
       const watch = new IntersectionObserver((entries) => {
         if (entries.some((e) => e.isIntersecting)) {
           watch.disconnect();
@@ -794,7 +814,9 @@ class LoyaltyElement extends HTMLElement {
 
   // Placeholders of the list's size: a heading's line, the products' boxes, the switch's line.
   #placeholders() {
-    const limit = Math.min(Math.max(Number.parseInt(this.getAttribute("limit") ?? "", 10) || 4, 1), 12);
+    // As the list's module reads `limit` (a whole number, else 4; then 1 to 12), so nothing moves when it comes.
+    const given = (this.getAttribute("limit") ?? "").trim();
+    const limit = /^\+?\d{1,9}$/.test(given) ? Math.min(Math.max(Number(given), 1), 12) : 4;
     const list = el("ul", "rec-list");
     for (let i = 0; i < limit; i++) {
       const block = el("li", "rec-skeleton");
@@ -802,7 +824,8 @@ class LoyaltyElement extends HTMLElement {
       list.append(block);
     }
     this.#body.setAttribute("aria-busy", "true");
-    this.#body.replaceChildren(el("h2", "title", "\u00a0"), list, el("div", "rec-switch", "\u00a0"));
+    // Boxes without text: a placeholder costs the page no font lookups.
+    this.#body.replaceChildren(el("div", "title"), list, el("div", "rec-switch"));
     this.#shown = null;
   }
 
@@ -853,14 +876,12 @@ class LoyaltyElement extends HTMLElement {
     input.setAttribute("role", "switch");
     input.setAttribute("aria-describedby", "personalised-note");
     input.checked = on === "1";
-    // The choice is the full client's to keep (src/client.rs): it loads on intent, and the list ranks again.
-    for (const event of ["pointerenter", "focus"]) input.addEventListener(event, () => full().catch(() => {}), { once: true });
+    // Kept by the full client where it runs (it holds the choice too), else by the shell; the lists rank again.
     input.addEventListener("change", () => {
-      const wanted = input.checked;
-      full().then(() => {
-        page.client.setPersonalised(wanted);
-        this.render();
-      }, () => (input.checked = !wanted));
+      if (page.client) {
+        page.client.setPersonalised(input.checked);
+        for (const element of page.live) element.render();
+      } else shell.post({ op: "personalise", preferences: cache.get("preferences") ?? "", on: input.checked });
     });
     const label_ = el("label");
     label_.append(input, el("span", undefined, label));
@@ -931,9 +952,11 @@ function visited(productId) {
   const since = Math.floor(Date.now() / 1000);
   page.visit = productId;
   record([[productId, since, 0]], [], true);
+  const choices = cache.get("preferences");
   addEventListener("pagehide", () => {
     const now = Math.floor(Date.now() / 1000);
-    if (page.kept) cache.set(`visit:${now}:${productId}`, `${productId}\n${now}\n${now - since}`);
+    // Not when the shopper's choices changed meanwhile (the switch turned off, consent refused).
+    if (page.kept && cache.get("preferences") === choices) cache.set(`visit:${now}:${productId}`, `${productId}\n${now}\n${now - since}`);
   }, { once: true });
 }
 
@@ -1087,6 +1110,9 @@ async function start() {
     } else if (m.op === "shopper") {
       answered(m.answer, ({ text }) => m.ok && cache.set(`shopper:${id}`, text));
       shopperRead();
+    } else if (m.op === "personalise") {
+      cache.set("preferences", m.text);
+      for (const element of page.live) element.render();
     } else if (m.op === "visit") {
       if (m.text) cache.set("history", m.text);
       for (const name of m.left) cache.remove(name);

@@ -408,9 +408,13 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
             );
         }
     }
+    // As the catalog's objects are checked (`check_id`): a control character in an id or a term would read as
+    // another product or category wherever ids are joined into text.
     for (i, id) in ids.iter().enumerate() {
         if id.is_empty() || id.len() > 128 {
             found.push(crate::message!("id[{i}]"), "must be 1 to 128 bytes".to_owned());
+        } else if id.chars().any(char::is_control) {
+            found.push(crate::message!("id[{i}]"), "must not contain control characters".to_owned());
         }
     }
     let rows = "one per product";
@@ -453,10 +457,12 @@ pub fn index_from_columns(text: &str) -> Result<CatalogIndex, Problems> {
         }
     }
     for (i, t) in terms.iter().enumerate() {
-        if !(t.starts_with("c:") || t.starts_with("t:")) || t.len() < 3 {
+        if !(t.starts_with("c:") || t.starts_with("t:")) || t.len() < 3 || t.chars().any(char::is_control) {
             found.push(
                 crate::message!("terms[{i}]"),
-                crate::message!("must be \"c:<category>\" or \"t:<tag>\", got \"{t}\""),
+                crate::message!(
+                    "must be \"c:<category>\" or \"t:<tag>\" without control characters, got \"{t}\""
+                ),
             );
         }
     }

@@ -156,7 +156,7 @@ fn malformed_columns_are_refused_with_the_column_and_row() {
         r#"{"format": "columns-1", "id": ["a", "b"], "price": [1, 2], "terms": ["c:x", "tag"],
             "termCount": [1, 2], "productTerms": [0, 2]}"#,
         "productTerms[1]: must be between 0 and 1, got 2; termCount: must add up to the 2 entries of productTerms; \
-         terms[1]: must be \"c:<category>\" or \"t:<tag>\", got \"tag\"",
+         terms[1]: must be \"c:<category>\" or \"t:<tag>\" without control characters, got \"tag\"",
     );
     check(
         r#"{"format": "columns-1", "id": ["a", "b"], "price": [1, 2], "neighbourCount": [1, -1],

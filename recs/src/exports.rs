@@ -24,7 +24,7 @@ extern "C" {
 
 /// A product's points, asked of the worker.
 fn points_of(offer: &ProductOffer) -> Option<i64> {
-    let text = crate::offer_text(offer);
+    let text = crate::offer_text(offer)?;
     // SAFETY: the import reads `len` bytes at `text` (a live string, kept until it returns) and nothing else;
     // it calls back into no export of this module, so the state taken out by `with` is not needed meanwhile.
     let points = unsafe { points(text.as_ptr(), text.len()) };

@@ -226,8 +226,13 @@ pub fn list(
 }
 
 /// A product as the shell's earning reads it (`offerPoints` in `shell/src/exports.rs`): id, price, the
-/// categories and the tags, separated by U+0000, the names of each list by U+0001.
-pub fn offer_text(offer: &ProductOffer) -> String {
+/// categories and the tags, separated by U+0000, the names of each list by U+0001. `None` when a name holds
+/// either (the catalog's reader refuses control characters in ids and terms; this is the wire's own guard).
+pub fn offer_text(offer: &ProductOffer) -> Option<String> {
+    let names = offer.categories.iter().chain(&offer.tags);
+    if names.chain([&offer.product_id]).any(|n| n.contains([FIELD, PART])) {
+        return None;
+    }
     let mut out = offer.product_id.clone();
     out.push(FIELD);
     out.push_str(&loyalty_shell::texts::decimal(offer.price.unsigned_abs()));
@@ -240,7 +245,7 @@ pub fn offer_text(offer: &ProductOffer) -> String {
             out.push_str(name);
         }
     }
-    out
+    Some(out)
 }
 
 /// A reason's kind as the wire names it (the click event's `reasons`).

@@ -127,6 +127,19 @@ fn without_a_program_there_is_no_list_and_another_shopper_s_state_is_not_read() 
 }
 
 #[test]
+fn a_catalog_whose_ids_or_terms_hold_control_characters_is_refused() {
+    for (id, term) in
+        [("cheap\\u00009999999", "c:coffee"), ("bean", "c:coffee\\u0001single-origin"), ("a\\nb", "t:x")]
+    {
+        let text = format!(
+            r#"{{"format": "columns-1", "id": ["{id}", "other"], "price": [100, 5000], "terms": ["{term}"],
+            "termCount": [0, 1], "productTerms": [0], "title": {{"en": ["A", "B"]}}, "url": ["/p/a", "/p/b"]}}"#
+        );
+        assert!(Catalog::read(&text).is_none(), "{text}");
+    }
+}
+
+#[test]
 fn questions_and_products_cross_as_fields() {
     let text =
         ["p", "s", "me", "h", "", "1", "cart", "", "a,b", "", "3", "", "en", "1780000000", "0"].join("\u{0}");
@@ -147,5 +160,10 @@ fn questions_and_products_cross_as_fields() {
         exchange_rate: None,
         quantity: 1,
     };
-    assert_eq!(offer_text(&offer), "cups\u{0}4900\u{0}teaware\u{1}glass\u{0}gift");
+    assert_eq!(offer_text(&offer).as_deref(), Some("cups\u{0}4900\u{0}teaware\u{1}glass\u{0}gift"));
+    // A name holding a separator would read back as another product or category: not written at all.
+    for (id, category) in [("cheap\u{0}9999999", "teaware"), ("cups", "coffee\u{1}single-origin")] {
+        let odd = ProductOffer { product_id: id.into(), categories: vec![category.into()], ..offer.clone() };
+        assert_eq!(offer_text(&odd), None, "{id:?} {category:?}");
+    }
 }

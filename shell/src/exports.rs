@@ -235,3 +235,10 @@ pub fn visit(
     let preferences = (!preferences.is_empty()).then_some(preferences);
     crate::history::visit(history, preferences, require_consent, event, now as i64).unwrap_or_default()
 }
+
+/// The switch under a recommendations list: the shopper's choices to save (see
+/// [`crate::history::personalise`]), from those saved (`preferences`, empty when none).
+#[wasm_bindgen]
+pub fn personalise(preferences: &str, on: bool) -> String {
+    crate::history::personalise(preferences, on)
+}

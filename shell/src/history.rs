@@ -57,6 +57,21 @@ impl Preferences {
     }
 }
 
+/// The shopper's choices as saved (`{"personalised":false,"consent":null}`, as the full widget's serde writes
+/// them), written here: the shell links no JSON writer.
+pub fn saved_preferences(preferences: Preferences) -> String {
+    let flag = |b: bool| if b { "true" } else { "false" };
+    let consent = preferences.consent.map_or("null", flag);
+    crate::texts::join(&["{\"personalised\":", flag(preferences.personalised), ",\"consent\":", consent, "}"])
+}
+
+/// The switch under a recommendations list, turned `on` or off: the choices to save, from those saved in
+/// `preferences` (empty when none).
+pub fn personalise(preferences: &str, on: bool) -> String {
+    let saved = (!preferences.is_empty()).then(|| Preferences::read_str(preferences)).flatten();
+    saved_preferences(Preferences { personalised: on, ..saved.unwrap_or_default() })
+}
+
 /// The history saved in `text`, without what has aged out (a damaged or other-version entry reads as none).
 pub fn load(text: Option<&str>, now: Timestamp) -> Vec<HistoryEvent> {
     let Some(saved) = text.and_then(SavedHistory::read_str) else { return Vec::new() };
@@ -250,5 +265,19 @@ mod tests {
         assert!(prefs(true, Some(true)).allows_history(true));
         assert!(!prefs(false, Some(true)).allows_history(true));
         assert!(!prefs(false, None).allows_history(false));
+    }
+
+    #[test]
+    fn the_switch_keeps_the_consent_and_writes_what_the_reader_reads() {
+        for (saved, on, expected) in [
+            ("", false, r#"{"personalised":false,"consent":null}"#),
+            (r#"{"personalised":false,"consent":true}"#, true, r#"{"personalised":true,"consent":true}"#),
+            (r#"{"consent":false}"#, false, r#"{"personalised":false,"consent":false}"#),
+            ("not json", true, r#"{"personalised":true,"consent":null}"#),
+        ] {
+            let text = personalise(saved, on);
+            assert_eq!(text, expected, "{saved}");
+            assert_eq!(Preferences::read_str(&text).map(|p| p.personalised), Some(on));
+        }
     }
 }
