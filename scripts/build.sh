@@ -8,9 +8,9 @@ wasm-pack build --target web --release "$@"
 cargo build -p loyalty-shell --target wasm32-unknown-unknown --release --locked
 # Its glue is wasm-bindgen's no-modules output, which package.mjs puts inside the loader.
 wasm-bindgen --target no-modules --no-typescript --out-dir pkg --out-name shell "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/loyalty_shell.wasm"
-wasm-opt -Oz --converge pkg/shell_bg.wasm -o pkg/shell_bg.wasm
+wasm-opt -Oz --converge --strip-producers --strip-target-features pkg/shell_bg.wasm -o pkg/shell_bg.wasm
 # The recommendations list's wasm (recs/): no wasm-bindgen, so no glue; the shell's worker loads it when a list
 # comes near the viewport.
 cargo build -p loyalty-recs --target wasm32-unknown-unknown --release --locked
-wasm-opt -Oz --converge "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/loyalty_recs.wasm" -o pkg/recs.wasm
+wasm-opt -Oz --converge --strip-producers --strip-target-features "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/loyalty_recs.wasm" -o pkg/recs.wasm
 node scripts/package.mjs

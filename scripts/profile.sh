@@ -20,16 +20,17 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 # The release build, exactly what `make bench` and the demo serve.
 ./scripts/build.sh >/dev/null
 cp -r pkg "$work/pkg-release"
-# The same cargo build without wasm-pack's wasm-opt pass, then wasm-opt ourselves: -Oz alone must give the
-# release wasm byte for byte (so the flags are the same), and -Oz -g keeps the function names for twiggy and
-# for the CPU profile's wasm frames.
+# The same cargo build without wasm-pack's wasm-opt pass, then wasm-opt ourselves: the release's flags (Cargo.toml,
+# package.metadata.wasm-pack) must give the release wasm byte for byte, and the same with -g keeps the function
+# names for twiggy and for the CPU profile's wasm frames.
 wasm-pack build --target web --release --no-opt >/dev/null 2>&1
-wasm-opt -Oz pkg/storefront_loyalty_bg.wasm -o "$work/check.wasm"
+flags=(-Oz --converge --strip-producers --strip-target-features)
+wasm-opt "${flags[@]}" pkg/storefront_loyalty_bg.wasm -o "$work/check.wasm"
 if ! cmp -s "$work/check.wasm" "$work/pkg-release/storefront_loyalty_bg.wasm"; then
-  echo "profile: wasm-opt -Oz here does not reproduce wasm-pack's release wasm; the item sizes would not be the release's" >&2
+  echo "profile: wasm-opt ${flags[*]} here does not reproduce wasm-pack's release wasm; the item sizes would not be the release's" >&2
   exit 1
 fi
-wasm-opt -Oz -g pkg/storefront_loyalty_bg.wasm -o "$work/named.wasm"
+wasm-opt "${flags[@]}" -g pkg/storefront_loyalty_bg.wasm -o "$work/named.wasm"
 # pkg/ goes back to the release build, hashes and all.
 rm -rf pkg && cp -r "$work/pkg-release" pkg
 
