@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+# wasm-pack runs wasm-opt on every .wasm in pkg/: the shell's and the list's from a build before (their
+# target-features section stripped, so wasm-opt could not tell which features they use) go first.
+rm -f pkg/shell_bg.wasm pkg/recs.wasm
 wasm-pack build --target web --release "$@"
 # The product page's shell: its own small wasm (shell/), with the same release settings and wasm-opt pass.
 cargo build -p loyalty-shell --target wasm32-unknown-unknown --release --locked

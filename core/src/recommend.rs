@@ -703,12 +703,20 @@ pub fn recommend(
     let by_score = |a: &(f32, u32), b: &(f32, u32)| {
         b.0.total_cmp(&a.0).then_with(|| index.ids[a.1 as usize].cmp(&index.ids[b.1 as usize]))
     };
-    let pool_size = (limit * 4).max(40).min(scored.len());
-    if pool_size < scored.len() {
-        scored.select_nth_unstable_by(pool_size, by_score);
-        scored.truncate(pool_size);
+    // The pool: the best `pool_size` in order, kept while passing over every candidate once (a candidate below the
+    // pool's last costs one comparison). Smaller than a selection and a sort, which a small module would link
+    // beside the one sort it has, and as fast for a catalog of 100,000.
+    let pool_size = (limit * 4).max(40);
+    let mut best: Vec<(f32, u32)> = Vec::with_capacity(pool_size + 1);
+    for candidate in scored {
+        if best.len() == pool_size && best.last().is_some_and(|last| by_score(&candidate, last).is_gt()) {
+            continue;
+        }
+        let at = best.partition_point(|kept| by_score(kept, &candidate).is_lt());
+        best.insert(at, candidate);
+        best.truncate(pool_size);
     }
-    scored.sort_unstable_by(by_score);
+    let scored = best;
 
     // Loyalty boosts: a share of relevance, capped, so they re-rank within the pool and never swamp it.
     let pool: Vec<Candidate> = scored
