@@ -669,8 +669,7 @@ class LoyaltyElement extends HTMLElement {
     } else if (this.#kind === "recommendations" && !page.full) {
       // Ranked in the shell's worker once the list comes within a viewport of being seen; until then (and until
       // it is ranked) placeholders of its size, so nothing moves when it comes.
-      page.listSheet ??= new CSSStyleSheet();
-      if (!page.listSheet.cssRules.length) page.listSheet.replaceSync(LIST_CSS);
+      if (!page.listSheet) (page.listSheet = new CSSStyleSheet()).replaceSync(LIST_CSS);
       root.adoptedStyleSheets = [page.sheet, page.listSheet];
       this.#body = el("section", "recommendations");
       this.#body.setAttribute("aria-labelledby", "recommendations-title");

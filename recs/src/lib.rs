@@ -14,7 +14,7 @@ use loyalty_core::{
     RecommendContext, RecommendRequest, ShopperStanding,
 };
 use loyalty_shell::history::{self, Preferences};
-use loyalty_shell::list::{self, Names};
+use loyalty_shell::list::{self, ListAttributes, Names};
 use loyalty_shell::texts::{join, number};
 
 #[cfg(target_arch = "wasm32")]
@@ -37,16 +37,6 @@ impl Catalog {
         let index = loyalty_core::index_from_columns(text).ok()?;
         let shown = CatalogShown::read_str(text)?;
         Some(Catalog { index, shown })
-    }
-
-    /// How many products it holds.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    /// True without products.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 }
 
@@ -110,27 +100,17 @@ impl<'a> ListQuestion<'a> {
         next().is_none().then_some(question)
     }
 
-    /// The ranking's request, from the attributes as the full widget's list reads them.
+    /// The ranking's request, from the element's attributes (read as the full widget's list reads them).
     fn request(&self, personalised: bool) -> RecommendRequest {
-        let given = |v: &'a str| Some(v.trim()).filter(|v| !v.is_empty());
-        let product_id = given(self.product_id).map(str::to_owned);
-        let context = match given(self.context) {
-            Some("cart") => RecommendContext::Cart,
-            Some("home") => RecommendContext::Home,
-            Some("product") => RecommendContext::Product,
-            _ if product_id.is_some() => RecommendContext::Product,
-            _ => RecommendContext::Home,
-        };
-        RecommendRequest {
-            context,
-            product_id,
-            cart: self.cart.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-            category: given(self.category).map(str::to_owned),
-            limit: given(self.limit).and_then(|l| l.parse().ok()).unwrap_or(4).clamp(1, 12),
-            exclude: Vec::new(),
+        let attributes = ListAttributes {
+            context: self.context,
+            product_id: self.product_id,
+            cart: self.cart,
+            category: self.category,
+            limit: self.limit,
             repurchase: self.repurchase,
-            personalised,
-        }
+        };
+        attributes.request(personalised)
     }
 }
 

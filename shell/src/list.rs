@@ -4,7 +4,7 @@
 //! whichever module drew it. Joined by hand, as the badges' are (no `format!` in the small modules).
 
 use crate::texts::{decimal, join, number, ShellTexts, EN, ZH_CN};
-use loyalty_core::{Currency, LocalizedText, Reason, ReasonKind};
+use loyalty_core::{Currency, LocalizedText, Reason, ReasonKind, RecommendContext, RecommendRequest};
 
 /// What one locale says in a recommendations list.
 pub struct ListTexts {
@@ -96,6 +96,50 @@ pub fn texts(tag: &str) -> &'static ListTexts {
         &ZH_CN_LIST
     } else {
         &EN_LIST
+    }
+}
+
+/// A `<loyalty-recommendations>` element's attributes as written (empty when absent): what both modules that
+/// draw a list read the same way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListAttributes<'a> {
+    /// `context`: `product`, `cart` or `home`.
+    pub context: &'a str,
+    /// `product-id`.
+    pub product_id: &'a str,
+    /// `cart`: product ids, comma-separated.
+    pub cart: &'a str,
+    /// `category`.
+    pub category: &'a str,
+    /// `limit`: 1 to 12 (default 4).
+    pub limit: &'a str,
+    /// Whether `repurchase` is there.
+    pub repurchase: bool,
+}
+
+impl<'a> ListAttributes<'a> {
+    /// What to rank: the context (a product page when there is a product and no other context), the page's
+    /// product and cart, the category, how many; `personalised` as the shopper's choices allow.
+    pub fn request(&self, personalised: bool) -> RecommendRequest {
+        let given = |v: &'a str| Some(v.trim()).filter(|v| !v.is_empty());
+        let product_id = given(self.product_id).map(str::to_owned);
+        let context = match given(self.context) {
+            Some("cart") => RecommendContext::Cart,
+            Some("home") => RecommendContext::Home,
+            Some("product") => RecommendContext::Product,
+            _ if product_id.is_some() => RecommendContext::Product,
+            _ => RecommendContext::Home,
+        };
+        RecommendRequest {
+            context,
+            product_id,
+            cart: self.cart.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            category: given(self.category).map(str::to_owned),
+            limit: given(self.limit).and_then(|l| l.parse().ok()).unwrap_or(4).clamp(1, 12),
+            exclude: Vec::new(),
+            repurchase: self.repurchase,
+            personalised,
+        }
     }
 }
 

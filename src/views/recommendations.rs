@@ -23,27 +23,28 @@ pub(crate) struct Shown {
     pub visit: Option<(String, i64)>,
 }
 
-/// The request the element's attributes describe.
+/// The request the element's attributes describe (read as the shell's list reads them).
 fn request(inner: &Inner, texts: &Texts) -> RecommendInput {
-    let attr = |name: &str| dom::attr(&inner.host, name).filter(|v| !v.trim().is_empty());
-    let product_id = attr("product-id");
-    let context = match attr("context").as_deref() {
-        Some("cart") => RecommendContext::Cart,
-        Some("home") => RecommendContext::Home,
-        Some("product") => RecommendContext::Product,
-        _ if product_id.is_some() => RecommendContext::Product,
-        _ => RecommendContext::Home,
+    let attr = |name: &str| dom::attr(&inner.host, name).unwrap_or_default();
+    let (context, product_id, cart) = (attr("context"), attr("product-id"), attr("cart"));
+    let (category, limit) = (attr("category"), attr("limit"));
+    let attributes = loyalty_shell::list::ListAttributes {
+        context: &context,
+        product_id: &product_id,
+        cart: &cart,
+        category: &category,
+        limit: &limit,
+        repurchase: dom::attr(&inner.host, "repurchase").is_some(),
     };
-    let cart = attr("cart")
-        .map(|c| c.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect());
+    let r = attributes.request(false);
     RecommendInput {
-        context,
-        product_id,
-        cart: cart.unwrap_or_default(),
-        category: attr("category"),
-        limit: attr("limit").and_then(|l| l.parse().ok()).unwrap_or(4).clamp(1, 12),
-        exclude: Vec::new(),
-        repurchase: attr("repurchase").is_some(),
+        context: r.context,
+        product_id: r.product_id,
+        cart: r.cart,
+        category: r.category,
+        limit: r.limit,
+        exclude: r.exclude,
+        repurchase: r.repurchase,
         locale: Some(texts.tag.to_owned()),
     }
 }
